@@ -1,0 +1,94 @@
+//! fazhi's assessment engine: pure (no I/O, no clocks, no randomness), so the same bytes,
+//! checklist and engine version always give the same assessment.
+//!
+//! Layout, in data-flow order:
+//! - [`decode`]: bytes → text blocks (media-type sniffing, charsets, HTML/DOCX/PDF), with limits.
+//! - [`normalize`]: width folding with an offset map; [`junk`]: page-furniture removal.
+//! - [`parse`]: metadata, outline, sentences, figures, report kind → [`model::ParsedDoc`].
+//! - [`checklist`]: the 纲要 checklists and 督察规定 rules, loaded from `checklists/*.toml`.
+//! - [`score`]: every scoring rule, in one place → wire `Assessment`.
+//! - [`render`]: the Chinese text scorecard; [`eval`]: accuracy against labelled corpora.
+
+pub mod checklist;
+pub mod decode;
+pub mod error;
+pub mod eval;
+pub mod junk;
+pub mod model;
+pub mod normalize;
+pub mod parse;
+pub mod render;
+pub mod score;
+
+pub use error::EngineError;
+pub use fazhi_proto::v1 as wire;
+
+/// Bumped whenever a change can alter an assessment; part of the result-cache key.
+pub const ENGINE_VERSION: &str = concat!("fazhi-engine/", env!("CARGO_PKG_VERSION"), "+r1");
+
+/// Safety limits for hostile input.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest input accepted, in bytes.
+    pub max_input_bytes: usize,
+    /// Largest decoded text, in bytes (after charset decoding / extraction).
+    pub max_decoded_bytes: usize,
+    /// Largest total uncompressed size of the DOCX parts read (zip-bomb guard).
+    pub max_docx_uncompressed_bytes: u64,
+    /// Largest HTML element nesting depth accepted.
+    pub max_html_depth: usize,
+    /// PDF objects/pages processed at most.
+    pub max_pdf_pages: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_input_bytes: 20 * 1024 * 1024,
+            max_decoded_bytes: 16 * 1024 * 1024,
+            max_docx_uncompressed_bytes: 64 * 1024 * 1024,
+            max_html_depth: 512,
+            max_pdf_pages: 2000,
+        }
+    }
+}
+
+/// Hints a client may send with a report (all optional).
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    pub issuer: Option<String>,
+    pub region_code: Option<String>,
+    pub year: Option<i32>,
+    /// YYYY-MM-DD.
+    pub published_date: Option<String>,
+    pub source_url: Option<String>,
+}
+
+/// One document to assess.
+#[derive(Debug, Clone, Copy)]
+pub struct Submission<'a> {
+    pub content: &'a [u8],
+    /// Empty → sniffed.
+    pub media_type: &'a str,
+    pub filename: &'a str,
+    /// Declared charset; empty → detected.
+    pub charset: &'a str,
+    pub hints: &'a Hints,
+    /// `None` → chosen by report year.
+    pub checklist_id: Option<&'a str>,
+}
+
+/// Decodes and parses a document without scoring it.
+pub fn parse(sub: &Submission<'_>, limits: &Limits) -> Result<model::ParsedDoc, EngineError> {
+    parse::parse_document(sub.content, sub.media_type, sub.filename, sub.charset, limits)
+}
+
+/// Full assessment: decode → parse → score against the chosen checklist.
+pub fn assess(sub: &Submission<'_>, limits: &Limits) -> Result<wire::Assessment, EngineError> {
+    if let Some(id) = sub.checklist_id {
+        checklist::get(id).ok_or_else(|| EngineError::UnknownChecklist(id.to_string()))?;
+    }
+    let doc = parse(sub, limits)?;
+    let content_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(sub.content));
+    score::score(&doc, sub.hints, sub.checklist_id, &content_sha256)
+}

@@ -1,0 +1,95 @@
+//! The job model shared by the gateway (front) and the scorer (back).
+
+use std::collections::BTreeMap;
+
+/// Lifecycle of a job. Terminal states never change again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "QUEUED",
+            Self::Running => "RUNNING",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "QUEUED" => Self::Queued,
+            "RUNNING" => Self::Running,
+            "SUCCEEDED" => Self::Succeeded,
+            "FAILED" => Self::Failed,
+            "CANCELLED" => Self::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// A job as stored. `tenant` scopes every lookup: another tenant's job does not exist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    /// Unguessable (128 random bits, URL-safe).
+    pub id: String,
+    pub tenant: String,
+    pub state: JobState,
+    /// Unix milliseconds.
+    pub create_time_ms: i64,
+    pub update_time_ms: i64,
+    /// Deliveries started by workers.
+    pub attempts: u32,
+    pub error_code: String,
+    pub error_message: String,
+    pub content_sha256: String,
+    /// Key of the assessment in the result cache (see [`crate::ResultKey`]).
+    pub result_key: String,
+    /// Checklist requested by the client ("" = by report year) and, once known, the one used.
+    pub checklist_id: String,
+    pub deduplicated: bool,
+    pub request_id: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Everything a worker needs to run a job: self-contained, so a job survives the loss of the
+/// cache (Redis keeps nothing on disk) as long as the broker holds the message.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct JobMessage {
+    #[prost(string, tag = "1")]
+    pub job_id: String,
+    #[prost(string, tag = "2")]
+    pub tenant: String,
+    #[prost(bytes = "vec", tag = "3")]
+    pub content: Vec<u8>,
+    #[prost(string, tag = "4")]
+    pub media_type: String,
+    #[prost(string, tag = "5")]
+    pub filename: String,
+    #[prost(string, tag = "6")]
+    pub charset: String,
+    #[prost(string, tag = "7")]
+    pub checklist_id: String,
+    #[prost(string, tag = "8")]
+    pub content_sha256: String,
+    #[prost(string, tag = "9")]
+    pub result_key: String,
+    #[prost(int64, tag = "10")]
+    pub create_time_ms: i64,
+    /// fazhi.v1.ReportHints, encoded.
+    #[prost(bytes = "vec", tag = "11")]
+    pub hints: Vec<u8>,
+    #[prost(string, tag = "12")]
+    pub request_id: String,
+    #[prost(btree_map = "string, string", tag = "13")]
+    pub labels: BTreeMap<String, String>,
+}

@@ -1,0 +1,83 @@
+//! Where job state and assessments live: Redis in production, memory in the embedded default.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+use crate::model::{JobRecord, JobState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backing service is unreachable or timed out; callers answer UNAVAILABLE / retry.
+    #[error("job store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back (corrupt or from an incompatible version).
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+/// Outcome of recording a job under an idempotency key.
+#[derive(Debug, Clone)]
+pub enum CreateOutcome {
+    Created,
+    /// The request id was already used by this tenant: the earlier job.
+    Existing(JobRecord),
+}
+
+/// A state change, applied only if the job is currently in one of `from`.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub from: &'static [JobState],
+    pub to: JobState,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    /// Increment `attempts` (a worker started a delivery).
+    pub bump_attempts: bool,
+    /// Set the checklist actually used.
+    pub checklist_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub jobs: Vec<JobRecord>,
+    pub next_page_token: Option<String>,
+}
+
+#[async_trait]
+pub trait JobStore: Send + Sync + 'static {
+    /// Records a new job (state QUEUED). With `request_id` non-empty, the id is claimed
+    /// atomically per tenant: a second call returns the first job.
+    async fn create(&self, job: &JobRecord) -> Result<CreateOutcome, StoreError>;
+    /// The job, only if it belongs to `tenant`.
+    async fn get(&self, tenant: &str, id: &str) -> Result<Option<JobRecord>, StoreError>;
+    /// The job regardless of tenant (workers only).
+    async fn get_any(&self, id: &str) -> Result<Option<JobRecord>, StoreError>;
+    /// Applies `t` atomically (compare-and-set on state); `Ok(None)` when the job is missing or
+    /// not in an allowed `from` state. Publishes the new record to watchers.
+    async fn transition(&self, id: &str, t: Transition) -> Result<Option<JobRecord>, StoreError>;
+    /// Stores the assessment under `result_key` and marks the job SUCCEEDED in one atomic step.
+    async fn complete(
+        &self,
+        id: &str,
+        result_key: &str,
+        assessment: &[u8],
+        checklist_id: &str,
+    ) -> Result<Option<JobRecord>, StoreError>;
+    /// Jobs of `tenant`, newest first, optionally filtered by state.
+    async fn list(
+        &self,
+        tenant: &str,
+        state: Option<JobState>,
+        page_size: usize,
+        page_token: &str,
+    ) -> Result<Page, StoreError>;
+    /// Cached assessment bytes (encoded fazhi.v1.Assessment).
+    async fn get_result(&self, result_key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every later version of the job (after this call), until it is terminal.
+    async fn watch(&self, id: &str) -> Result<BoxStream<'static, JobRecord>, StoreError>;
+    /// QUEUED jobs last updated before `older_than` ago (for the orphan reconciler).
+    async fn stale_queued(&self, older_than: Duration, limit: usize)
+        -> Result<Vec<JobRecord>, StoreError>;
+    async fn ping(&self) -> Result<(), StoreError>;
+}
