@@ -15,7 +15,9 @@ pub enum EngineError {
     UnknownCharset(String),
     #[error("text is not valid {charset}: {detail}")]
     InvalidEncoding { charset: String, detail: String },
-    #[error("decoded text is mostly replacement characters ({bad} of {total}); wrong charset or binary data")]
+    #[error(
+        "decoded text is mostly replacement characters ({bad} of {total}); wrong charset or binary data"
+    )]
     Garbage { bad: usize, total: usize },
     #[error("broken DOCX: {0}")]
     Docx(String),

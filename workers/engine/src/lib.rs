@@ -80,7 +80,13 @@ pub struct Submission<'a> {
 
 /// Decodes and parses a document without scoring it.
 pub fn parse(sub: &Submission<'_>, limits: &Limits) -> Result<model::ParsedDoc, EngineError> {
-    parse::parse_document(sub.content, sub.media_type, sub.filename, sub.charset, limits)
+    parse::parse_document(
+        sub.content,
+        sub.media_type,
+        sub.filename,
+        sub.charset,
+        limits,
+    )
 }
 
 /// Full assessment: decode → parse → score against the chosen checklist.

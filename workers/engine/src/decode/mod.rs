@@ -1,0 +1,276 @@
+//! Bytes → text lines: media-type sniffing, charsets, HTML/DOCX/PDF extraction, with limits.
+
+mod charset;
+mod docx;
+mod html;
+mod pdf;
+
+pub use charset::decode_text;
+
+use crate::EngineError;
+use crate::Limits;
+use crate::model::DecodeInfo;
+
+/// Decoded document text, before normalization.
+#[derive(Debug, Clone, Default)]
+pub struct Decoded {
+    /// Text with `\n` between blocks; metadata found outside an HTML body comes first.
+    pub text: String,
+    /// Which media type and charset were used, and why (for audit).
+    pub info: DecodeInfo,
+    /// True for PDF text layers, where line breaks inside paragraphs are wraps.
+    pub join_wraps: bool,
+}
+
+/// What the bytes are, by magic numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Html,
+    Docx,
+    Pdf,
+}
+
+/// The OOXML word-processing media type clients declare for DOCX.
+pub const DOCX_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+impl Kind {
+    fn media_type(self) -> &'static str {
+        match self {
+            Self::Text => "text/plain",
+            Self::Html => "text/html",
+            Self::Docx => DOCX_TYPE,
+            Self::Pdf => "application/pdf",
+        }
+    }
+}
+
+/// Splits `text/html; charset=gbk` into the lowercased essence and the charset parameter.
+pub fn split_media_type(mt: &str) -> (String, Option<String>) {
+    let mut parts = mt.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let mut cs = None;
+    for p in parts {
+        if let Some((k, v)) = p.split_once('=')
+            && k.trim().eq_ignore_ascii_case("charset")
+        {
+            let v = v.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+            if !v.is_empty() {
+                cs = Some(v.to_string());
+            }
+        }
+    }
+    (essence, cs)
+}
+
+fn declared_kind(essence: &str) -> Result<Option<Kind>, EngineError> {
+    Ok(match essence {
+        "" | "application/octet-stream" | "binary/octet-stream" => None,
+        "text/plain" | "text/markdown" | "text/x-markdown" => Some(Kind::Text),
+        "text/html" | "application/xhtml+xml" => Some(Kind::Html),
+        DOCX_TYPE => Some(Kind::Docx),
+        "application/pdf" | "application/x-pdf" => Some(Kind::Pdf),
+        other => return Err(EngineError::UnsupportedMediaType(other.to_string())),
+    })
+}
+
+/// Sniffs the kind from magic bytes (never fails: anything else is text).
+pub fn sniff(content: &[u8]) -> Kind {
+    let head = &content[..content.len().min(1024)];
+    if find(head, b"%PDF-").is_some() {
+        return Kind::Pdf;
+    }
+    if content.starts_with(b"PK\x03\x04") {
+        return Kind::Docx;
+    }
+    if looks_html(head) {
+        return Kind::Html;
+    }
+    Kind::Text
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn looks_html(head: &[u8]) -> bool {
+    // UTF-16 pages: look at every other byte too.
+    let narrowed: Vec<u8> = if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        head.iter().copied().filter(|&b| b != 0).collect()
+    } else {
+        head.to_vec()
+    };
+    let lower = narrowed.to_ascii_lowercase();
+    [
+        &b"<!doctype html"[..],
+        b"<html",
+        b"<head",
+        b"<body",
+        b"<meta ",
+        b"<div",
+        b"<p>",
+        b"<p ",
+        b"<title",
+        b"<table",
+        b"<span",
+        b"<br",
+    ]
+    .iter()
+    .any(|m| find(&lower, m).is_some())
+}
+
+/// Decodes bytes into text. `charset` and a `charset=` media-type parameter override detection.
+pub fn decode(
+    content: &[u8],
+    media_type: &str,
+    filename: &str,
+    charset: &str,
+    limits: &Limits,
+) -> Result<Decoded, EngineError> {
+    if content.is_empty() {
+        return Err(EngineError::Empty);
+    }
+    if content.len() > limits.max_input_bytes {
+        return Err(EngineError::TooLarge {
+            size: content.len(),
+            limit: limits.max_input_bytes,
+        });
+    }
+    let (essence, mt_charset) = split_media_type(media_type);
+    let declared = declared_kind(&essence)?;
+    let sniffed = sniff(content);
+    let kind = match declared {
+        None => {
+            // Fall back on the file name only to pick HTML over text.
+            let lower = filename.to_ascii_lowercase();
+            if sniffed == Kind::Text && (lower.ends_with(".html") || lower.ends_with(".htm")) {
+                Kind::Html
+            } else {
+                sniffed
+            }
+        }
+        Some(d) => check_declared(d, sniffed, &essence)?,
+    };
+    let declared_charset = if !charset.trim().is_empty() {
+        Some(charset.trim().to_string())
+    } else {
+        mt_charset
+    };
+    let mut info = DecodeInfo {
+        media_type: kind.media_type().to_string(),
+        media_type_sniffed: declared.is_none(),
+        ..Default::default()
+    };
+    let (text, join_wraps) = match kind {
+        Kind::Text | Kind::Html => {
+            // C0 control bytes (NUL, BEL, …) outside UTF-16 mean binary data, not text.
+            let nuls = content
+                .iter()
+                .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+                .count();
+            let utf16 = declared_charset
+                .as_deref()
+                .is_some_and(|c| c.to_ascii_lowercase().contains("utf-16"));
+            if !utf16
+                && encoding_rs::Encoding::for_bom(content).is_none()
+                && nuls * 20 > content.len()
+            {
+                return Err(EngineError::Garbage {
+                    bad: nuls,
+                    total: content.len(),
+                });
+            }
+            let (text, enc, src) =
+                decode_text(content, declared_charset.as_deref(), kind == Kind::Html)?;
+            info.encoding = enc;
+            info.encoding_source = src;
+            check_decoded_size(&text, limits)?;
+            if kind == Kind::Html {
+                (html::extract(&text, limits)?, false)
+            } else {
+                (text, false)
+            }
+        }
+        Kind::Docx => {
+            info.encoding = "utf-8".into();
+            info.encoding_source = "docx".into();
+            (docx::extract(content, limits)?, false)
+        }
+        Kind::Pdf => {
+            info.encoding = "pdf".into();
+            info.encoding_source = "pdf text layer".into();
+            (pdf::extract(content, limits)?, true)
+        }
+    };
+    check_decoded_size(&text, limits)?;
+    charset::check_garbage(&text)?;
+    if !text.chars().any(crate::normalize::is_cjk) {
+        return Err(EngineError::NoChineseText);
+    }
+    Ok(Decoded {
+        text,
+        info,
+        join_wraps,
+    })
+}
+
+fn check_declared(declared: Kind, sniffed: Kind, essence: &str) -> Result<Kind, EngineError> {
+    let mismatch = |detail: &str| EngineError::MediaTypeMismatch {
+        declared: essence.to_string(),
+        detail: detail.to_string(),
+    };
+    match (declared, sniffed) {
+        (Kind::Pdf, Kind::Pdf) | (Kind::Docx, Kind::Docx) => Ok(declared),
+        (Kind::Pdf, _) => Err(mismatch("no %PDF- header")),
+        (Kind::Docx, _) => Err(mismatch("not a zip (OOXML) container")),
+        (_, Kind::Pdf) => Err(mismatch("content is a PDF")),
+        (_, Kind::Docx) => Err(mismatch("content is a zip/DOCX container")),
+        // A page declared as text/plain but full of markup is still read as HTML.
+        (Kind::Text, Kind::Html) => Ok(Kind::Html),
+        (Kind::Html, Kind::Text) => Ok(Kind::Text),
+        _ => Ok(declared),
+    }
+}
+
+fn check_decoded_size(text: &str, limits: &Limits) -> Result<(), EngineError> {
+    if text.len() > limits.max_decoded_bytes {
+        return Err(EngineError::TooLarge {
+            size: text.len(),
+            limit: limits.max_decoded_bytes,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_type_params() {
+        assert_eq!(
+            split_media_type("Text/HTML; charset=\"GBK\""),
+            ("text/html".to_string(), Some("GBK".to_string()))
+        );
+    }
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(b"%PDF-1.7\n"), Kind::Pdf);
+        assert_eq!(sniff(b"PK\x03\x04rest"), Kind::Docx);
+        assert_eq!(sniff(b"<!DOCTYPE html><html>"), Kind::Html);
+        assert_eq!(sniff("法治政府".as_bytes()), Kind::Text);
+    }
+
+    #[test]
+    fn mismatch_and_unknown() {
+        let l = Limits::default();
+        let e = decode(b"hello", "application/pdf", "", "", &l).err();
+        assert_eq!(e.map(|e| e.code()), Some("MEDIA_TYPE_MISMATCH"));
+        let e = decode(b"hello", "image/png", "", "", &l).err();
+        assert_eq!(e.map(|e| e.code()), Some("UNSUPPORTED_MEDIA_TYPE"));
+        let e = decode(b"", "", "", "", &l).err();
+        assert_eq!(e.map(|e| e.code()), Some("EMPTY_DOCUMENT"));
+    }
+}

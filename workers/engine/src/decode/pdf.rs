@@ -1,0 +1,58 @@
+//! PDF → text via lopdf's text layer. lopdf may panic on hostile files, so every call runs
+//! inside `catch_unwind`; pages beyond `Limits::max_pdf_pages` are ignored.
+
+use crate::EngineError;
+use crate::Limits;
+use crate::normalize::is_cjk;
+
+/// Per-page cap on decompressed content streams.
+const MAX_PAGE_STREAM: usize = 32 * 1024 * 1024;
+
+/// Extracts the text layer; `PdfNoText` when encrypted or image-only.
+pub fn extract(content: &[u8], limits: &Limits) -> Result<String, EngineError> {
+    let max_pages = limits.max_pdf_pages;
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(content, max_pages)));
+    match res {
+        Ok(r) => r,
+        Err(_) => Err(EngineError::Pdf("PDF reader failed on this file".into())),
+    }
+}
+
+fn run(content: &[u8], max_pages: usize) -> Result<String, EngineError> {
+    let doc = match lopdf::Document::load_mem(content) {
+        Ok(d) => d,
+        Err(e) => {
+            let msg = e.to_string();
+            if msg.to_ascii_lowercase().contains("encrypt")
+                || msg.to_ascii_lowercase().contains("decrypt")
+            {
+                return Err(EngineError::PdfNoText);
+            }
+            return Err(EngineError::Pdf(msg));
+        }
+    };
+    if doc.is_encrypted() {
+        return Err(EngineError::PdfNoText);
+    }
+    let pages: Vec<u32> = doc.get_pages().keys().copied().take(max_pages).collect();
+    if pages.is_empty() {
+        return Err(EngineError::Pdf("no pages".into()));
+    }
+    let mut text = String::new();
+    // A page whose content cannot be read contributes no text (image-only pages often lack
+    // font resources); only a document that cannot be loaded is "broken".
+    for p in pages {
+        let chunks = doc.extract_text_chunks_with_limit(&[p], MAX_PAGE_STREAM);
+        for c in chunks.into_iter().flatten() {
+            text.push_str(&c);
+        }
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    let cjk = text.chars().filter(|&c| is_cjk(c)).count();
+    if cjk < 10 {
+        return Err(EngineError::PdfNoText);
+    }
+    Ok(text)
+}

@@ -1,0 +1,352 @@
+//! Page furniture removal: breadcrumbs, widgets, footers, metadata blocks. Removed lines are kept
+//! (with a kind) because some carry the publication date or the issuer.
+
+use crate::model::RemovedLine;
+
+/// The body text (kept lines, trimmed, joined by `\n`) and the removed lines.
+#[derive(Debug, Clone, Default)]
+pub struct Cleaned {
+    pub body: String,
+    pub removed: Vec<RemovedLine>,
+}
+
+const WIDGET_TOKENS: &[&str] = &[
+    "字体",
+    "字号",
+    "大",
+    "中",
+    "小",
+    "打印",
+    "关闭",
+    "打印本页",
+    "关闭窗口",
+    "关闭本页",
+    "分享到",
+    "分享",
+    "收藏",
+    "返回顶部",
+    "我要写信",
+    "网站地图",
+    "联系我们",
+    "隐私声明",
+    "默认",
+    "放大",
+    "缩小",
+    "【",
+    "】",
+    "[",
+    "]",
+    "|",
+    ":",
+    "：",
+    "(",
+    ")",
+    "纠错",
+    "我要纠错",
+    "保存",
+    "返回",
+    "顶部",
+    "微信",
+    "微博",
+    "QQ空间",
+    "打印此页",
+    "本页",
+];
+
+const FOOTER_KEYS: &[&str] = &[
+    "主办单位",
+    "承办单位",
+    "主办:",
+    "承办:",
+    "网站标识码",
+    "ICP备",
+    "公网安备",
+    "版权所有",
+    "Copyright",
+    "copyright",
+    "技术支持",
+    "建议使用",
+    "分辨率",
+    "政府网站找错",
+];
+
+const META_KEYS: &[&str] = &[
+    "索引号",
+    "索 引 号",
+    "文号",
+    "文 号",
+    "发布机构",
+    "生成日期",
+    "成文日期",
+    "有效性",
+    "有 效 性",
+    "主题分类",
+    "主题词",
+    "内容概述",
+    "标题:",
+    "标 题:",
+    "标题 ",
+    "标 题 ",
+    "发布日期",
+    "发布时间",
+    "日期:",
+    "来源:",
+    "信息来源",
+    "发文机关",
+    "效力状态",
+    "发文字号",
+    "公开方式",
+    "所属机构",
+    "浏览次数",
+    "阅读次数",
+    "访问量",
+    "点击数",
+    "点击量",
+    "责任编辑",
+    "编辑:",
+    "审核:",
+    "公开范围",
+    "分类:",
+];
+
+/// Classifies one line; `None` keeps it.
+pub fn classify(line: &str) -> Option<&'static str> {
+    let l = line.trim();
+    if l.is_empty() {
+        return None;
+    }
+    let n = l.chars().count();
+    if l.chars()
+        .all(|c| c == '|' || c == ' ' || c == '-' || c == '—' || c == '_' || c == '=')
+    {
+        return Some("furniture");
+    }
+    if n <= 200
+        && (l.starts_with("当前位置")
+            || l.starts_with("当前所在位置")
+            || l.starts_with("您现在的位置")
+            || l.starts_with("您当前的位置")
+            || l.starts_with("所在位置")
+            || l.starts_with("位置:")
+            || (l.starts_with("首页") && (l.contains('>') || l.contains('»') || l.contains('〉'))))
+    {
+        return Some("breadcrumb");
+    }
+    if n <= 60 && (l.starts_with("扫一扫") || l.contains("在手机打开") || l.contains("手机扫码"))
+    {
+        return Some("qrcode");
+    }
+    if n <= 40
+        && (l.starts_with("相关文章")
+            || l.starts_with("相关阅读")
+            || l.starts_with("【相关阅读】")
+            || l.starts_with("相关链接")
+            || l.starts_with("相关信息"))
+    {
+        return Some("related");
+    }
+    if n <= 80
+        && (l.starts_with("文章关键词") || l.starts_with("关键词:") || l.starts_with("关键字:"))
+    {
+        return Some("keywords");
+    }
+    if n <= 40 && (l.starts_with("附件下载") || l == "附件:") {
+        return Some("attachment");
+    }
+    if n <= 200 && FOOTER_KEYS.iter().any(|k| l.contains(k)) {
+        return Some("footer");
+    }
+    if n <= 160 && META_KEYS.iter().any(|k| l.starts_with(k)) {
+        return Some("metadata");
+    }
+    // A line made only of widget tokens (字体:[大 中 小] 打印 关闭).
+    if n <= 60 && is_widget_line(l) {
+        return Some("widget");
+    }
+    // A news/metadata header line: date + 来源 on one line.
+    if n <= 120 && (l.contains("来源:") || l.contains("来源 ")) && has_date(l) && !l.contains('。')
+    {
+        return Some("metadata");
+    }
+    if n <= 30 && l.starts_with("来源") && !l.contains('。') {
+        return Some("metadata");
+    }
+    None
+}
+
+fn has_date(l: &str) -> bool {
+    let b = l.as_bytes();
+    b.windows(5)
+        .any(|w| w[..4].iter().all(u8::is_ascii_digit) && (w[4] == b'-' || w[4] == b'/'))
+        || l.contains("年") && l.contains("月") && l.contains("日")
+}
+
+fn is_widget_line(l: &str) -> bool {
+    let mut rest = l;
+    let mut saw_key = false;
+    while !rest.is_empty() {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        // Longest token first.
+        let tok = WIDGET_TOKENS
+            .iter()
+            .filter(|t| rest.starts_with(**t))
+            .max_by_key(|t| t.len());
+        match tok {
+            Some(t) => {
+                if t.chars().count() >= 2 {
+                    saw_key = true;
+                }
+                rest = &rest[t.len()..];
+            }
+            None => return false,
+        }
+    }
+    saw_key
+}
+
+/// Removes furniture lines. Also drops a line that repeats an earlier line near the top
+/// (the title printed twice), and the short link titles after a 相关阅读 header.
+pub fn clean(text: &str) -> Cleaned {
+    let mut out = Cleaned::default();
+    let mut kept: Vec<&str> = Vec::new();
+    let mut in_related = false;
+    let mut seen = 0usize;
+    for raw in text.lines() {
+        let line = raw.trim().trim_end_matches(['|', ' ']).trim();
+        if line.is_empty() {
+            in_related = false;
+            continue;
+        }
+        seen += 1;
+        if let Some(kind) = classify(line) {
+            in_related = kind == "related";
+            out.removed.push(RemovedLine {
+                text: line.to_string(),
+                kind,
+            });
+            continue;
+        }
+        if in_related && line.chars().count() <= 60 && !line.contains('。') {
+            out.removed.push(RemovedLine {
+                text: line.to_string(),
+                kind: "related",
+            });
+            continue;
+        }
+        in_related = false;
+        if seen < 12
+            && line.chars().count() <= 80
+            && crate::parse::outline::heading_marker(line).is_none()
+            && kept.contains(&line)
+        {
+            out.removed.push(RemovedLine {
+                text: line.to_string(),
+                kind: "duplicate",
+            });
+            continue;
+        }
+        kept.push(line);
+    }
+    let mut body = String::with_capacity(text.len());
+    for (i, l) in kept.iter().enumerate() {
+        if i > 0 {
+            body.push('\n');
+        }
+        body.push_str(l);
+    }
+    out.body = body;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(s: &str) -> Option<&'static str> {
+        classify(&crate::normalize::fold_str(s))
+    }
+
+    #[test]
+    fn breadcrumbs() {
+        assert_eq!(k("当前位置: 首页>蓉江资讯>通知公告"), Some("breadcrumb"));
+        assert_eq!(k("当前所在位置:首页  >  政府信息公开"), Some("breadcrumb"));
+        assert_eq!(k("首页 > 新闻中心 > 岚溪要闻"), Some("breadcrumb"));
+    }
+
+    #[test]
+    fn widgets() {
+        assert_eq!(k("字体：[大 中 小]　打印　关闭"), Some("widget"));
+        assert_eq!(k("【关闭窗口】【打印本页】"), Some("widget"));
+        assert_eq!(k("分享到:"), Some("widget"));
+        assert_eq!(k("关闭"), Some("widget"));
+        assert_eq!(k("我要写信"), Some("widget"));
+        assert_eq!(k("返回顶部"), Some("widget"));
+    }
+
+    #[test]
+    fn qrcode_related_keywords_counter() {
+        assert_eq!(k("扫一扫在手机打开当前页"), Some("qrcode"));
+        assert_eq!(k("相关文章"), Some("related"));
+        assert_eq!(k("文章关键词:"), Some("keywords"));
+        assert_eq!(k("附件下载:"), Some("attachment"));
+        assert_eq!(k("访问量:"), Some("metadata"));
+    }
+
+    #[test]
+    fn footers() {
+        assert_eq!(k("主办单位:天津市滨海新区人民政府办公室"), Some("footer"));
+        assert_eq!(k("网站标识码:1201160001"), Some("footer"));
+        assert_eq!(
+            k("澜ICP备05012345号-1　　澜公网安备99070202000123号"),
+            Some("footer")
+        );
+    }
+
+    #[test]
+    fn metadata_blocks() {
+        assert_eq!(
+            k("索 引 号 FZ11100-2300-2024-00001 文号 罗政综〔2024〕2号"),
+            Some("metadata")
+        );
+        assert_eq!(
+            k("发布机构：鹤汀市沁湖区人民政府    生成日期：2023-03-28"),
+            Some("metadata")
+        );
+        assert_eq!(k("发布时间:2024-01-09 16:09"), Some("metadata"));
+        assert_eq!(
+            k("日期:2021-01-11 17:07     来源:中共枣阳市委"),
+            Some("metadata")
+        );
+        assert_eq!(
+            k("2024-03-22 18:36　　来源：岚溪县融媒体中心　　记者 林晓岚"),
+            Some("metadata")
+        );
+        assert_eq!(k("| | | |"), Some("furniture"));
+    }
+
+    #[test]
+    fn body_lines_kept() {
+        assert_eq!(k("一、主要举措和成效"), None);
+        assert_eq!(
+            k("2023年,罗源县依法行政和法治政府建设工作以实施《纲要》为主线。"),
+            None
+        );
+        assert_eq!(k("罗源县人民政府"), None);
+        assert_eq!(k("2023年12月28日"), None);
+        assert_eq!(k("福州市人民政府:"), None);
+        assert_eq!(k("小一些"), None);
+    }
+
+    #[test]
+    fn clean_keeps_removed_and_dedups_title() {
+        let t =
+            "标题\n发布日期:2026-03-23\n标题\n正文。\n相关阅读\n某某会议召开(2024-01-16)\n\n结尾。";
+        let c = clean(t);
+        assert_eq!(c.body, "标题\n正文。\n结尾。");
+        assert_eq!(c.removed.len(), 4);
+        assert_eq!(c.removed[0].kind, "metadata");
+    }
+}

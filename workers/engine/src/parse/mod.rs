@@ -1,0 +1,46 @@
+//! Decoded text → [`ParsedDoc`]: normalize, drop furniture, then outline, sentences, figures,
+//! metadata and report kind.
+
+pub mod figures;
+pub mod kind;
+pub mod meta;
+pub mod outline;
+pub mod sentences;
+
+use crate::model::ParsedDoc;
+use crate::{EngineError, Limits};
+
+/// Decodes and parses one document.
+pub fn parse_document(
+    content: &[u8],
+    media_type: &str,
+    filename: &str,
+    charset: &str,
+    limits: &Limits,
+) -> Result<ParsedDoc, EngineError> {
+    let decoded = crate::decode::decode(content, media_type, filename, charset, limits)?;
+    let folded = crate::normalize::fold(&decoded.text, decoded.join_wraps);
+    drop(decoded.text);
+    Ok(parse_text(&folded.text, decoded.info))
+}
+
+/// Parses already-normalized text (the body plus furniture lines).
+pub fn parse_text(folded: &str, info: crate::model::DecodeInfo) -> ParsedDoc {
+    let cleaned = crate::junk::clean(folded);
+    let text = cleaned.body;
+    let sections = outline::outline(&text);
+    let sentences = sentences::split(&text, &sections);
+    let (meta, title_inferred) = meta::extract_full(&text, &cleaned.removed, &sections);
+    let figures = figures::extract(&text, &sentences, &sections, meta.year);
+    let kind = kind::classify(&text, &meta, &sections, title_inferred);
+    ParsedDoc {
+        text,
+        kind,
+        meta,
+        sections,
+        sentences,
+        figures,
+        removed: cleaned.removed,
+        decode: info,
+    }
+}

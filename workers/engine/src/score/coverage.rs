@@ -1,0 +1,190 @@
+//! 纲要 coverage: every phrase of the checklist is matched anywhere in the text (work reported
+//! under another area's heading still counts for the item it belongs to); each hit is then judged
+//! by its sentence's context.
+//!
+//! A hit makes its item SUBSTANTIVE when all hold: the phrase is strong (weight ≥ 1) and its `with`
+//! condition is met; the sentence is in the achievements region, is not a heading, is concrete and
+//! is not a plan; the hit is not inside 《》; no negation trigger shares its clause. Any other hit
+//! (plans, shortcomings, headings, slogans, titles, negated or generic sentences) makes it
+//! MENTIONED. No hit at all → ABSENT.
+
+use crate::checklist::{Checklist, Rules, Target};
+
+use super::text::{Region, View};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Status {
+    Absent,
+    Mentioned,
+    Substantive,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ItemCov {
+    pub status: Status,
+    pub score: f64,
+    /// Evidence sentence indices, substantive ones first.
+    pub evidence: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AreaCov {
+    pub status: Status,
+    pub score: f64,
+    pub items: Vec<ItemCov>,
+}
+
+pub(crate) struct Coverage {
+    pub areas: Vec<AreaCov>,
+    /// (sentence, area, item, hit start) for every substantive hit, sorted — for figure linking.
+    pub links: Vec<(usize, usize, usize, usize)>,
+}
+
+pub(crate) fn assess(v: &View<'_>, cl: &Checklist, rules: &Rules) -> Coverage {
+    let text = v.text;
+    // Raw hits.
+    let mut hits: Vec<(usize, usize, usize, usize, usize)> = Vec::new(); // start,end,area,item,phrase
+    let mut excl: Vec<(usize, usize, usize, usize)> = Vec::new(); // area,item,start,end
+    if let Some(ac) = cl.matcher.ac.as_ref() {
+        for m in ac.find_overlapping_iter(text) {
+            let Some(ts) = cl.matcher.targets.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            for t in ts {
+                match *t {
+                    Target::Phrase { area, item, phrase } => {
+                        hits.push((m.start(), m.end(), area, item, phrase))
+                    }
+                    Target::Exclude { area, item } => excl.push((area, item, m.start(), m.end())),
+                }
+            }
+        }
+    }
+    hits.sort_unstable();
+    // Exclusion spans sorted by start; an exclusion is a short string, so only those starting
+    // shortly before a hit can contain it.
+    excl.sort_unstable_by_key(|e| (e.2, e.3, e.0, e.1));
+    const MAX_EXCL: usize = 96;
+
+    let n_items: Vec<usize> = cl.areas.iter().map(|a| a.items.len()).collect();
+    // Per item: (sentence, hit count) in document order.
+    let mut subst: Vec<Vec<Vec<(usize, usize)>>> =
+        n_items.iter().map(|n| vec![Vec::new(); *n]).collect();
+    let mut mention: Vec<Vec<Vec<(usize, usize)>>> = subst.clone();
+    let mut any: Vec<Vec<bool>> = n_items.iter().map(|n| vec![false; *n]).collect();
+    let mut links = Vec::new();
+
+    for &(start, end, ai, ii, pi) in &hits {
+        let hi = excl.partition_point(|e| e.2 <= start);
+        let lo = excl.partition_point(|e| e.2 + MAX_EXCL < start);
+        if excl[lo..hi]
+            .iter()
+            .any(|&(ea, ei, es, ee)| ea == ai && ei == ii && es <= start && end <= ee)
+        {
+            continue;
+        }
+        let Some(phrase) = cl
+            .areas
+            .get(ai)
+            .and_then(|a| a.items.get(ii))
+            .and_then(|i| i.phrases.get(pi))
+        else {
+            continue;
+        };
+        let si = v.sent_at(start);
+        let Some(si) = si else {
+            // Outside any sentence (e.g. a heading the parser kept out of sentences): a mention.
+            if phrase.with.is_empty() {
+                any[ai][ii] = true;
+            }
+            continue;
+        };
+        let s = &v.sents[si];
+        let st = v.slice(&s.span);
+        if !phrase.with.is_empty() && !phrase.with.iter().any(|w| st.contains(w.as_str())) {
+            continue;
+        }
+        any[ai][ii] = true;
+        let substantive = phrase.is_strong()
+            && s.region == Region::Achievements
+            && !s.heading
+            && s.concrete
+            && !s.plan
+            && (!v.in_quote(start) || v.in_produced_quote(start))
+            && !v.cues.negated(v.clause(s, start), start..end);
+        let list = if substantive {
+            links.push((si, ai, ii, start));
+            &mut subst[ai][ii]
+        } else {
+            &mut mention[ai][ii]
+        };
+        match list.iter_mut().find(|(x, _)| *x == si) {
+            Some(e) => e.1 += 1,
+            None => list.push((si, 1)),
+        }
+    }
+    links.sort_unstable();
+
+    let sr = &rules.score;
+    let mut areas = Vec::new();
+    for (ai, a) in cl.areas.iter().enumerate() {
+        let mut items = Vec::new();
+        for ii in 0..a.items.len() {
+            let s = &subst[ai][ii];
+            let (status, score) = if !s.is_empty() {
+                let extra = (s.len() - 1) as f64;
+                (
+                    Status::Substantive,
+                    (sr.substantive_base + sr.substantive_step * extra).min(1.0),
+                )
+            } else if any[ai][ii] {
+                (Status::Mentioned, sr.mentioned)
+            } else {
+                (Status::Absent, 0.0)
+            };
+            // Evidence: the sentences with most hits first (ties in document order).
+            let best = |list: &[(usize, usize)], n: usize| -> Vec<usize> {
+                let mut l = list.to_vec();
+                l.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                l.into_iter().take(n).map(|x| x.0).collect()
+            };
+            let mut evidence = best(s, 3);
+            if evidence.is_empty() {
+                evidence = best(&mention[ai][ii], 2);
+            }
+            items.push(ItemCov {
+                status,
+                score,
+                evidence,
+            });
+        }
+        let status = items
+            .iter()
+            .map(|i| i.status)
+            .max()
+            .unwrap_or(Status::Absent);
+        let wsum: f64 = a.items.iter().map(|i| i.weight).sum();
+        let mean = if wsum > 0.0 {
+            a.items
+                .iter()
+                .zip(&items)
+                .map(|(d, r)| d.weight * r.score)
+                .sum::<f64>()
+                / wsum
+        } else {
+            0.0
+        };
+        let best = items.iter().map(|i| i.score).fold(0.0, f64::max);
+        let score = 100.0 * (sr.area_best * best + (1.0 - sr.area_best) * mean);
+        areas.push(AreaCov {
+            status,
+            score: round1(score),
+            items,
+        });
+    }
+    Coverage { areas, links }
+}
+
+pub(crate) fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}

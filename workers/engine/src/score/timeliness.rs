@@ -1,0 +1,116 @@
+//! Publication date against the deadline (督察规定 第二十四条: public before 4月1日 of the following
+//! year; reports on years before the 督察规定 fall under the 2015 纲要's first-quarter rule).
+
+use crate::Hints;
+use crate::checklist::Rules;
+use crate::model::{Date, Level, ParsedDoc};
+use crate::wire;
+
+pub(crate) struct Outcome {
+    pub wire: wire::Timeliness,
+    /// Days after the deadline (LATE only).
+    pub days_late: i64,
+}
+
+pub(crate) fn assess(doc: &ParsedDoc, hints: &Hints, year: Option<i32>, rules: &Rules) -> Outcome {
+    let (published, source) = match doc.meta.published_date {
+        Some((d, _)) => (Some(d), "document"),
+        None => match hints.published_date.as_deref().and_then(parse_date) {
+            Some(d) => (Some(d), "hints"),
+            None => (None, ""),
+        },
+    };
+    let t = &rules.timeliness;
+    let Some(y) = year else {
+        return Outcome {
+            wire: wire::Timeliness {
+                deadline: String::new(),
+                published_date: published.map(|d| d.to_string()).unwrap_or_default(),
+                status: wire::TimelinessStatus::Unknown as i32,
+                rule: String::new(),
+                date_source: source.to_string(),
+            },
+            days_late: 0,
+        };
+    };
+    let deadline = Date {
+        year: y + 1,
+        month: 3,
+        day: 31,
+    };
+    let template = if y < t.ducha_from_year {
+        &t.rule_2015
+    } else if doc.meta.level == Some(Level::Department) {
+        &t.rule_department
+    } else {
+        &t.rule_publication
+    };
+    let rule = template.replace("{deadline}", &deadline.to_string());
+    let (status, days_late) = match published {
+        None => (wire::TimelinessStatus::Unknown, 0),
+        Some(p) if p <= deadline => (wire::TimelinessStatus::OnTime, 0),
+        Some(p) => (wire::TimelinessStatus::Late, days(p) - days(deadline)),
+    };
+    Outcome {
+        wire: wire::Timeliness {
+            deadline: deadline.to_string(),
+            published_date: published.map(|d| d.to_string()).unwrap_or_default(),
+            status: status as i32,
+            rule,
+            date_source: source.to_string(),
+        },
+        days_late,
+    }
+}
+
+/// YYYY-MM-DD.
+pub(crate) fn parse_date(s: &str) -> Option<Date> {
+    let mut it = s.trim().split('-');
+    let year = it.next()?.parse().ok()?;
+    let month = it.next()?.parse().ok()?;
+    let day = it.next()?.parse().ok()?;
+    if it.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    Some(Date { year, month, day })
+}
+
+/// Days since 1970-01-01 (proleptic Gregorian).
+fn days(d: Date) -> i64 {
+    let y = i64::from(d.year) - i64::from(d.month <= 2);
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(d.month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d.day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            parse_date("2024-01-31"),
+            Some(Date {
+                year: 2024,
+                month: 1,
+                day: 31
+            })
+        );
+        assert_eq!(parse_date("2024-13-01"), None);
+        let a = parse_date("2024-04-15").unwrap_or(Date {
+            year: 0,
+            month: 1,
+            day: 1,
+        });
+        let b = parse_date("2024-03-31").unwrap_or(Date {
+            year: 0,
+            month: 1,
+            day: 1,
+        });
+        assert_eq!(days(a) - days(b), 15);
+    }
+}

@@ -1,0 +1,211 @@
+//! Expectations on the real seed reports, determinism, and the scorecard.
+
+use fazhi_engine::{Hints, Limits, Submission, wire};
+use prost::Message;
+use std::path::PathBuf;
+
+fn corpus_dir() -> PathBuf {
+    std::env::var_os("FAZHI_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+}
+
+fn assess_with(file: &str, hints: &Hints, checklist: Option<&str>) -> wire::Assessment {
+    let path = corpus_dir().join(file);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let sub = Submission {
+        content: &bytes,
+        media_type: "",
+        filename: file,
+        charset: "",
+        hints,
+        checklist_id: checklist,
+    };
+    fazhi_engine::assess(&sub, &Limits::default()).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn assess(file: &str) -> wire::Assessment {
+    assess_with(file, &Hints::default(), None)
+}
+
+fn part(a: &wire::Assessment, id: &str) -> bool {
+    a.required_parts.iter().any(|p| p.id == id && p.present)
+}
+
+fn has(a: &wire::Assessment, code: &str) -> bool {
+    a.findings.iter().any(|f| f.code == code)
+}
+
+const SUBSTANTIVE: i32 = wire::Coverage::Substantive as i32;
+
+#[test]
+fn luoyuan_no_shortcomings_and_all_areas_substantive() {
+    let a = assess("seeds/2023-county-luoyuan.txt");
+    assert_eq!(a.checklist_id, "gangyao-2021-2025");
+    assert!(!part(&a, "shortcomings"));
+    assert!(has(&a, "ACHIEVEMENTS_ONLY") && has(&a, "MISSING_PART_SHORTCOMINGS"));
+    assert!(part(&a, "measures") && part(&a, "first_responsible") && part(&a, "next_year"));
+    let ids: Vec<&str> = a.areas.iter().map(|x| x.id.as_str()).collect();
+    assert_eq!(ids, ["2", "3", "4", "5", "6", "7", "8", "9", "10"]);
+    assert!(
+        a.areas.iter().all(|x| x.status == SUBSTANTIVE),
+        "{:?}",
+        a.areas
+            .iter()
+            .map(|x| (&x.id, x.status))
+            .collect::<Vec<_>>()
+    );
+    let t = a.timeliness.clone().expect("timeliness");
+    assert_eq!(t.status, wire::TimelinessStatus::OnTime as i32);
+}
+
+#[test]
+fn xiaowangzhuang_has_all_four_main_parts() {
+    let a = assess("seeds/2023-township-tianjin-xiaowangzhuang.txt");
+    for p in ["measures", "shortcomings", "first_responsible", "next_year"] {
+        assert!(part(&a, p), "{p}");
+    }
+    assert!(has(&a, "SHORTCOMINGS_WITHOUT_CAUSES"));
+}
+
+#[test]
+fn zaoyang_judged_by_2015_gangyao_with_closing_paragraph() {
+    let a = assess("seeds/2020-city-zaoyang.txt");
+    assert_eq!(a.checklist_id, "gangyao-2015-2020");
+    assert_eq!(a.areas.len(), 8);
+    let sc = a
+        .required_parts
+        .iter()
+        .find(|p| p.id == "shortcomings")
+        .expect("part");
+    assert!(sc.present);
+    assert_eq!(sc.detected_by, "passage");
+    let ny = a
+        .required_parts
+        .iter()
+        .find(|p| p.id == "next_year")
+        .expect("part");
+    assert!(ny.present);
+    assert_eq!(ny.detected_by, "passage");
+    assert!(has(&a, "NEXT_YEAR_THIN"));
+}
+
+#[test]
+fn rongjiang_on_time_and_merged_heading() {
+    let a = assess("seeds/2023-zone-ganzhou-rongjiang.txt");
+    let t = a.timeliness.clone().expect("timeliness");
+    assert_eq!(t.published_date, "2024-01-31");
+    assert_eq!(t.deadline, "2024-03-31");
+    assert_eq!(t.status, wire::TimelinessStatus::OnTime as i32);
+    assert_eq!(t.date_source, "document");
+    assert!(part(&a, "shortcomings") && part(&a, "next_year"));
+    let six = a.areas.iter().find(|x| x.id == "6").expect("area 6");
+    assert_eq!(six.status, wire::Coverage::Absent as i32);
+    assert!(has(&a, "AREA_ABSENT"));
+}
+
+#[test]
+fn shifeng_states_no_date() {
+    let a = assess("seeds/2023-district-zhuzhou-shifeng.txt");
+    let t = a.timeliness.clone().expect("timeliness");
+    assert_eq!(t.status, wire::TimelinessStatus::Unknown as i32);
+    assert!(has(&a, "UNDATED"));
+    assert!(!part(&a, "first_responsible"));
+    // With a platform date in the hints, timeliness is judged from it.
+    let hints = Hints {
+        published_date: Some("2024-03-20".into()),
+        ..Default::default()
+    };
+    let b = assess_with("seeds/2023-district-zhuzhou-shifeng.txt", &hints, None);
+    let t = b.timeliness.clone().expect("timeliness");
+    assert_eq!(t.status, wire::TimelinessStatus::OnTime as i32);
+    assert_eq!(t.date_source, "hints");
+}
+
+#[test]
+fn late_report_is_flagged() {
+    let a = assess("synthetic/2023-zone-qingwu.txt");
+    let t = a.timeliness.clone().expect("timeliness");
+    assert_eq!(t.status, wire::TimelinessStatus::Late as i32);
+    assert!(has(&a, "LATE"));
+}
+
+#[test]
+fn not_a_report_is_not_scored() {
+    let a = assess("synthetic/neg-gongzuo-yaodian.txt");
+    assert_eq!(
+        a.report.as_ref().map(|r| r.kind.as_str()),
+        Some("not_report")
+    );
+    assert_eq!(a.grade, "N/A");
+    assert_eq!(a.score, 0.0);
+    assert!(a.areas.is_empty());
+    assert!(has(&a, "NOT_A_REPORT"));
+}
+
+#[test]
+fn named_checklist_overrides_year() {
+    let a = assess_with(
+        "seeds/2020-city-zaoyang.txt",
+        &Hints::default(),
+        Some("gangyao-2021-2025"),
+    );
+    assert_eq!(a.checklist_id, "gangyao-2021-2025");
+    assert!(has(&a, "CHECKLIST_YEAR_MISMATCH"));
+}
+
+#[test]
+fn same_bytes_give_byte_identical_assessments() {
+    for f in [
+        "seeds/2023-county-luoyuan.txt",
+        "seeds/2020-city-zaoyang.txt",
+        "synthetic/2022-district-qinhu.txt",
+        "synthetic/neg-xinwen-huiyi.txt",
+    ] {
+        let a = assess(f).encode_to_vec();
+        let b = assess(f).encode_to_vec();
+        assert_eq!(a, b, "{f}");
+    }
+}
+
+#[test]
+fn evidence_offsets_point_into_normalized_text() {
+    for f in [
+        "seeds/2023-county-luoyuan.txt",
+        "synthetic/2021-province-lanjiang.txt",
+    ] {
+        let a = assess(f);
+        let text: Vec<char> = a.normalized_text.chars().collect();
+        let check = |e: &wire::Evidence| {
+            let q: String = text[e.start as usize..e.end as usize].iter().collect();
+            assert_eq!(q, e.quote, "{f}");
+        };
+        for p in &a.required_parts {
+            p.evidence.iter().for_each(check);
+        }
+        for ar in &a.areas {
+            for it in &ar.items {
+                it.evidence.iter().for_each(check);
+            }
+        }
+        for m in &a.metrics {
+            let q: String = text[m.start as usize..m.end as usize].iter().collect();
+            assert_eq!(q, m.quote);
+        }
+        assert!(a.score > 0.0 && a.score <= 100.0);
+        assert!(a.figures.iter().any(|x| !x.item_id.is_empty()));
+    }
+}
+
+#[test]
+fn scorecard_renders() {
+    let a = assess("seeds/2023-zone-ganzhou-rongjiang.txt");
+    let s = fazhi_engine::render::scorecard(&a);
+    println!("{s}");
+    assert!(s.contains("总分"));
+    assert!(s.contains("必备部分"));
+    assert!(s.contains("纲要覆盖"));
+    assert!(s.contains("按时公开"));
+    let n = fazhi_engine::render::scorecard(&assess("synthetic/neg-xinxi-gongkai-nianbao.txt"));
+    assert!(n.contains("不是法治政府建设年度报告"));
+}
