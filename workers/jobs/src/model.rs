@@ -93,3 +93,11 @@ pub struct JobMessage {
     #[prost(btree_map = "string, string", tag = "13")]
     pub labels: BTreeMap<String, String>,
 }
+
+/// Wall-clock Unix milliseconds (job timestamps are wall-clock, shared across processes).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
-use crate::model::{JobRecord, JobState};
+use crate::model::{JobMessage, JobRecord, JobState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -15,10 +15,16 @@ pub enum StoreError {
     /// Stored data could not be read back (corrupt or from an incompatible version).
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// A `list` page token that this store did not issue (or that was tampered with); callers
+    /// answer INVALID_ARGUMENT.
+    #[error("invalid page token: {0}")]
+    InvalidPageToken(String),
 }
 
 /// Outcome of recording a job under an idempotency key.
 #[derive(Debug, Clone)]
+// Boxing `Existing` would change the contract the gateway matches on; the size is harmless.
+#[allow(clippy::large_enum_variant)]
 pub enum CreateOutcome {
     Created,
     /// The request id was already used by this tenant: the earlier job.
@@ -49,6 +55,23 @@ pub trait JobStore: Send + Sync + 'static {
     /// Records a new job (state QUEUED). With `request_id` non-empty, the id is claimed
     /// atomically per tenant: a second call returns the first job.
     async fn create(&self, job: &JobRecord) -> Result<CreateOutcome, StoreError>;
+    /// Like [`JobStore::create`], and also keeps `msg` (the self-contained job message) while the
+    /// job is not terminal, so the orphan reconciler can re-publish a job whose publish never
+    /// reached the broker (crash between the store write and the confirm). Gateways should call
+    /// this instead of `create` for QUEUED jobs. The default forgets the message.
+    async fn create_with_message(
+        &self,
+        job: &JobRecord,
+        msg: &JobMessage,
+    ) -> Result<CreateOutcome, StoreError> {
+        let _ = msg;
+        self.create(job).await
+    }
+    /// The message kept by [`JobStore::create_with_message`], while the job is not terminal.
+    async fn pending_message(&self, id: &str) -> Result<Option<JobMessage>, StoreError> {
+        let _ = id;
+        Ok(None)
+    }
     /// The job, only if it belongs to `tenant`.
     async fn get(&self, tenant: &str, id: &str) -> Result<Option<JobRecord>, StoreError>;
     /// The job regardless of tenant (workers only).
@@ -74,10 +97,21 @@ pub trait JobStore: Send + Sync + 'static {
     ) -> Result<Page, StoreError>;
     /// Cached assessment bytes (encoded fazhi.v1.Assessment).
     async fn get_result(&self, result_key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Caches an assessment with no job attached (the synchronous AssessReport path), so a later
+    /// submission of the same content is answered from the cache.
+    async fn put_result(&self, result_key: &str, assessment: &[u8]) -> Result<(), StoreError>;
     /// Every later version of the job (after this call), until it is terminal.
+    ///
+    /// Implementations first yield the version current once the subscription is live, so that
+    /// no change can fall between a caller's `get` and its `watch`; callers that already sent
+    /// that version skip it by comparing `update_time_ms`/`state`. An unknown job gives an
+    /// empty stream. The stream ends after the first terminal version.
     async fn watch(&self, id: &str) -> Result<BoxStream<'static, JobRecord>, StoreError>;
     /// QUEUED jobs last updated before `older_than` ago (for the orphan reconciler).
-    async fn stale_queued(&self, older_than: Duration, limit: usize)
-        -> Result<Vec<JobRecord>, StoreError>;
+    async fn stale_queued(
+        &self,
+        older_than: Duration,
+        limit: usize,
+    ) -> Result<Vec<JobRecord>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
 }

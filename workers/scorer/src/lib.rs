@@ -1,1 +1,597 @@
-//! fazhi-scorer
+//! fazhi-scorer: the worker loop. Takes jobs from a [`JobQueue`], runs the engine off the
+//! async runtime, stores the result in the [`JobStore`], and only then acks.
+//!
+//! Reliability rules implemented here (see `DESIGN.md`, "Reliability rules"):
+//! - at-least-once: a delivery is acked only after its outcome is stored; every redelivery of
+//!   a job that is already terminal (or CANCELLED) is acked as a no-op;
+//! - a job whose record the store lost is recreated from the self-contained message;
+//! - same content + checklist + engine → cached result: completed without running the engine;
+//! - the engine runs on the blocking pool under `catch_unwind` and a per-job timeout; a panic
+//!   or timeout gives the message back (`retry`), which counts toward the broker's delivery
+//!   limit, after which the dead-letter consumer marks the job FAILED (`DEAD_LETTERED`);
+//! - a document the engine rejects is FAILED at once with the engine's error code;
+//! - while the store is unreachable the delivery is held (not acked, not counted) and retried
+//!   in place with backoff, up to [`WorkerConfig::store_outage_limit`], then given back;
+//! - graceful shutdown: stop taking deliveries, let in-flight jobs finish within
+//!   [`WorkerConfig::shutdown_grace`], then abandon the rest (the broker redelivers them).
+//!
+//! Metrics (recorder installed by the binary): `fazhi_jobs_succeeded_total`,
+//! `fazhi_jobs_failed_total{reason}`, `fazhi_jobs_retried_total{reason}`,
+//! `fazhi_engine_duration_seconds`, `fazhi_job_latency_seconds` (submit → done),
+//! `fazhi_jobs_in_flight`; the queue and store count their own reconnects.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fazhi_jobs::{
+    CreateOutcome, DeadLetter, Delivery, JobMessage, JobQueue, JobRecord, JobState, JobStore,
+    QueueError, StoreError, Transition, now_ms,
+};
+use futures::StreamExt;
+use prost::Message;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// What the worker runs for each job. The real implementation is [`FazhiEngine`]; tests
+/// substitute engines that panic or hang to exercise the failure paths.
+pub trait Engine: Send + Sync + 'static {
+    /// Assesses one job. Called on a blocking thread; may panic (contained by the caller).
+    fn assess(&self, msg: &JobMessage) -> Result<EngineOutput, EngineFailure>;
+}
+
+/// A successful assessment.
+#[derive(Debug, Clone)]
+pub struct EngineOutput {
+    /// Encoded `fazhi.v1.Assessment`.
+    pub assessment: Vec<u8>,
+    /// The checklist actually used (chosen by report year when the job named none).
+    pub checklist_id: String,
+}
+
+/// The engine refused the document; the job fails for good with this code.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct EngineFailure {
+    /// Stable UPPER_SNAKE code (`EngineError::code()`).
+    pub code: String,
+    pub message: String,
+}
+
+/// The real engine, `fazhi_engine::assess`, with its input limits.
+#[cfg(feature = "engine")]
+#[derive(Debug, Clone, Default)]
+pub struct FazhiEngine {
+    pub limits: fazhi_engine::Limits,
+}
+
+#[cfg(feature = "engine")]
+impl Engine for FazhiEngine {
+    fn assess(&self, msg: &JobMessage) -> Result<EngineOutput, EngineFailure> {
+        let wire_hints = if msg.hints.is_empty() {
+            fazhi_proto::v1::ReportHints::default()
+        } else {
+            fazhi_proto::v1::ReportHints::decode(msg.hints.as_slice()).map_err(|e| {
+                EngineFailure {
+                    code: "INVALID_HINTS".into(),
+                    message: format!("hints do not decode: {e}"),
+                }
+            })?
+        };
+        let opt = |s: String| Some(s).filter(|s| !s.is_empty());
+        let hints = fazhi_engine::Hints {
+            issuer: opt(wire_hints.issuer),
+            region_code: opt(wire_hints.region_code),
+            year: Some(wire_hints.year).filter(|y| *y != 0),
+            published_date: opt(wire_hints.published_date),
+            source_url: opt(wire_hints.source_url),
+        };
+        let sub = fazhi_engine::Submission {
+            content: &msg.content,
+            media_type: &msg.media_type,
+            filename: &msg.filename,
+            charset: &msg.charset,
+            hints: &hints,
+            checklist_id: Some(msg.checklist_id.as_str()).filter(|s| !s.is_empty()),
+        };
+        match fazhi_engine::assess(&sub, &self.limits) {
+            Ok(a) => Ok(EngineOutput {
+                checklist_id: a.checklist_id.clone(),
+                assessment: a.encode_to_vec(),
+            }),
+            Err(e) => Err(EngineFailure {
+                code: e.code().to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// Periodic re-publishing of QUEUED jobs whose message may never have reached the broker.
+#[derive(Debug, Clone)]
+pub struct ReconcileConfig {
+    pub every: Duration,
+    /// Only jobs QUEUED and untouched for this long; keep it well above the normal queue wait.
+    pub older_than: Duration,
+    pub batch: usize,
+}
+
+impl Default for ReconcileConfig {
+    fn default() -> Self {
+        Self {
+            every: Duration::from_secs(60),
+            older_than: Duration::from_secs(600),
+            batch: 100,
+        }
+    }
+}
+
+/// Worker settings; the CLI builds one from flags / `FAZHI_*` env vars.
+#[derive(Clone)]
+pub struct WorkerConfig {
+    /// Unique per process (shows in logs and spans), so a dead worker cannot hide behind a
+    /// live one with the same name.
+    pub worker_id: String,
+    /// Unacknowledged deliveries at a time = jobs run concurrently by this worker.
+    pub prefetch: u16,
+    /// Wall-clock limit of one engine run; past it the job is given back for another attempt.
+    /// (The blocking thread cannot be killed and finishes on its own; the engine's input
+    /// limits keep that bounded.)
+    pub job_timeout: Duration,
+    /// First pause while the store is unreachable (doubles up to 10 s).
+    pub store_retry_backoff: Duration,
+    /// How long a delivery is held while the store is unreachable before it is given back.
+    pub store_outage_limit: Duration,
+    /// How long in-flight jobs may run on after shutdown is requested.
+    pub shutdown_grace: Duration,
+    /// Run the dead-letter consumer (marks dead-lettered jobs FAILED). One per deployment is
+    /// enough, more are harmless.
+    pub dead_letters: bool,
+    /// `None` disables the orphan reconciler in this process.
+    pub reconcile: Option<ReconcileConfig>,
+    pub engine: Arc<dyn Engine>,
+}
+
+impl WorkerConfig {
+    /// Defaults around `engine`: prefetch 4, 60 s job timeout, 30 s shutdown grace, dead-letter
+    /// consumer and reconciler on.
+    pub fn with_engine(engine: Arc<dyn Engine>) -> Self {
+        Self {
+            worker_id: new_worker_id(),
+            prefetch: 4,
+            job_timeout: Duration::from_secs(60),
+            store_retry_backoff: Duration::from_millis(500),
+            store_outage_limit: Duration::from_secs(300),
+            shutdown_grace: Duration::from_secs(30),
+            dead_letters: true,
+            reconcile: Some(ReconcileConfig::default()),
+            engine,
+        }
+    }
+}
+
+#[cfg(feature = "engine")]
+impl Default for WorkerConfig {
+    /// [`WorkerConfig::with_engine`] around [`FazhiEngine`] with default limits.
+    fn default() -> Self {
+        Self::with_engine(Arc::new(FazhiEngine::default()))
+    }
+}
+
+/// `w-{pid}-{random}`: unique per process even across restarts with recycled pids.
+pub fn new_worker_id() -> String {
+    let r = uuid::Uuid::new_v4().simple().to_string();
+    format!("w-{}-{}", std::process::id(), &r[..8])
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScorerError {
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The delivery stream ended although it is documented as continuous.
+    #[error("delivery stream ended unexpectedly")]
+    StreamEnded,
+}
+
+struct Worker {
+    store: Arc<dyn JobStore>,
+    queue: Arc<dyn JobQueue>,
+    cfg: WorkerConfig,
+    shutdown: CancellationToken,
+}
+
+/// Runs the worker until `shutdown` is cancelled (then drains, see the crate docs).
+pub async fn run(
+    store: Arc<dyn JobStore>,
+    queue: Arc<dyn JobQueue>,
+    cfg: WorkerConfig,
+    shutdown: CancellationToken,
+) -> Result<(), ScorerError> {
+    let mut deliveries = queue.consume(cfg.prefetch).await?;
+    let dead = if cfg.dead_letters {
+        Some(queue.consume_dead_letters().await?)
+    } else {
+        None
+    };
+    tracing::info!(worker_id = %cfg.worker_id, prefetch = cfg.prefetch, "worker started");
+    let grace = cfg.shutdown_grace;
+    // Our own child token: stopping (also on error) must not cancel the caller's token.
+    let stop = shutdown.child_token();
+    let w = Arc::new(Worker {
+        store,
+        queue,
+        cfg,
+        shutdown: stop.clone(),
+    });
+    let mut background = JoinSet::new();
+    if let Some(dead) = dead {
+        background.spawn(dead_letter_loop(w.clone(), dead));
+    }
+    if let Some(rc) = w.cfg.reconcile.clone() {
+        background.spawn(reconcile_loop(w.clone(), rc));
+    }
+
+    let mut jobs = JoinSet::new();
+    let result = loop {
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => break Ok(()),
+            Some(done) = jobs.join_next(), if !jobs.is_empty() => {
+                if let Err(e) = done && e.is_panic() {
+                    tracing::error!("job task panicked: {e}");
+                }
+            }
+            d = deliveries.next() => match d {
+                Some(d) => {
+                    jobs.spawn(handle(w.clone(), d));
+                }
+                None => break Err(ScorerError::StreamEnded),
+            },
+        }
+    };
+    // Stop taking deliveries (cancels the consumer; unsettled ones stay ackable).
+    drop(deliveries);
+    stop.cancel();
+    let drained =
+        tokio::time::timeout(grace, async { while jobs.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!(
+            left = jobs.len(),
+            "shutdown grace over; abandoning in-flight jobs (the broker redelivers them)"
+        );
+        jobs.abort_all();
+        while jobs.join_next().await.is_some() {}
+    }
+    background.abort_all();
+    while background.join_next().await.is_some() {}
+    tracing::info!(worker_id = %w.cfg.worker_id, "worker stopped");
+    result
+}
+
+/// Decrements the in-flight gauge however the job task ends (including abort).
+struct InFlight;
+impl InFlight {
+    fn new() -> Self {
+        metrics::gauge!("fazhi_jobs_in_flight").increment(1.0);
+        Self
+    }
+}
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("fazhi_jobs_in_flight").decrement(1.0);
+    }
+}
+
+/// What to do with the delivery.
+enum Settle {
+    Ack,
+    /// Give it back (counts toward the delivery limit).
+    Retry(&'static str),
+}
+
+async fn handle(w: Arc<Worker>, d: Delivery) {
+    let _in_flight = InFlight::new();
+    let span = tracing::info_span!(
+        "job",
+        job_id = %d.message.job_id,
+        content_sha256 = %d.message.content_sha256,
+        delivery_count = d.delivery_count,
+        worker_id = %w.cfg.worker_id,
+    );
+    async {
+        let mut backoff = w.cfg.store_retry_backoff;
+        let outage_started = Instant::now();
+        let settle = loop {
+            match process(&w, &d).await {
+                Ok(s) => break s,
+                Err(e) => {
+                    // Store unreachable: hold the delivery (not counted by the broker).
+                    if outage_started.elapsed() >= w.cfg.store_outage_limit
+                        || w.shutdown.is_cancelled()
+                    {
+                        tracing::warn!(error = %e, "store unavailable; giving the job back");
+                        break Settle::Retry("store_unavailable");
+                    }
+                    tracing::warn!(error = %e, ?backoff, "store unavailable; holding the job");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = w.shutdown.cancelled() => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        };
+        let r = match settle {
+            Settle::Ack => d.acker.ack().await,
+            Settle::Retry(reason) => {
+                metrics::counter!("fazhi_jobs_retried_total", "reason" => reason).increment(1);
+                d.acker.retry().await
+            }
+        };
+        if let Err(e) = r {
+            // The broker redelivers it; the redelivery is a no-op if the outcome was stored.
+            tracing::warn!(error = %e, "could not settle delivery");
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+fn record_from_message(msg: &JobMessage, state: JobState) -> JobRecord {
+    JobRecord {
+        id: msg.job_id.clone(),
+        tenant: msg.tenant.clone(),
+        state,
+        create_time_ms: msg.create_time_ms,
+        update_time_ms: now_ms(),
+        attempts: 0,
+        error_code: String::new(),
+        error_message: String::new(),
+        content_sha256: msg.content_sha256.clone(),
+        result_key: msg.result_key.clone(),
+        checklist_id: msg.checklist_id.clone(),
+        deduplicated: false,
+        request_id: msg.request_id.clone(),
+        labels: msg.labels.clone(),
+    }
+}
+
+fn observe_done(rec: &JobRecord) {
+    let secs = (now_ms() - rec.create_time_ms).max(0) as f64 / 1000.0;
+    metrics::histogram!("fazhi_job_latency_seconds").record(secs);
+}
+
+/// One pass over a delivery. `Err` only when the store is unreachable (caller holds & retries).
+async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
+    let msg = &d.message;
+    let store = &*w.store;
+    let job = match store.get_any(&msg.job_id).await {
+        Ok(Some(j)) => j,
+        Ok(None) => {
+            tracing::warn!("job record missing (store lost it); recreating from the message");
+            match store
+                .create(&record_from_message(msg, JobState::Queued))
+                .await?
+            {
+                CreateOutcome::Created => record_from_message(msg, JobState::Queued),
+                CreateOutcome::Existing(j) => j,
+            }
+        }
+        Err(StoreError::Corrupt(e)) => {
+            tracing::error!(error = %e, "job record unreadable");
+            return Ok(Settle::Retry("corrupt_record"));
+        }
+        Err(e) => return Err(e),
+    };
+    if job.state.is_terminal() {
+        tracing::debug!(
+            state = job.state.as_str(),
+            "job already finished; redelivery ignored"
+        );
+        return Ok(Settle::Ack);
+    }
+    // RUNNING here means an earlier attempt died mid-job (or is a duplicate): run it again.
+    let Some(job) = store
+        .transition(
+            &job.id,
+            Transition {
+                from: &[JobState::Queued, JobState::Running],
+                to: JobState::Running,
+                error_code: None,
+                error_message: None,
+                bump_attempts: true,
+                checklist_id: None,
+            },
+        )
+        .await?
+    else {
+        return Ok(Settle::Ack); // finished or cancelled meanwhile
+    };
+    tracing::info!(attempt = job.attempts, "job started");
+
+    if !msg.result_key.is_empty()
+        && let Some(cached) = store.get_result(&msg.result_key).await?
+    {
+        let checklist_id = fazhi_proto::v1::Assessment::decode(cached.as_slice())
+            .map(|a| a.checklist_id)
+            .unwrap_or_else(|_| job.checklist_id.clone());
+        if let Some(done) = store
+            .complete(&job.id, &msg.result_key, &cached, &checklist_id)
+            .await?
+        {
+            tracing::info!("job completed from the result cache");
+            metrics::counter!("fazhi_jobs_succeeded_total").increment(1);
+            observe_done(&done);
+        }
+        return Ok(Settle::Ack);
+    }
+
+    let engine = w.cfg.engine.clone();
+    let owned = msg.clone();
+    let started = Instant::now();
+    let run = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| engine.assess(&owned)))
+    });
+    let outcome = tokio::time::timeout(w.cfg.job_timeout, run).await;
+    metrics::histogram!("fazhi_engine_duration_seconds").record(started.elapsed().as_secs_f64());
+    match outcome {
+        Ok(Ok(Ok(Ok(out)))) => {
+            match store
+                .complete(&job.id, &msg.result_key, &out.assessment, &out.checklist_id)
+                .await?
+            {
+                Some(done) => {
+                    tracing::info!(checklist_id = %out.checklist_id, "job succeeded");
+                    metrics::counter!("fazhi_jobs_succeeded_total").increment(1);
+                    observe_done(&done);
+                }
+                None => tracing::info!("job finished elsewhere (cancelled?); result cached only"),
+            }
+            Ok(Settle::Ack)
+        }
+        Ok(Ok(Ok(Err(fail)))) => {
+            let failed = store
+                .transition(
+                    &job.id,
+                    Transition {
+                        from: &[JobState::Queued, JobState::Running],
+                        to: JobState::Failed,
+                        error_code: Some(fail.code.clone()),
+                        error_message: Some(fail.message.clone()),
+                        bump_attempts: false,
+                        checklist_id: None,
+                    },
+                )
+                .await?;
+            tracing::info!(code = %fail.code, "engine rejected the document");
+            if let Some(done) = failed {
+                metrics::counter!("fazhi_jobs_failed_total", "reason" => fail.code.clone())
+                    .increment(1);
+                observe_done(&done);
+            }
+            Ok(Settle::Ack)
+        }
+        Ok(Ok(Err(panic))) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, "engine panicked");
+            Ok(Settle::Retry("panic"))
+        }
+        Ok(Err(join)) => {
+            tracing::error!(error = %join, "engine task failed");
+            Ok(Settle::Retry("panic"))
+        }
+        Err(_) => {
+            tracing::error!(timeout = ?w.cfg.job_timeout, "engine timed out");
+            Ok(Settle::Retry("timeout"))
+        }
+    }
+}
+
+/// Marks each dead-lettered job FAILED (`DEAD_LETTERED`), then acks it.
+async fn dead_letter_loop(
+    w: Arc<Worker>,
+    mut dead: futures::stream::BoxStream<'static, DeadLetter>,
+) {
+    loop {
+        let dl = tokio::select! {
+            _ = w.shutdown.cancelled() => return,
+            dl = dead.next() => match dl {
+                Some(dl) => dl,
+                None => return,
+            },
+        };
+        let span =
+            tracing::info_span!("dead_letter", job_id = %dl.message.job_id, reason = %dl.reason);
+        async {
+            let mut backoff = w.cfg.store_retry_backoff;
+            loop {
+                match mark_dead(&*w.store, &dl).await {
+                    Ok(()) => {
+                        if let Err(e) = dl.acker.ack().await {
+                            tracing::warn!(error = %e, "could not ack dead letter");
+                        }
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "store unavailable; dead letter held");
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = w.shutdown.cancelled() => {
+                                let _ = dl.acker.retry().await;
+                                return;
+                            }
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await;
+    }
+}
+
+async fn mark_dead(store: &dyn JobStore, dl: &DeadLetter) -> Result<(), StoreError> {
+    let code = "DEAD_LETTERED".to_string();
+    let message = format!(
+        "gave up after repeated failed attempts (engine crash or timeout); broker reason: {}",
+        dl.reason
+    );
+    let t = Transition {
+        from: &[JobState::Queued, JobState::Running],
+        to: JobState::Failed,
+        error_code: Some(code.clone()),
+        error_message: Some(message.clone()),
+        bump_attempts: false,
+        checklist_id: None,
+    };
+    match store.transition(&dl.message.job_id, t).await {
+        Ok(Some(done)) => {
+            tracing::warn!("job dead-lettered; marked FAILED");
+            metrics::counter!("fazhi_jobs_failed_total", "reason" => "DEAD_LETTERED").increment(1);
+            observe_done(&done);
+            Ok(())
+        }
+        Ok(None) => {
+            if store.get_any(&dl.message.job_id).await?.is_none() {
+                let mut rec = record_from_message(&dl.message, JobState::Failed);
+                rec.error_code = code;
+                rec.error_message = message;
+                store.create(&rec).await?;
+                metrics::counter!("fazhi_jobs_failed_total", "reason" => "DEAD_LETTERED")
+                    .increment(1);
+            }
+            Ok(())
+        }
+        Err(StoreError::Corrupt(e)) => {
+            tracing::error!(error = %e, "dead-lettered job record unreadable; dropping");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn reconcile_loop(w: Arc<Worker>, rc: ReconcileConfig) {
+    let mut tick = tokio::time::interval(rc.every);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = w.shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match fazhi_jobs::reconcile_orphans(&*w.store, &*w.queue, rc.older_than, rc.batch).await {
+            Ok(r) if r.republished + r.unrecoverable + r.publish_errors > 0 => {
+                tracing::info!(?r, "orphan reconciliation");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "orphan reconciliation failed"),
+        }
+    }
+}

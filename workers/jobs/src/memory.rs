@@ -1,0 +1,661 @@
+//! In-process [`JobStore`] and [`JobQueue`] for the embedded single-process default
+//! (`fazhi serve` with no broker or cache). Same semantics as the Redis and RabbitMQ
+//! implementations — CAS transitions, per-tenant request-id claims, lazily honoured TTLs,
+//! watch streams, delivery counts with a delivery limit and a dead-letter stream, a prefetch
+//! bound — so the gateway and scorer run the same code paths in both modes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
+use tokio::time::Instant;
+
+use crate::model::{JobMessage, JobRecord, JobState, now_ms};
+use crate::page_token::{self, Cursor};
+use crate::queue::{Acker, DeadLetter, Delivery, JobQueue, QueueError};
+use crate::store::{CreateOutcome, JobStore, Page, StoreError, Transition};
+use crate::{StoreTtls, clamp_page_size};
+
+// === MemoryStore ===
+
+/// Job store held in process memory; everything is lost on exit, which is what the embedded
+/// default promises (and the message is self-contained anyway).
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<StoreInner>>,
+    ttls: StoreTtls,
+}
+
+struct Expiring<T> {
+    value: T,
+    expires: Instant,
+}
+
+#[derive(Default)]
+struct StoreInner {
+    jobs: HashMap<String, Expiring<JobRecord>>,
+    /// (tenant, request id) → (job id, content hash).
+    requests: HashMap<(String, String), Expiring<(String, String)>>,
+    results: HashMap<String, Expiring<Vec<u8>>>,
+    messages: HashMap<String, JobMessage>,
+    watchers: HashMap<String, broadcast::Sender<JobRecord>>,
+    /// Creates so far; every 1024th sweeps expired entries.
+    creates: u64,
+}
+
+impl StoreInner {
+    fn job(&mut self, id: &str, now: Instant) -> Option<&mut JobRecord> {
+        if self.jobs.get(id).is_some_and(|e| e.expires <= now) {
+            self.jobs.remove(id);
+            self.messages.remove(id);
+        }
+        self.jobs.get_mut(id).map(|e| &mut e.value)
+    }
+
+    fn publish(&mut self, rec: &JobRecord) {
+        if let Some(tx) = self.watchers.get(&rec.id) {
+            let _ = tx.send(rec.clone());
+            if rec.state.is_terminal() || tx.receiver_count() == 0 {
+                self.watchers.remove(&rec.id);
+            }
+        }
+    }
+
+    /// Drops expired entries; called on writes so memory does not grow without bound.
+    fn sweep(&mut self, now: Instant) {
+        let before = self.jobs.len();
+        self.jobs.retain(|_, e| e.expires > now);
+        if self.jobs.len() != before {
+            let jobs = &self.jobs;
+            self.messages.retain(|id, _| jobs.contains_key(id));
+        }
+        self.requests.retain(|_, e| e.expires > now);
+        self.results.retain(|_, e| e.expires > now);
+        self.watchers.retain(|_, tx| tx.receiver_count() > 0);
+    }
+}
+
+impl MemoryStore {
+    pub fn new(ttls: StoreTtls) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(StoreInner::default())),
+            ttls,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, StoreInner> {
+        // A panic while holding the lock cannot leave a half-written record (every mutation is
+        // a single insert/assign), so a poisoned lock is still safe to use.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn do_create(&self, job: &JobRecord, msg: Option<&JobMessage>) -> CreateOutcome {
+        let now = Instant::now();
+        let mut g = self.lock();
+        g.creates += 1;
+        if g.creates.is_multiple_of(1024) {
+            g.sweep(now);
+        }
+        let req_key = (job.tenant.clone(), job.request_id.clone());
+        if !job.request_id.is_empty() {
+            let claimed = g
+                .requests
+                .get(&req_key)
+                .filter(|e| e.expires > now)
+                .map(|e| e.value.0.clone());
+            if let Some(existing_id) = claimed
+                && let Some(existing) = g.job(&existing_id, now)
+            {
+                return CreateOutcome::Existing(existing.clone());
+            }
+        }
+        if let Some(existing) = g.job(&job.id, now) {
+            return CreateOutcome::Existing(existing.clone());
+        }
+        let expires = now + self.ttls.job_ttl;
+        if !job.request_id.is_empty() {
+            g.requests.insert(
+                req_key,
+                Expiring {
+                    value: (job.id.clone(), job.content_sha256.clone()),
+                    expires,
+                },
+            );
+        }
+        if let Some(m) = msg
+            && !job.state.is_terminal()
+        {
+            g.messages.insert(job.id.clone(), m.clone());
+        }
+        g.jobs.insert(
+            job.id.clone(),
+            Expiring {
+                value: job.clone(),
+                expires,
+            },
+        );
+        CreateOutcome::Created
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new(StoreTtls::default())
+    }
+}
+
+#[async_trait]
+impl JobStore for MemoryStore {
+    async fn create(&self, job: &JobRecord) -> Result<CreateOutcome, StoreError> {
+        Ok(self.do_create(job, None))
+    }
+
+    async fn create_with_message(
+        &self,
+        job: &JobRecord,
+        msg: &JobMessage,
+    ) -> Result<CreateOutcome, StoreError> {
+        Ok(self.do_create(job, Some(msg)))
+    }
+
+    async fn pending_message(&self, id: &str) -> Result<Option<JobMessage>, StoreError> {
+        let mut g = self.lock();
+        if g.job(id, Instant::now()).is_none() {
+            return Ok(None);
+        }
+        Ok(g.messages.get(id).cloned())
+    }
+
+    async fn get(&self, tenant: &str, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .job(id, Instant::now())
+            .filter(|r| r.tenant == tenant)
+            .cloned())
+    }
+
+    async fn get_any(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        Ok(self.lock().job(id, Instant::now()).cloned())
+    }
+
+    async fn transition(&self, id: &str, t: Transition) -> Result<Option<JobRecord>, StoreError> {
+        let now = Instant::now();
+        let mut g = self.lock();
+        let Some(rec) = g.job(id, now) else {
+            return Ok(None);
+        };
+        if !t.from.contains(&rec.state) {
+            return Ok(None);
+        }
+        rec.state = t.to;
+        rec.update_time_ms = now_ms().max(rec.update_time_ms);
+        if let Some(c) = t.error_code {
+            rec.error_code = c;
+        }
+        if let Some(m) = t.error_message {
+            rec.error_message = m;
+        }
+        if t.bump_attempts {
+            rec.attempts += 1;
+        }
+        if let Some(c) = t.checklist_id {
+            rec.checklist_id = c;
+        }
+        let rec = rec.clone();
+        if let Some(e) = g.jobs.get_mut(id) {
+            e.expires = now + self.ttls.job_ttl;
+        }
+        if rec.state.is_terminal() {
+            g.messages.remove(id);
+        }
+        g.publish(&rec);
+        Ok(Some(rec))
+    }
+
+    async fn complete(
+        &self,
+        id: &str,
+        result_key: &str,
+        assessment: &[u8],
+        checklist_id: &str,
+    ) -> Result<Option<JobRecord>, StoreError> {
+        let now = Instant::now();
+        {
+            let mut g = self.lock();
+            g.results.insert(
+                result_key.to_string(),
+                Expiring {
+                    value: assessment.to_vec(),
+                    expires: now + self.ttls.result_ttl,
+                },
+            );
+        }
+        self.transition(
+            id,
+            Transition {
+                from: &[JobState::Queued, JobState::Running],
+                to: JobState::Succeeded,
+                error_code: None,
+                error_message: None,
+                bump_attempts: false,
+                checklist_id: Some(checklist_id.to_string()),
+            },
+        )
+        .await
+    }
+
+    async fn list(
+        &self,
+        tenant: &str,
+        state: Option<JobState>,
+        page_size: usize,
+        page_token: &str,
+    ) -> Result<Page, StoreError> {
+        let cursor = page_token::decode(page_token)?;
+        let page_size = clamp_page_size(page_size);
+        let now = Instant::now();
+        let g = self.lock();
+        let mut jobs: Vec<&JobRecord> = g
+            .jobs
+            .values()
+            .filter(|e| e.expires > now)
+            .map(|e| &e.value)
+            .filter(|r| r.tenant == tenant && state.is_none_or(|s| r.state == s))
+            .filter(|r| {
+                cursor
+                    .as_ref()
+                    .is_none_or(|c| page_token::is_after(c, r.create_time_ms, &r.id))
+            })
+            .collect();
+        jobs.sort_by(|a, b| {
+            (b.create_time_ms, b.id.as_str()).cmp(&(a.create_time_ms, a.id.as_str()))
+        });
+        let more = jobs.len() > page_size;
+        jobs.truncate(page_size);
+        let next_page_token = match (more, jobs.last()) {
+            (true, Some(last)) => Some(page_token::encode(&Cursor {
+                create_time_ms: last.create_time_ms,
+                id: last.id.clone(),
+            })),
+            _ => None,
+        };
+        Ok(Page {
+            jobs: jobs.into_iter().cloned().collect(),
+            next_page_token,
+        })
+    }
+
+    async fn put_result(&self, result_key: &str, assessment: &[u8]) -> Result<(), StoreError> {
+        let expires = Instant::now() + self.ttls.result_ttl;
+        self.lock().results.insert(
+            result_key.to_string(),
+            Expiring {
+                value: assessment.to_vec(),
+                expires,
+            },
+        );
+        Ok(())
+    }
+
+    async fn get_result(&self, result_key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = Instant::now();
+        Ok(self
+            .lock()
+            .results
+            .get(result_key)
+            .filter(|e| e.expires > now)
+            .map(|e| e.value.clone()))
+    }
+
+    async fn watch(&self, id: &str) -> Result<BoxStream<'static, JobRecord>, StoreError> {
+        let (rx, current) = {
+            let mut g = self.lock();
+            let Some(current) = g.job(id, Instant::now()).cloned() else {
+                return Ok(stream::empty().boxed());
+            };
+            let tx = g
+                .watchers
+                .entry(id.to_string())
+                .or_insert_with(|| broadcast::channel(64).0);
+            (tx.subscribe(), current)
+        };
+        Ok(watch_stream(current, rx, {
+            let store = self.clone();
+            let id = id.to_string();
+            move || {
+                let store = store.clone();
+                let id = id.clone();
+                async move { store.get_any(&id).await.ok().flatten() }
+            }
+        }))
+    }
+
+    async fn stale_queued(
+        &self,
+        older_than: Duration,
+        limit: usize,
+    ) -> Result<Vec<JobRecord>, StoreError> {
+        let cutoff = now_ms() - i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
+        let now = Instant::now();
+        let g = self.lock();
+        let mut out: Vec<JobRecord> = g
+            .jobs
+            .values()
+            .filter(|e| e.expires > now)
+            .map(|e| &e.value)
+            .filter(|r| r.state == JobState::Queued && r.update_time_ms < cutoff)
+            .cloned()
+            .collect();
+        out.sort_by_key(|r| r.update_time_ms);
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// The watch stream shared by the stores: `current` first, then every broadcast version newer
+/// than the last one sent, until a terminal one. On broadcast lag, `reread` fetches the latest.
+pub(crate) fn watch_stream<F, Fut>(
+    current: JobRecord,
+    rx: broadcast::Receiver<JobRecord>,
+    reread: F,
+) -> BoxStream<'static, JobRecord>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<JobRecord>> + Send,
+{
+    struct St<F> {
+        rx: broadcast::Receiver<JobRecord>,
+        last: Option<JobRecord>,
+        pending: Option<JobRecord>,
+        done: bool,
+        reread: F,
+    }
+    let st = St {
+        rx,
+        last: None,
+        pending: Some(current),
+        done: false,
+        reread,
+    };
+    stream::unfold(st, |mut st| async move {
+        loop {
+            if st.done {
+                return None;
+            }
+            let next = match st.pending.take() {
+                Some(r) => r,
+                None => match st.rx.recv().await {
+                    Ok(r) => r,
+                    Err(broadcast::error::RecvError::Lagged(_)) => match (st.reread)().await {
+                        Some(r) => r,
+                        None => continue,
+                    },
+                    Err(broadcast::error::RecvError::Closed) => match (st.reread)().await {
+                        // The publisher went away (job terminal or expired): one last look.
+                        Some(r) if r.state.is_terminal() => {
+                            st.done = true;
+                            if st.last.as_ref().is_some_and(|l| same_version(l, &r)) {
+                                return None;
+                            }
+                            r
+                        }
+                        _ => return None,
+                    },
+                },
+            };
+            if st.last.as_ref().is_some_and(|l| !is_newer(&next, l)) {
+                continue;
+            }
+            if next.state.is_terminal() {
+                st.done = true;
+            }
+            st.last = Some(next.clone());
+            return Some((next, st));
+        }
+    })
+    .boxed()
+}
+
+fn same_version(a: &JobRecord, b: &JobRecord) -> bool {
+    a.state == b.state && a.update_time_ms == b.update_time_ms && a.attempts == b.attempts
+}
+
+/// Versions only move forward: newer update time, or same time with a different state/attempt
+/// count (two writes within one millisecond).
+fn is_newer(next: &JobRecord, last: &JobRecord) -> bool {
+    next.update_time_ms > last.update_time_ms
+        || (next.update_time_ms == last.update_time_ms && !same_version(next, last))
+}
+
+// === MemoryQueue ===
+
+/// In-process job queue with broker-like delivery semantics: a message given back with
+/// `retry` (or dropped unsettled, as on a lost channel) is redelivered with its delivery count
+/// bumped until the count exceeds `delivery_limit`, then it goes to the dead-letter stream.
+#[derive(Clone)]
+pub struct MemoryQueue {
+    inner: Arc<QueueInner>,
+}
+
+struct Envelope {
+    msg: JobMessage,
+    trace: Vec<(String, String)>,
+    delivery_count: u32,
+    redelivered: bool,
+}
+
+struct QueueInner {
+    delivery_limit: u32,
+    ready_tx: mpsc::UnboundedSender<Envelope>,
+    ready_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Envelope>>,
+    dead_tx: mpsc::UnboundedSender<(JobMessage, String)>,
+    dead_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<(JobMessage, String)>>,
+    /// Ready + unacknowledged.
+    depth: AtomicU64,
+}
+
+impl QueueInner {
+    fn requeue(&self, mut env: Envelope) {
+        env.delivery_count += 1;
+        env.redelivered = true;
+        if env.delivery_count > self.delivery_limit {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
+            let _ = self.dead_tx.send((env.msg, "delivery_limit".into()));
+        } else {
+            let _ = self.ready_tx.send(env);
+        }
+    }
+}
+
+impl MemoryQueue {
+    /// `delivery_limit`: failed deliveries allowed before dead-lettering (as `x-delivery-limit`).
+    pub fn new(delivery_limit: u32) -> Self {
+        let (ready_tx, ready_rx) = mpsc::unbounded_channel();
+        let (dead_tx, dead_rx) = mpsc::unbounded_channel();
+        Self {
+            inner: Arc::new(QueueInner {
+                delivery_limit,
+                ready_tx,
+                ready_rx: tokio::sync::Mutex::new(ready_rx),
+                dead_tx,
+                dead_rx: tokio::sync::Mutex::new(dead_rx),
+                depth: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+impl Default for MemoryQueue {
+    fn default() -> Self {
+        Self::new(crate::DEFAULT_DELIVERY_LIMIT)
+    }
+}
+
+struct MemAcker {
+    inner: Arc<QueueInner>,
+    env: Mutex<Option<Envelope>>,
+    /// The consumer's prefetch slot, freed as soon as the delivery is settled.
+    permit: Mutex<Option<OwnedSemaphorePermit>>,
+}
+
+impl MemAcker {
+    fn take(&self) -> Result<Envelope, QueueError> {
+        let env = self
+            .env
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| QueueError::Unavailable("delivery already settled".into()))?;
+        self.permit.lock().unwrap_or_else(|e| e.into_inner()).take();
+        Ok(env)
+    }
+}
+
+#[async_trait]
+impl Acker for MemAcker {
+    async fn ack(&self) -> Result<(), QueueError> {
+        self.take()?;
+        self.inner.depth.fetch_sub(1, Ordering::Relaxed);
+        Ok(())
+    }
+    async fn retry(&self) -> Result<(), QueueError> {
+        let env = self.take()?;
+        self.inner.requeue(env);
+        Ok(())
+    }
+    async fn reject(&self) -> Result<(), QueueError> {
+        let env = self.take()?;
+        self.inner.depth.fetch_sub(1, Ordering::Relaxed);
+        let _ = self.inner.dead_tx.send((env.msg, "rejected".into()));
+        Ok(())
+    }
+}
+
+impl Drop for MemAcker {
+    /// An unsettled delivery goes back to the queue, like one on a closed AMQP channel.
+    fn drop(&mut self) {
+        let env = self.env.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(env) = env {
+            self.inner.requeue(env);
+        }
+    }
+}
+
+struct DeadAcker {
+    inner: Arc<QueueInner>,
+    item: Mutex<Option<(JobMessage, String)>>,
+    settled: AtomicBool,
+}
+
+#[async_trait]
+impl Acker for DeadAcker {
+    async fn ack(&self) -> Result<(), QueueError> {
+        self.settled.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+    async fn retry(&self) -> Result<(), QueueError> {
+        self.settled.store(true, Ordering::Relaxed);
+        let item = self.item.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(item) = item {
+            let _ = self.inner.dead_tx.send(item);
+        }
+        Ok(())
+    }
+    async fn reject(&self) -> Result<(), QueueError> {
+        self.settled.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl Drop for DeadAcker {
+    fn drop(&mut self) {
+        if !self.settled.load(Ordering::Relaxed)
+            && let Some(item) = self
+                .item
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+        {
+            let _ = self.inner.dead_tx.send(item);
+        }
+    }
+}
+
+#[async_trait]
+impl JobQueue for MemoryQueue {
+    async fn publish(
+        &self,
+        msg: &JobMessage,
+        trace_context: &[(String, String)],
+    ) -> Result<(), QueueError> {
+        self.inner.depth.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .ready_tx
+            .send(Envelope {
+                msg: msg.clone(),
+                trace: trace_context.to_vec(),
+                delivery_count: 0,
+                redelivered: false,
+            })
+            .map_err(|_| QueueError::Unavailable("queue closed".into()))
+    }
+
+    async fn consume(&self, prefetch: u16) -> Result<BoxStream<'static, Delivery>, QueueError> {
+        let permits = Arc::new(Semaphore::new(usize::from(prefetch.max(1))));
+        let inner = self.inner.clone();
+        Ok(
+            stream::unfold((inner, permits), |(inner, permits)| async move {
+                let permit = permits.clone().acquire_owned().await.ok()?;
+                let env = inner.ready_rx.lock().await.recv().await?;
+                let delivery = Delivery {
+                    message: env.msg.clone(),
+                    delivery_count: env.delivery_count,
+                    redelivered: env.redelivered,
+                    trace_context: env.trace.clone(),
+                    acker: Box::new(MemAcker {
+                        inner: inner.clone(),
+                        env: Mutex::new(Some(env)),
+                        permit: Mutex::new(Some(permit)),
+                    }),
+                };
+                Some((delivery, (inner, permits)))
+            })
+            .boxed(),
+        )
+    }
+
+    async fn consume_dead_letters(&self) -> Result<BoxStream<'static, DeadLetter>, QueueError> {
+        let inner = self.inner.clone();
+        Ok(stream::unfold(inner, |inner| async move {
+            let (message, reason) = inner.dead_rx.lock().await.recv().await?;
+            let dl = DeadLetter {
+                message: message.clone(),
+                reason: reason.clone(),
+                acker: Box::new(DeadAcker {
+                    inner: inner.clone(),
+                    item: Mutex::new(Some((message, reason))),
+                    settled: AtomicBool::new(false),
+                }),
+            };
+            Some((dl, inner))
+        })
+        .boxed())
+    }
+
+    async fn depth(&self) -> Result<u64, QueueError> {
+        Ok(self.inner.depth.load(Ordering::Relaxed))
+    }
+
+    async fn ping(&self) -> Result<(), QueueError> {
+        Ok(())
+    }
+}

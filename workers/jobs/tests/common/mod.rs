@@ -1,0 +1,488 @@
+//! Behavioural tests shared by every [`JobStore`] / [`JobQueue`] implementation: the memory
+//! ones must behave like the real ones, so both run the same functions.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fazhi_jobs::{
+    CreateOutcome, JobMessage, JobQueue, JobRecord, JobState, JobStore, StoreError, Transition,
+    now_ms,
+};
+use futures::StreamExt;
+
+pub fn unique(tag: &str) -> String {
+    format!(
+        "t{}-{}",
+        tag,
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+pub fn job(tenant: &str, request_id: &str, sha: &str) -> JobRecord {
+    let now = now_ms();
+    JobRecord {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        tenant: tenant.into(),
+        state: JobState::Queued,
+        create_time_ms: now,
+        update_time_ms: now,
+        attempts: 0,
+        error_code: String::new(),
+        error_message: String::new(),
+        content_sha256: sha.into(),
+        result_key: format!("{sha}/gangyao-2021-2025/test"),
+        checklist_id: String::new(),
+        deduplicated: false,
+        request_id: request_id.into(),
+        labels: BTreeMap::from([("source".to_string(), "test:1".to_string())]),
+    }
+}
+
+pub fn message_for(j: &JobRecord) -> JobMessage {
+    JobMessage {
+        job_id: j.id.clone(),
+        tenant: j.tenant.clone(),
+        content: "法治政府建设年度报告".as_bytes().to_vec(),
+        media_type: "text/plain".into(),
+        filename: "r.txt".into(),
+        charset: String::new(),
+        checklist_id: j.checklist_id.clone(),
+        content_sha256: j.content_sha256.clone(),
+        result_key: j.result_key.clone(),
+        create_time_ms: j.create_time_ms,
+        hints: Vec::new(),
+        request_id: j.request_id.clone(),
+        labels: j.labels.clone(),
+    }
+}
+
+fn t(from: &'static [JobState], to: JobState) -> Transition {
+    Transition {
+        from,
+        to,
+        error_code: None,
+        error_message: None,
+        bump_attempts: false,
+        checklist_id: None,
+    }
+}
+
+// === store behaviour ===
+
+pub async fn store_create_get_scoping(s: Arc<dyn JobStore>) {
+    let j = job("acme", "", "aa");
+    assert!(matches!(
+        s.create(&j).await.unwrap(),
+        CreateOutcome::Created
+    ));
+    assert_eq!(s.get("acme", &j.id).await.unwrap().as_ref(), Some(&j));
+    assert_eq!(s.get("other", &j.id).await.unwrap(), None, "tenant scoping");
+    assert_eq!(s.get_any(&j.id).await.unwrap().as_ref(), Some(&j));
+    assert_eq!(s.get_any("nope").await.unwrap(), None);
+    // Same id again: the stored one wins.
+    let mut again = j.clone();
+    again.content_sha256 = "zz".into();
+    match s.create(&again).await.unwrap() {
+        CreateOutcome::Existing(e) => assert_eq!(e, j),
+        other => panic!("expected Existing, got {other:?}"),
+    }
+    s.ping().await.unwrap();
+}
+
+pub async fn store_idempotent_claim(s: Arc<dyn JobStore>) {
+    let a = job("acme", "req-1", "sha-a");
+    assert!(matches!(
+        s.create(&a).await.unwrap(),
+        CreateOutcome::Created
+    ));
+    // Same request id, same content: the first job.
+    let b = job("acme", "req-1", "sha-a");
+    match s.create(&b).await.unwrap() {
+        CreateOutcome::Existing(e) => assert_eq!(e.id, a.id),
+        other => panic!("expected Existing, got {other:?}"),
+    }
+    assert_eq!(
+        s.get_any(&b.id).await.unwrap(),
+        None,
+        "second job not written"
+    );
+    // Same request id, different content: still the first job, whose hash differs (the
+    // gateway turns that into INVALID_ARGUMENT).
+    let c = job("acme", "req-1", "sha-c");
+    match s.create(&c).await.unwrap() {
+        CreateOutcome::Existing(e) => {
+            assert_eq!(e.id, a.id);
+            assert_eq!(e.content_sha256, "sha-a");
+            assert_ne!(e.content_sha256, c.content_sha256);
+        }
+        other => panic!("expected Existing, got {other:?}"),
+    }
+    // Request ids are per tenant.
+    let d = job("other", "req-1", "sha-a");
+    assert!(matches!(
+        s.create(&d).await.unwrap(),
+        CreateOutcome::Created
+    ));
+}
+
+pub async fn store_cas_transitions(s: Arc<dyn JobStore>) {
+    let j = job("acme", "", "s1");
+    s.create(&j).await.unwrap();
+    let mut run = t(&[JobState::Queued], JobState::Running);
+    run.bump_attempts = true;
+    let r = s.transition(&j.id, run.clone()).await.unwrap().unwrap();
+    assert_eq!(r.state, JobState::Running);
+    assert_eq!(r.attempts, 1);
+    assert!(r.update_time_ms >= j.update_time_ms);
+    // Not in `from` any more: refused, nothing changes.
+    assert_eq!(s.transition(&j.id, run).await.unwrap(), None);
+    let mut fail = t(&[JobState::Running], JobState::Failed);
+    fail.error_code = Some("BROKEN_PDF".into());
+    fail.error_message = Some("bad xref".into());
+    let f = s.transition(&j.id, fail).await.unwrap().unwrap();
+    assert_eq!(
+        (f.state, f.error_code.as_str(), f.attempts),
+        (JobState::Failed, "BROKEN_PDF", 1)
+    );
+    // Terminal stays terminal.
+    assert_eq!(
+        s.transition(
+            &j.id,
+            t(&[JobState::Queued, JobState::Running], JobState::Cancelled)
+        )
+        .await
+        .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.get_any(&j.id).await.unwrap().unwrap().state,
+        JobState::Failed
+    );
+    assert_eq!(
+        s.transition("missing", t(&[JobState::Queued], JobState::Running))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn store_complete(s: Arc<dyn JobStore>) {
+    let j = job("acme", "", "s2");
+    s.create(&j).await.unwrap();
+    assert_eq!(s.get_result(&j.result_key).await.unwrap(), None);
+    let done = s
+        .complete(
+            &j.id,
+            &j.result_key,
+            b"\x01\x02assessment",
+            "gangyao-2021-2025",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    assert_eq!(done.checklist_id, "gangyao-2021-2025");
+    assert_eq!(
+        s.get_result(&j.result_key).await.unwrap().as_deref(),
+        Some(&b"\x01\x02assessment"[..])
+    );
+    // A second completion (redelivery) is refused.
+    assert_eq!(
+        s.complete(&j.id, &j.result_key, b"x", "c").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.get_any(&j.id).await.unwrap().unwrap().checklist_id,
+        "gangyao-2021-2025"
+    );
+}
+
+pub async fn store_list_paging(s: Arc<dyn JobStore>) {
+    let tenant = unique("list");
+    let base = now_ms() - 100_000;
+    let mut ids = Vec::new();
+    for i in 0..7i64 {
+        let mut j = job(&tenant, "", &format!("l{i}"));
+        // Two jobs share a create time to exercise the tie-break.
+        j.create_time_ms = base + if i == 3 { 2 } else { i };
+        s.create(&j).await.unwrap();
+        ids.push((j.create_time_ms, j.id.clone()));
+    }
+    ids.sort();
+    ids.reverse();
+    let expected: Vec<String> = ids.into_iter().map(|(_, id)| id).collect();
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    loop {
+        let p = s.list(&tenant, None, 3, &token).await.unwrap();
+        assert!(p.jobs.len() <= 3);
+        seen.extend(p.jobs.iter().map(|j| j.id.clone()));
+        pages += 1;
+        match p.next_page_token {
+            Some(t) => token = t,
+            None => break,
+        }
+        assert!(pages < 10, "paging does not terminate");
+    }
+    assert_eq!(seen, expected, "newest first, every job once");
+    assert_eq!(pages, 3);
+    // State filter.
+    for id in &expected[..2] {
+        s.transition(id, t(&[JobState::Queued], JobState::Running))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let running = s
+        .list(&tenant, Some(JobState::Running), 10, "")
+        .await
+        .unwrap();
+    assert_eq!(
+        running
+            .jobs
+            .iter()
+            .map(|j| j.id.clone())
+            .collect::<Vec<_>>(),
+        expected[..2].to_vec()
+    );
+    assert_eq!(running.next_page_token, None);
+    assert!(
+        s.list("nobody-here", None, 10, "")
+            .await
+            .unwrap()
+            .jobs
+            .is_empty()
+    );
+}
+
+pub async fn store_malformed_page_token(s: Arc<dyn JobStore>) {
+    for bad in ["%%%", "bm90LWEtdG9rZW4", "djE6eDp5"] {
+        match s.list("acme", None, 10, bad).await {
+            Err(StoreError::InvalidPageToken(_)) => {}
+            other => panic!("{bad}: expected InvalidPageToken, got {other:?}"),
+        }
+    }
+}
+
+pub async fn store_watch(s: Arc<dyn JobStore>) {
+    assert!(s.watch("missing").await.unwrap().next().await.is_none());
+    let j = job("acme", "", "w1");
+    s.create(&j).await.unwrap();
+    let mut w = s.watch(&j.id).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), w.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.state, JobState::Queued, "current version first");
+    let s2 = s.clone();
+    let id = j.id.clone();
+    let writer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        s2.transition(&id, t(&[JobState::Queued], JobState::Running))
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        s2.complete(&id, "rk-w1", b"a", "c").await.unwrap().unwrap();
+    });
+    let rest: Vec<JobState> =
+        tokio::time::timeout(Duration::from_secs(5), w.map(|r| r.state).collect())
+            .await
+            .expect("watch stream must end after the terminal version");
+    writer.await.unwrap();
+    assert_eq!(rest, vec![JobState::Running, JobState::Succeeded]);
+    // Watching a finished job: its final version, then the end.
+    let all: Vec<JobRecord> = s.watch(&j.id).await.unwrap().collect().await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].state, JobState::Succeeded);
+}
+
+pub async fn store_stale_queued(s: Arc<dyn JobStore>) {
+    let mut old = job("acme", "", "st1");
+    old.update_time_ms = now_ms() - 60_000;
+    old.create_time_ms = old.update_time_ms;
+    let fresh = job("acme", "", "st2");
+    s.create(&old).await.unwrap();
+    s.create(&fresh).await.unwrap();
+    let stale = s.stale_queued(Duration::from_secs(30), 100).await.unwrap();
+    let ids: Vec<&str> = stale.iter().map(|j| j.id.as_str()).collect();
+    assert!(ids.contains(&old.id.as_str()));
+    assert!(!ids.contains(&fresh.id.as_str()));
+    s.transition(&old.id, t(&[JobState::Queued], JobState::Running))
+        .await
+        .unwrap()
+        .unwrap();
+    let stale = s.stale_queued(Duration::from_secs(30), 100).await.unwrap();
+    assert!(stale.iter().all(|j| j.id != old.id), "no longer QUEUED");
+}
+
+pub async fn store_pending_message_and_reconcile(s: Arc<dyn JobStore>, q: Arc<dyn JobQueue>) {
+    let mut orphan = job("acme", "", "o1");
+    orphan.update_time_ms = now_ms() - 120_000;
+    let m = message_for(&orphan);
+    s.create_with_message(&orphan, &m).await.unwrap();
+    assert_eq!(
+        s.pending_message(&orphan.id).await.unwrap().as_ref(),
+        Some(&m)
+    );
+    let mut deliveries = q.consume(4).await.unwrap();
+    let report = fazhi_jobs::reconcile_orphans(&*s, &*q, Duration::from_secs(60), 100)
+        .await
+        .unwrap();
+    assert_eq!(report.republished, 1);
+    let d = tokio::time::timeout(Duration::from_secs(10), deliveries.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.message, m);
+    d.acker.ack().await.unwrap();
+    // Bumped: not re-published again on the next pass.
+    let again = fazhi_jobs::reconcile_orphans(&*s, &*q, Duration::from_secs(60), 100)
+        .await
+        .unwrap();
+    assert_eq!(again.republished, 0);
+    s.complete(&orphan.id, &orphan.result_key, b"a", "c")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.pending_message(&orphan.id).await.unwrap(),
+        None,
+        "dropped once terminal"
+    );
+}
+
+// === queue behaviour ===
+
+async fn next<T>(s: &mut futures::stream::BoxStream<'static, T>) -> T {
+    tokio::time::timeout(Duration::from_secs(15), s.next())
+        .await
+        .expect("timed out waiting for a delivery")
+        .expect("stream ended")
+}
+
+pub async fn queue_publish_consume_ack(q: Arc<dyn JobQueue>) {
+    q.ping().await.unwrap();
+    let j = job("acme", "", "q1");
+    let m = message_for(&j);
+    let trace = vec![
+        (
+            "traceparent".to_string(),
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_string(),
+        ),
+        ("tracestate".to_string(), "congo=t61rcWkgMzE".to_string()),
+    ];
+    let mut c = q.consume(2).await.unwrap();
+    q.publish(&m, &trace).await.unwrap();
+    let d = next(&mut c).await;
+    assert_eq!(d.message, m);
+    assert_eq!(d.delivery_count, 0);
+    assert!(!d.redelivered);
+    assert_eq!(d.trace_context, trace);
+    d.acker.ack().await.unwrap();
+    // Nothing comes back after an ack.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), c.next())
+            .await
+            .is_err()
+    );
+    assert_eq!(q.depth().await.unwrap(), 0);
+}
+
+pub async fn queue_retry_counts(q: Arc<dyn JobQueue>) {
+    let m = message_for(&job("acme", "", "q2"));
+    let mut c = q.consume(1).await.unwrap();
+    q.publish(&m, &[]).await.unwrap();
+    let d = next(&mut c).await;
+    assert_eq!(d.delivery_count, 0);
+    d.acker.retry().await.unwrap();
+    let d = next(&mut c).await;
+    assert_eq!(d.message.job_id, m.job_id);
+    assert_eq!(d.delivery_count, 1);
+    assert!(d.redelivered);
+    d.acker.retry().await.unwrap();
+    let d = next(&mut c).await;
+    assert_eq!(d.delivery_count, 2);
+    d.acker.ack().await.unwrap();
+}
+
+/// `q` must have been built with `delivery_limit`.
+pub async fn queue_delivery_limit_dead_letters(q: Arc<dyn JobQueue>, delivery_limit: u32) {
+    let m = message_for(&job("acme", "", "q3"));
+    let mut c = q.consume(1).await.unwrap();
+    let mut dead = q.consume_dead_letters().await.unwrap();
+    q.publish(&m, &[]).await.unwrap();
+    let mut deliveries = 0;
+    loop {
+        tokio::select! {
+            d = c.next() => {
+                let d = d.expect("stream ended");
+                assert_eq!(d.delivery_count, deliveries);
+                deliveries += 1;
+                assert!(deliveries <= delivery_limit + 1, "not dead-lettered at the limit");
+                d.acker.retry().await.unwrap();
+            }
+            dl = dead.next() => {
+                let dl = dl.expect("dead stream ended");
+                assert_eq!(dl.message, m);
+                assert!(dl.reason.contains("delivery_limit"), "reason {:?}", dl.reason);
+                dl.acker.ack().await.unwrap();
+                break;
+            }
+            _ = tokio::time::sleep(Duration::from_secs(15)) => panic!("no dead letter"),
+        }
+    }
+    assert_eq!(
+        deliveries,
+        delivery_limit + 1,
+        "first delivery + `limit` redeliveries"
+    );
+    // Reject goes straight to the dead-letter stream.
+    let m2 = message_for(&job("acme", "", "q4"));
+    q.publish(&m2, &[]).await.unwrap();
+    let d = next(&mut c).await;
+    d.acker.reject().await.unwrap();
+    let dl = next(&mut dead).await;
+    assert_eq!(dl.message.job_id, m2.job_id);
+    assert!(dl.reason.contains("rejected"), "reason {:?}", dl.reason);
+    dl.acker.ack().await.unwrap();
+}
+
+pub async fn queue_prefetch_bound(q: Arc<dyn JobQueue>) {
+    let mut c = q.consume(2).await.unwrap();
+    for i in 0..3 {
+        q.publish(&message_for(&job("acme", "", &format!("p{i}"))), &[])
+            .await
+            .unwrap();
+    }
+    let a = next(&mut c).await;
+    let b = next(&mut c).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(700), c.next())
+            .await
+            .is_err(),
+        "a third unacked delivery exceeded prefetch 2"
+    );
+    a.acker.ack().await.unwrap();
+    let third = next(&mut c).await;
+    b.acker.ack().await.unwrap();
+    third.acker.ack().await.unwrap();
+}
+
+/// A delivery dropped without ack/retry/reject (handler bug) goes back to the queue and counts
+/// as a failed delivery; it must not hold a prefetch slot forever.
+pub async fn queue_dropped_delivery_is_requeued(q: Arc<dyn JobQueue>) {
+    let mut c = q.consume(1).await.unwrap();
+    let m = message_for(&job("acme", "", "drop1"));
+    q.publish(&m, &[]).await.unwrap();
+    let d = next(&mut c).await;
+    assert_eq!(d.delivery_count, 0);
+    drop(d);
+    let d = next(&mut c).await;
+    assert_eq!(d.message.job_id, m.job_id);
+    assert_eq!(d.delivery_count, 1);
+    d.acker.ack().await.unwrap();
+}

@@ -1,0 +1,171 @@
+//! The worker over the real RabbitMQ and Redis (random prefixes, cleaned up afterwards; a
+//! missing server fails loudly): a corpus report through the real engine to SUCCEEDED, and a
+//! crashing engine dead-lettered by the broker's delivery limit to FAILED.
+#![cfg(feature = "engine")]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fazhi_jobs::{
+    AmqpQueue, JobMessage, JobQueue, JobRecord, JobState, JobStore, RedisStore, RedisStoreConfig,
+    now_ms,
+};
+use fazhi_scorer::{Engine, EngineFailure, EngineOutput, WorkerConfig};
+use futures::FutureExt;
+use sha2::Digest;
+use tokio_util::sync::CancellationToken;
+
+fn amqp_url() -> String {
+    std::env::var("FAZHI_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+fn redis_url() -> String {
+    std::env::var("FAZHI_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into())
+}
+
+fn job(content: &[u8]) -> (JobRecord, JobMessage) {
+    let sha = hex::encode(sha2::Sha256::digest(content));
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let now = now_ms();
+    let rk = format!("{sha}//real-stack");
+    let rec = JobRecord {
+        id: id.clone(),
+        tenant: "acme".into(),
+        state: JobState::Queued,
+        create_time_ms: now,
+        update_time_ms: now,
+        attempts: 0,
+        error_code: String::new(),
+        error_message: String::new(),
+        content_sha256: sha.clone(),
+        result_key: rk.clone(),
+        checklist_id: String::new(),
+        deduplicated: false,
+        request_id: format!("req-{id}"),
+        labels: BTreeMap::new(),
+    };
+    let msg = JobMessage {
+        job_id: id,
+        tenant: "acme".into(),
+        content: content.to_vec(),
+        media_type: "text/plain".into(),
+        filename: "report.txt".into(),
+        content_sha256: sha,
+        result_key: rk,
+        create_time_ms: now,
+        request_id: rec.request_id.clone(),
+        ..Default::default()
+    };
+    (rec, msg)
+}
+
+struct Crash;
+impl Engine for Crash {
+    fn assess(&self, _: &JobMessage) -> Result<EngineOutput, EngineFailure> {
+        panic!("engine bug")
+    }
+}
+
+async fn wait_terminal(store: &RedisStore, id: &str) -> JobRecord {
+    for _ in 0..600 {
+        if let Some(j) = store.get_any(id).await.unwrap()
+            && j.state.is_terminal()
+        {
+            return j;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("job {id} did not finish");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_stack_success_and_dead_letter() {
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..12];
+    let store = RedisStore::connect(
+        RedisStoreConfig::new(redis_url()).with_prefix(format!("tfazhi-scorer-{tag}:")),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("Redis must be running at {}: {e}", redis_url()));
+    let queue = AmqpQueue::connect(&amqp_url(), &format!("tfazhi-scorer-{tag}."), 1)
+        .await
+        .unwrap_or_else(|e| panic!("RabbitMQ must be running at {}: {e}", amqp_url()));
+
+    let body = async {
+        // 1. A corpus report through the real engine.
+        let seeds = std::env::var_os("FAZHI_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+            })
+            .join("seeds");
+        let mut files: Vec<_> = std::fs::read_dir(&seeds)
+            .unwrap_or_else(|e| panic!("corpus not found at {}: {e}", seeds.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect();
+        files.sort();
+        let content = std::fs::read(files.last().expect("no seed files")).unwrap();
+        let (rec, msg) = job(&content);
+        store.create_with_message(&rec, &msg).await.unwrap();
+        queue.publish(&msg, &[]).await.unwrap();
+
+        let shutdown = CancellationToken::new();
+        let cfg = WorkerConfig {
+            reconcile: None,
+            ..WorkerConfig::default()
+        };
+        let worker = tokio::spawn(fazhi_scorer::run(
+            Arc::new(store.clone()),
+            Arc::new(queue.clone()),
+            cfg,
+            shutdown.clone(),
+        ));
+        let done = wait_terminal(&store, &rec.id).await;
+        assert_eq!(
+            done.state,
+            JobState::Succeeded,
+            "{} {}",
+            done.error_code,
+            done.error_message
+        );
+        assert!(store.get_result(&rec.result_key).await.unwrap().is_some());
+        assert_eq!(store.pending_message(&rec.id).await.unwrap(), None);
+        shutdown.cancel();
+        worker.await.unwrap().unwrap();
+
+        // 2. A crashing engine: retried by the broker up to the limit, then dead-lettered.
+        let (rec, msg) = job(b"crash me");
+        store.create(&rec).await.unwrap();
+        queue.publish(&msg, &[]).await.unwrap();
+        let shutdown = CancellationToken::new();
+        let cfg = WorkerConfig {
+            reconcile: None,
+            ..WorkerConfig::with_engine(Arc::new(Crash))
+        };
+        let worker = tokio::spawn(fazhi_scorer::run(
+            Arc::new(store.clone()),
+            Arc::new(queue.clone()),
+            cfg,
+            shutdown.clone(),
+        ));
+        let done = wait_terminal(&store, &rec.id).await;
+        assert_eq!(done.state, JobState::Failed);
+        assert_eq!(done.error_code, "DEAD_LETTERED");
+        assert!(
+            done.error_message.contains("delivery_limit"),
+            "{}",
+            done.error_message
+        );
+        assert_eq!(done.attempts, 2, "first delivery + 1 redelivery (limit 1)");
+        shutdown.cancel();
+        worker.await.unwrap().unwrap();
+    };
+    let r = std::panic::AssertUnwindSafe(body).catch_unwind().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    queue.delete_topology().await.expect("broker cleanup");
+    store.purge_prefix().await.expect("redis cleanup");
+    if let Err(p) = r {
+        std::panic::resume_unwind(p);
+    }
+}
