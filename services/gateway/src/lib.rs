@@ -1,1 +1,71 @@
-//! fazhi-gateway
+//! fazhi's gRPC front: validation, tenants and API keys, idempotency and deduplication,
+//! enqueueing with publisher confirms, job status, results, and the synchronous path.
+//!
+//! The gateway holds no state of its own beyond per-process admission counters; jobs and
+//! results live behind [`fazhi_jobs::JobStore`], work goes out through
+//! [`fazhi_jobs::JobQueue`], and the synchronous AssessReport runs [`fazhi_engine`] on a
+//! bounded blocking pool.
+//!
+//! Layout:
+//! - [`config`]: [`GatewayConfig`] and its defaults.
+//! - [`auth`]: API keys → tenants (auth file of key hashes), the interceptor.
+//! - [`limits`]: per-tenant token bucket and in-flight cap.
+//! - [`validate`]: request validation and the result-cache key.
+//! - [`service`]: the `ReportService` rpcs.
+//! - [`error`]: [`ApiError`] and the single mapping to `tonic::Status`.
+//! - [`convert`]: wire conversions, job ids, page tokens, traceparent.
+//! - [`server`]: listeners, health, reflection, HTTP side port, shutdown.
+//! - [`telemetry`]: the gRPC metrics tower layer.
+//!
+//! Behaviour clients can rely on (beyond DESIGN.md's table):
+//! - **Errors** carry exactly one `google.rpc.ErrorInfo` (domain `fazhi.v1`, UPPER_SNAKE
+//!   reason), a `BadRequest` for field problems, `RetryInfo` for limits. Backend trouble
+//!   (store/queue down or slower than `store_timeout`/`publish_timeout`) is UNAVAILABLE.
+//! - **Submit**: validated → SHA-256 → result key (see [`validate::result_key`]) → cache hit
+//!   gives a job born SUCCEEDED with `deduplicated = true`; otherwise the job is recorded
+//!   QUEUED (with its message, for the orphan reconciler), published with confirm, and only
+//!   then answered. A failed publish marks the job FAILED/`PUBLISH_FAILED` → UNAVAILABLE;
+//!   retrying with the same `request_id` re-queues that same job.
+//! - **request_id** is per tenant: same id + same request → same job; same id + different
+//!   content (or options that change the result) → ALREADY_EXISTS `REQUEST_ID_REUSED`.
+//! - **SubmitReports**: one Job per request in order; the first failing item ends the stream
+//!   with its status (earlier Jobs stand, later items are not read).
+//! - **CancelJob**: QUEUED → CANCELLED; RUNNING → FAILED_PRECONDITION `JOB_RUNNING`;
+//!   terminal → FAILED_PRECONDITION `JOB_TERMINAL`.
+//! - **WatchJob**: the current version first, then each change; ends after a terminal state,
+//!   on shutdown (UNAVAILABLE `SHUTTING_DOWN`) or when the client leaves.
+//! - **ListJobs**: newest first, `page_size` 0 → 50, capped at 500; page tokens are bound to
+//!   the tenant and the state filter (a mismatch is INVALID_ARGUMENT `INVALID_PAGE_TOKEN`).
+//! - **Tenants**: another tenant's job is NOT_FOUND on every rpc. Rate and in-flight limits
+//!   are per gateway process ([`limits`]).
+//! - **Tracing**: each rpc has a span with `tenant`, `job_id`, `content_sha256`, `trace_id`;
+//!   the published message carries a W3C `traceparent` continuing the client's own (when it
+//!   sent one) — built by hand, since OpenTelemetry is not wired in ([`convert::traceparent`]).
+//!
+//! Running it:
+//! ```no_run
+//! # async fn run(store: std::sync::Arc<dyn fazhi_jobs::JobStore>,
+//! #              queue: std::sync::Arc<dyn fazhi_jobs::JobQueue>)
+//! #              -> Result<(), fazhi_gateway::GatewayError> {
+//! let shutdown = tokio_util::sync::CancellationToken::new();
+//! let cfg = fazhi_gateway::GatewayConfig::default();
+//! fazhi_gateway::serve(cfg, store, queue, None, shutdown).await
+//! # }
+//! ```
+
+pub mod auth;
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod limits;
+pub mod server;
+pub mod service;
+pub mod telemetry;
+pub mod validate;
+
+pub use auth::{Authenticator, DEFAULT_TENANT, key_digest};
+pub use config::{GatewayConfig, TenantLimits, TlsConfig};
+pub use error::{ApiError, DOMAIN, GatewayError};
+pub use server::{BoundGateway, Gateway, LATENCY_BUCKETS, SERVICE_NAME, serve};
+pub use service::ReportApi;
+pub use tonic_health::server::HealthReporter;
