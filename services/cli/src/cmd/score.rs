@@ -1,0 +1,99 @@
+//! `fazhi score`: offline assessment, no server.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use anyhow::Context;
+use clap::Args;
+use fazhi_engine::{Limits, Submission};
+
+use super::HintArgs;
+use crate::client::media_type_for;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The Chinese scorecard for people.
+    Text,
+    /// One Assessment per line, proto3 JSON mapping (lowerCamelCase).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Report files: .html/.htm, .docx, .pdf, .txt by extension; anything else is sniffed.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, env = "FAZHI_FORMAT", value_enum, default_value = "text")]
+    pub format: Format,
+    /// Checklist to assess against (gangyao-2021-2025, gangyao-2015-2020); default: by report year.
+    #[arg(long, env = "FAZHI_CHECKLIST", value_name = "ID")]
+    pub checklist: Option<String>,
+    #[command(flatten)]
+    pub hints: HintArgs,
+}
+
+pub fn run(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
+    let limits = Limits::default();
+    let hints = args.hints.to_engine();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = 0usize;
+    let many = args.files.len() > 1;
+    for path in &args.files {
+        match score_one(path, &hints, args.checklist.as_deref(), &limits) {
+            Ok(assessment) => match args.format {
+                Format::Json => {
+                    let line = serde_json::to_string(&assessment)
+                        .context("cannot encode the assessment as JSON")?;
+                    writeln!(out, "{line}")?;
+                }
+                Format::Text => {
+                    if many {
+                        writeln!(out, "==> {} <==", path.display())?;
+                    }
+                    writeln!(out, "{}", fazhi_engine::render::scorecard(&assessment))?;
+                }
+            },
+            Err(e) => {
+                failed += 1;
+                eprintln!("fazhi score: {}: {e:#}", path.display());
+            }
+        }
+    }
+    out.flush()?;
+    if failed > 0 {
+        eprintln!(
+            "fazhi score: {failed} of {} file(s) failed",
+            args.files.len()
+        );
+        Ok(ExitCode::FAILURE)
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn score_one(
+    path: &Path,
+    hints: &fazhi_engine::Hints,
+    checklist: Option<&str>,
+    limits: &Limits,
+) -> anyhow::Result<fazhi_engine::wire::Assessment> {
+    let content = std::fs::read(path).context("cannot read file")?;
+    let filename = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sub = Submission {
+        content: &content,
+        media_type: media_type_for(path),
+        filename: &filename,
+        charset: "",
+        hints,
+        checklist_id: checklist,
+    };
+    fazhi_engine::assess(&sub, limits).map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))
+}
