@@ -294,10 +294,20 @@ enum Settle {
 
 async fn handle(w: Arc<Worker>, d: Delivery) {
     let _in_flight = InFlight::new();
+    // The gateway's W3C traceparent ("00-<trace id>-<span id>-<flags>"): logging its trace id
+    // on the job span joins the gateway's and the worker's records of one job.
+    let trace_id = d
+        .trace_context
+        .iter()
+        .find(|(k, _)| k == "traceparent")
+        .and_then(|(_, v)| v.split('-').nth(1))
+        .unwrap_or("")
+        .to_string();
     let span = tracing::info_span!(
         "job",
         job_id = %d.message.job_id,
         content_sha256 = %d.message.content_sha256,
+        trace_id = %trace_id,
         delivery_count = d.delivery_count,
         worker_id = %w.cfg.worker_id,
     );
