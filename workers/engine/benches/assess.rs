@@ -87,5 +87,43 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The whole corpus mix (seeds + synthetic, 23 files) assessed in a loop: throughput in reports/s.
+fn corpus_mix(c: &mut Criterion) {
+    let mut files: Vec<PathBuf> = ["seeds", "synthetic"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(corpus_dir().join(d))
+                .map(|rd| rd.flatten().map(|e| e.path()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    files.sort();
+    let docs: Vec<Vec<u8>> = files.iter().filter_map(|p| std::fs::read(p).ok()).collect();
+    if docs.is_empty() {
+        return;
+    }
+    let limits = Limits::default();
+    let hints = Hints::default();
+    let mut group = c.benchmark_group("corpus_mix");
+    group.throughput(Throughput::Elements(docs.len() as u64));
+    group.bench_function("assess_all", |b| {
+        b.iter(|| {
+            for bytes in &docs {
+                let sub = Submission {
+                    content: black_box(bytes),
+                    media_type: "",
+                    filename: "",
+                    charset: "",
+                    hints: &hints,
+                    checklist_id: None,
+                };
+                black_box(fazhi_engine::assess(&sub, &limits).ok());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, corpus_mix);
 criterion_main!(benches);

@@ -1,4 +1,5 @@
-//! Profiling driver: assesses every corpus file N times (for callgrind).
+//! Profiling driver: assesses every corpus file (seeds + synthetic) N times, for callgrind:
+//! `valgrind --tool=callgrind target/release/examples/prof 10 [name-filter]`.
 use fazhi_engine::{Hints, Limits, Submission};
 use std::path::PathBuf;
 
@@ -22,10 +23,11 @@ fn main() {
         {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "txt") {
-                if let Some(o) = &only {
-                    if !p.to_string_lossy().contains(o.as_str()) {
-                        continue;
-                    }
+                if only
+                    .as_ref()
+                    .is_some_and(|o| !p.to_string_lossy().contains(o.as_str()))
+                {
+                    continue;
                 }
                 files.push(std::fs::read(&p).unwrap());
             }
@@ -33,7 +35,6 @@ fn main() {
     }
     let limits = Limits::default();
     let hints = Hints::default();
-    // warm the checklists once
     let mut ok = 0;
     for _ in 0..n {
         for b in &files {

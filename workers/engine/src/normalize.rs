@@ -50,8 +50,53 @@ pub fn is_cjk(c: char) -> bool {
 /// line break between two CJK characters is removed when the line before it is long (a wrap,
 /// not a paragraph end).
 pub fn fold(src: &str, join_wraps: bool) -> Folded {
-    let mut text = String::with_capacity(src.len());
     let mut map: Vec<u32> = Vec::with_capacity(src.len() + 1);
+    let text = fold_into(src, join_wraps, Some(&mut map));
+    map.push(src.len() as u32);
+    Folded { text, map }
+}
+
+/// [`fold`] without the offset map (the parser only needs the text).
+pub(crate) fn fold_text(src: &str, join_wraps: bool) -> String {
+    if join_wraps {
+        fold_into(src, join_wraps, None)
+    } else {
+        fold_plain(src)
+    }
+}
+
+/// [`fold_text`] without wrap joining: copies runs of characters that fold to themselves and
+/// only rewrites the others (same output as [`fold_into`] with `join_wraps` off).
+fn fold_plain(src: &str) -> String {
+    let mut text = String::with_capacity(src.len());
+    let bytes = src.as_bytes();
+    let mut run = 0;
+    for (i, c) in src.char_indices() {
+        let out = if c == '\r' {
+            // CRLF → LF (drop the CR), lone CR → LF.
+            if bytes.get(i + 1) == Some(&b'\n') {
+                None
+            } else {
+                Some('\n')
+            }
+        } else {
+            match fold_char(c) {
+                Some(f) if f == c => continue,
+                other => other,
+            }
+        };
+        text.push_str(&src[run..i]);
+        if let Some(f) = out {
+            text.push(f);
+        }
+        run = i + c.len_utf8();
+    }
+    text.push_str(&src[run..]);
+    text
+}
+
+fn fold_into(src: &str, join_wraps: bool, mut map: Option<&mut Vec<u32>>) -> String {
+    let mut text = String::with_capacity(src.len());
     let mut iter = src.char_indices().peekable();
     let mut line_chars = 0usize;
     let mut prev: Option<char> = None;
@@ -81,7 +126,9 @@ pub fn fold(src: &str, join_wraps: bool) -> Folded {
             }
         }
         let Some(f) = fold_char(c) else { continue };
-        map.extend(std::iter::repeat_n(i as u32, f.len_utf8()));
+        if let Some(map) = map.as_deref_mut() {
+            map.extend(std::iter::repeat_n(i as u32, f.len_utf8()));
+        }
         text.push(f);
         if f == '\n' {
             line_chars = 0;
@@ -90,8 +137,7 @@ pub fn fold(src: &str, join_wraps: bool) -> Folded {
         }
         prev = Some(f);
     }
-    map.push(src.len() as u32);
-    Folded { text, map }
+    text
 }
 
 /// The line width of a wrapped text layer: a line length (±1) shared by at least 30% of the
@@ -164,6 +210,25 @@ fn radical_supplement(c: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_text_matches_fold() {
+        let samples = [
+            "",
+            "a\r\nb\rc\n\r",
+            "\r",
+            "法治（政府）２０２３年\u{3000}建设\u{200B}报告\u{FEFF}，\u{2F00}\u{2E80}\u{00AD}\r\n第二行",
+        ];
+        for t in samples {
+            assert_eq!(fold_text(t, false), fold(t, false).text, "{t:?}");
+            assert_eq!(fold_text(t, true), fold(t, true).text, "{t:?}");
+        }
+        let all: String = (0u32..0x3100)
+            .chain(0xFE00..0xFFFF)
+            .filter_map(char::from_u32)
+            .collect();
+        assert_eq!(fold_text(&all, false), fold(&all, false).text);
+    }
 
     #[test]
     fn circled_numbers_stay() {

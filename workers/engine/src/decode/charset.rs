@@ -20,7 +20,8 @@ pub fn decode_text(
         let (cow, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return Ok((cow.into_owned(), name(enc), "bom".into()));
     }
-    let utf8_ok = std::str::from_utf8(bytes).is_ok();
+    let valid = std::str::from_utf8(bytes).ok();
+    let utf8_ok = valid.is_some();
     if let Some(label) = declared {
         let enc = Encoding::for_label(label.trim().as_bytes())
             .ok_or_else(|| EngineError::UnknownCharset(label.to_string()))?;
@@ -32,8 +33,10 @@ pub fn decode_text(
     {
         return with_label(bytes, enc, utf8_ok, "html meta");
     }
-    if utf8_ok {
-        return Ok((utf8(bytes), "utf-8".into(), "valid utf-8".into()));
+    if let Some(text) = valid {
+        // Already validated: no second UTF-8 pass.
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+        return Ok((text.to_owned(), "utf-8".into(), "valid utf-8".into()));
     }
     let (text, enc) = detect(bytes);
     Ok((text, name(enc), "detected".into()))
@@ -131,15 +134,39 @@ fn bad_ratio(text: &str) -> f64 {
 }
 
 fn bad_counts(text: &str) -> (usize, usize) {
+    // Byte-level scan (same counts as iterating chars): ASCII whitespace and U+3000 are skipped;
+    // U+FFFD and control characters (C0, DEL, C1 = C2 80..C2 9F) other than ESC are bad.
+    let b = text.as_bytes();
     let mut bad = 0usize;
     let mut total = 0usize;
-    for c in text.chars() {
-        // ASCII/ideographic whitespace only: full Unicode tables cost more than they catch.
-        if c.is_ascii_whitespace() || c == '\u{3000}' {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            i += 1;
+            if c.is_ascii_whitespace() {
+                continue;
+            }
+            total += 1;
+            if (c < 0x20 || c == 0x7F) && c != 0x1B {
+                bad += 1;
+            }
+            continue;
+        }
+        let len = match c {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xFF => 4,
+            // Continuation bytes are never at a char start in a `str`.
+            _ => 1,
+        };
+        let ch = &b[i..(i + len).min(b.len())];
+        i += len;
+        if ch == [0xE3, 0x80, 0x80] {
             continue;
         }
         total += 1;
-        if c == '\u{FFFD}' || (c.is_control() && c != '\u{1b}') {
+        if ch == [0xEF, 0xBF, 0xBD] || (c == 0xC2 && ch.get(1).is_some_and(|x| *x < 0xA0)) {
             bad += 1;
         }
     }
@@ -245,5 +272,34 @@ mod tests {
         let s: String = std::iter::repeat_n('\u{FFFD}', 50).collect();
         assert!(check_garbage(&s).is_err());
         assert!(check_garbage("法治\u{FFFD}政府建设工作报告").is_ok());
+    }
+
+    #[test]
+    fn bad_counts_matches_char_scan() {
+        fn reference(text: &str) -> (usize, usize) {
+            let mut bad = 0usize;
+            let mut total = 0usize;
+            for c in text.chars() {
+                if c.is_ascii_whitespace() || c == '\u{3000}' {
+                    continue;
+                }
+                total += 1;
+                if c == '\u{FFFD}' || (c.is_control() && c != '\u{1b}') {
+                    bad += 1;
+                }
+            }
+            (bad, total)
+        }
+        let samples = [
+            "",
+            "abc def\t\n\r\x0c",
+            "法治\u{3000}政府\u{FFFD}建设\u{1b}\u{7f}\u{0}\u{85}\u{9f}\u{a0}\u{a1}é😀\u{2028}\u{feff}",
+            "\u{80}\u{3001}\u{3000}\u{3000}x\u{10FFFF}",
+        ];
+        for t in samples {
+            assert_eq!(bad_counts(t), reference(t), "{t:?}");
+        }
+        let all: String = (0u32..0x3100).filter_map(char::from_u32).collect();
+        assert_eq!(bad_counts(&all), reference(&all));
     }
 }

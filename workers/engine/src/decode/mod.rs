@@ -95,6 +95,10 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn looks_html(head: &[u8]) -> bool {
+    // Every marker starts with '<': plain text (the common case) needs no further scan.
+    if !head.contains(&b'<') {
+        return false;
+    }
     // UTF-16 pages: look at every other byte too.
     let narrowed: Vec<u8> = if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
         head.iter().copied().filter(|&b| b != 0).collect()

@@ -19,9 +19,10 @@ pub fn parse_document(
     limits: &Limits,
 ) -> Result<ParsedDoc, EngineError> {
     let decoded = crate::decode::decode(content, media_type, filename, charset, limits)?;
-    let folded = crate::normalize::fold(&decoded.text, decoded.join_wraps);
+    // Only the folded text is used here: skip building the offset map.
+    let folded = crate::normalize::fold_text(&decoded.text, decoded.join_wraps);
     drop(decoded.text);
-    Ok(parse_text(&folded.text, decoded.info))
+    Ok(parse_text(&folded, decoded.info))
 }
 
 /// Parses already-normalized text (the body plus furniture lines).

@@ -118,9 +118,11 @@ pub(crate) fn assess(v: &View<'_>, cl: &Checklist, rules: &Rules) -> Coverage {
         } else {
             &mut mention[ai][ii]
         };
-        match list.iter_mut().find(|(x, _)| *x == si) {
-            Some(e) => e.1 += 1,
-            None => list.push((si, 1)),
+        // Hits come in text order, so sentence indices only grow: a repeat of `si` can only be
+        // the last entry (a linear scan here was quadratic on a phrase repeated in every sentence).
+        match list.last_mut() {
+            Some(e) if e.0 == si => e.1 += 1,
+            _ => list.push((si, 1)),
         }
     }
     links.sort_unstable();

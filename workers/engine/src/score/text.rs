@@ -46,15 +46,22 @@ pub(crate) struct CharMap<'a> {
 }
 
 impl<'a> CharMap<'a> {
-    const STEP: usize = 512;
+    const STEP: usize = 128;
 
     pub fn new(text: &'a str) -> Self {
-        let mut marks = vec![(0usize, 0u32)];
+        let bytes = text.as_bytes();
+        let mut marks = Vec::with_capacity(bytes.len() / Self::STEP + 1);
+        marks.push((0usize, 0u32));
         let mut next = Self::STEP;
-        for (ci, (bi, _)) in text.char_indices().enumerate() {
-            if bi >= next {
-                marks.push((bi, ci as u32));
-                next = bi + Self::STEP;
+        let mut chars = 0u32;
+        for (bi, &b) in bytes.iter().enumerate() {
+            // Not a UTF-8 continuation byte: a char starts here.
+            if (b as i8) >= -0x40 {
+                if bi >= next {
+                    marks.push((bi, chars));
+                    next = bi + Self::STEP;
+                }
+                chars = chars.wrapping_add(1);
             }
         }
         Self { text, marks }
@@ -67,12 +74,14 @@ impl<'a> CharMap<'a> {
             .partition_point(|m| m.0 <= byte)
             .saturating_sub(1);
         let (b0, c0) = self.marks.get(i).copied().unwrap_or((0, 0));
+        // Chars starting in b0..byte = bytes there that are not UTF-8 continuation bytes.
         let extra = self
             .text
-            .get(b0..)
-            .unwrap_or("")
-            .char_indices()
-            .take_while(|(o, _)| b0 + o < byte)
+            .as_bytes()
+            .get(b0..byte)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|&&b| (b as i8) >= -0x40)
             .count();
         (c0 as usize + extra) as i32
     }
@@ -169,7 +178,12 @@ impl<'a> View<'a> {
     pub fn clause(&self, sent: &Sent, at: usize) -> Range<usize> {
         let s = self.slice(&sent.span);
         let rel = at.saturating_sub(sent.span.start).min(s.len());
-        let is_delim = |c: char| "，,；;：:。！？!?".contains(c);
+        let is_delim = |c: char| {
+            matches!(
+                c,
+                '，' | ',' | '；' | ';' | '：' | ':' | '。' | '！' | '？' | '!' | '?'
+            )
+        };
         let start = s
             .get(..rel)
             .and_then(|h| h.char_indices().rev().find(|(_, c)| is_delim(*c)))
@@ -195,15 +209,28 @@ impl<'a> View<'a> {
             let Some(sec) = self.doc.sections.get(c) else {
                 break;
             };
-            parts.push(format!("{}{}", sec.numbering, sec.title));
+            parts.push(sec);
             cur = sec.parent.filter(|p| *p < c);
             guard += 1;
             if guard > 16 {
                 break;
             }
         }
-        parts.reverse();
-        parts.join(" / ")
+        // Built in one buffer (no per-part format! and join).
+        let mut out = String::with_capacity(
+            parts
+                .iter()
+                .map(|p| p.numbering.len() + p.title.len() + 3)
+                .sum(),
+        );
+        for (k, sec) in parts.iter().rev().enumerate() {
+            if k > 0 {
+                out.push_str(" / ");
+            }
+            out.push_str(&sec.numbering);
+            out.push_str(&sec.title);
+        }
+        out
     }
 
     fn is_concrete(&self, s: &Sent, rules: &Rules) -> bool {
@@ -217,16 +244,20 @@ impl<'a> View<'a> {
         }
         // Issued a document of the year by name without 《》 ("制定了2023年…目录").
         if let Some(y) = self.year {
-            let named = format!("{y}年");
-            let hit = self.cues.produce_ends(s.span.clone()).any(|e| {
-                self.text
-                    .get(e..s.span.end)
-                    .unwrap_or("")
-                    .trim_start_matches('了')
-                    .starts_with(&named)
-            });
-            if hit {
-                return true;
+            let mut ends = self.cues.produce_ends(s.span.clone()).peekable();
+            // Format the year only for sentences that have a produce verb at all.
+            if ends.peek().is_some() {
+                let named = format!("{y}年");
+                let hit = ends.any(|e| {
+                    self.text
+                        .get(e..s.span.end)
+                        .unwrap_or("")
+                        .trim_start_matches('了')
+                        .starts_with(&named)
+                });
+                if hit {
+                    return true;
+                }
             }
         }
         // Named local instrument, not merely cited.
