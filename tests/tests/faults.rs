@@ -208,7 +208,6 @@ impl Run {
 
     /// Starts a gateway with open auth and limits out of the way; waits until it is ready.
     async fn gateway(&mut self, extra: &[&str]) -> Pid {
-        let grpc = free_addr();
         let mut args = vec![
             "--max-in-flight",
             "100000",
@@ -224,9 +223,7 @@ impl Run {
             "10s",
         ];
         args.extend_from_slice(extra);
-        let p = self.spawn("gateway", Some(grpc), &args);
-        self.wait_ready(p).await;
-        p
+        self.start("gateway", true, &args).await
     }
 
     /// Starts a worker process (`extra` flags last, so they win); waits until it is ready.
@@ -244,24 +241,33 @@ impl Run {
             }
         }
         args.extend_from_slice(extra);
-        let p = self.spawn("worker", None, &args);
-        self.wait_ready(p).await;
-        p
+        self.start("worker", false, &args).await
     }
 
-    async fn wait_ready(&mut self, p: Pid) {
+    /// Spawns and waits until ready. A free port can be taken by someone else between
+    /// `free_addr` probing it and the child binding it; that start is retried on new ports.
+    async fn start(&mut self, role: &str, grpc: bool, args: &[&str]) -> Pid {
+        let mut attempt = 0;
+        loop {
+            let p = self.spawn(role, grpc.then(free_addr), args);
+            match self.wait_ready(p).await {
+                Ok(()) => return p,
+                Err(log) if attempt < 3 && log.contains("Address already in use") => attempt += 1,
+                Err(log) => panic!("{} exited during startup\n{log}", self.procs[p.0].name),
+            }
+        }
+    }
+
+    /// Ready, or the log tail of a process that exited during startup.
+    async fn wait_ready(&mut self, p: Pid) -> Result<(), String> {
         let http = self.procs[p.0].http;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(st) = self.try_wait(p) {
-                panic!(
-                    "{} exited during startup: {st}\n{}",
-                    self.procs[p.0].name,
-                    self.log_tail(p)
-                );
+                return Err(format!("exit status: {st}\n{}", self.log_tail(p)));
             }
             if http_status(http, "/readyz").await == Some(200) {
-                return;
+                return Ok(());
             }
             assert!(
                 Instant::now() < deadline,
