@@ -81,38 +81,3 @@ fn metadata_accuracy_meets_targets() {
     println!("{acc}");
     assert!(acc.meets_targets(), "{acc}");
 }
-
-/// `cargo test -p fazhi-engine --test parse_corpus dump -- --ignored --nocapture` prints what the
-/// parser sees in each corpus file (for eyeballing changes).
-#[test]
-#[ignore]
-fn dump() {
-    for d in labelled() {
-        let hints = Hints::default();
-        let sub = Submission {
-            content: &d.content,
-            media_type: "",
-            filename: "",
-            charset: "",
-            hints: &hints,
-            checklist_id: None,
-        };
-        let Ok(doc) = fazhi_engine::parse(&sub, &Limits::default()) else {
-            continue;
-        };
-        println!("== {} {:?} {:?}", d.label.file, doc.kind, doc.meta);
-        for s in &doc.sections {
-            println!(
-                "  {}{} {}{}",
-                "  ".repeat(s.level as usize),
-                s.numbering,
-                s.title,
-                if s.unnumbered { " [u]" } else { "" }
-            );
-        }
-        println!(
-            "  removed: {:?}",
-            doc.removed.iter().map(|r| r.kind).collect::<Vec<_>>()
-        );
-    }
-}
