@@ -154,23 +154,7 @@ impl AmqpQueue {
         }
         let inner = &self.inner;
         let setup = async {
-            let conn = Connection::connect(
-                &inner.url,
-                ConnectionProperties::default().with_connection_name(
-                    format!("fazhi-publisher:{}", inner.topology.prefix).into(),
-                ),
-            )
-            .await
-            .map_err(|e| unavailable("connect", e))?;
-            let ch = conn
-                .create_channel()
-                .await
-                .map_err(|e| unavailable("open channel", e))?;
-            inner
-                .topology
-                .declare(&ch)
-                .await
-                .map_err(|e| unavailable("declare topology", e))?;
+            let (conn, ch) = open_declared(inner, "fazhi-publisher").await?;
             ch.confirm_select(ConfirmSelectOptions::default())
                 .await
                 .map_err(|e| unavailable("confirm.select", e))?;
@@ -370,28 +354,36 @@ struct Session {
     consumer: lapin::Consumer,
 }
 
+/// A fresh connection (named `{name}:{prefix}` for `rabbitmqctl list_connections`) and channel
+/// with the topology declared: every (re)connect re-declares, so a broker that lost its
+/// definitions gets them back.
+async fn open_declared(inner: &Inner, name: &str) -> Result<(Connection, Channel), QueueError> {
+    let conn = Connection::connect(
+        &inner.url,
+        ConnectionProperties::default()
+            .with_connection_name(format!("{name}:{}", inner.topology.prefix).into()),
+    )
+    .await
+    .map_err(|e| unavailable("connect", e))?;
+    let ch = conn
+        .create_channel()
+        .await
+        .map_err(|e| unavailable("open channel", e))?;
+    inner
+        .topology
+        .declare(&ch)
+        .await
+        .map_err(|e| unavailable("declare topology", e))?;
+    Ok((conn, ch))
+}
+
 async fn open_session(inner: &Inner, kind: Kind, prefetch: u16) -> Result<Session, QueueError> {
     let setup = async {
         let name = match kind {
             Kind::Jobs => "fazhi-consumer",
             Kind::DeadLetters => "fazhi-dead-letter-consumer",
         };
-        let conn = Connection::connect(
-            &inner.url,
-            ConnectionProperties::default()
-                .with_connection_name(format!("{name}:{}", inner.topology.prefix).into()),
-        )
-        .await
-        .map_err(|e| unavailable("connect", e))?;
-        let ch = conn
-            .create_channel()
-            .await
-            .map_err(|e| unavailable("open channel", e))?;
-        inner
-            .topology
-            .declare(&ch)
-            .await
-            .map_err(|e| unavailable("declare topology", e))?;
+        let (conn, ch) = open_declared(inner, name).await?;
         ch.basic_qos(prefetch.max(1), BasicQosOptions { global: false })
             .await
             .map_err(|e| unavailable("basic.qos", e))?;
