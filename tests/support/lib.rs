@@ -39,6 +39,8 @@ use tonic::{
 
 pub use fazhi_proto::v1 as wire;
 
+pub mod procs;
+
 /// Delivery limit used by the tests' topology.
 pub const DELIVERY_LIMIT: u32 = 3;
 
