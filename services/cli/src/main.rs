@@ -41,6 +41,27 @@ struct Cli {
     /// else `info` for servers and `warn` for client commands.
     #[arg(long = "log", env = "FAZHI_LOG", global = true, value_name = "FILTER")]
     log: Option<String>,
+    /// OpenTelemetry OTLP/gRPC collector to export spans to (e.g. `http://127.0.0.1:4317`);
+    /// unset → no export. Servers only; the W3C trace context is propagated either way.
+    #[arg(long, env = "FAZHI_OTLP_ENDPOINT", global = true, value_name = "URL")]
+    otlp_endpoint: Option<String>,
+    /// `service.name` of exported spans; unset → `OTEL_SERVICE_NAME`, else `fazhi-<command>`.
+    #[arg(
+        long,
+        env = "FAZHI_OTLP_SERVICE_NAME",
+        global = true,
+        value_name = "NAME"
+    )]
+    otlp_service_name: Option<String>,
+    /// Fraction of new traces sampled (0.0–1.0); a client's sampled flag is always followed.
+    #[arg(
+        long,
+        env = "FAZHI_OTLP_SAMPLE_RATIO",
+        global = true,
+        default_value_t = 1.0,
+        value_name = "RATIO"
+    )]
+    otlp_sample_ratio: f64,
     #[command(subcommand)]
     command: Command,
 }
@@ -89,17 +110,41 @@ fn real_main() -> anyhow::Result<ExitCode> {
         Err(e) => e.exit(),
     };
 
-    let server = matches!(
-        cli.command,
-        Command::Serve(_) | Command::Gateway(_) | Command::Worker(_)
-    );
-    telemetry::init_logging(
+    let role = match cli.command {
+        Command::Serve(_) => Some("serve"),
+        Command::Gateway(_) => Some("gateway"),
+        Command::Worker(_) => Some("worker"),
+        _ => None,
+    };
+    let otlp = match (&cli.otlp_endpoint, role) {
+        (Some(endpoint), Some(role)) => Some(telemetry::OtlpConfig {
+            endpoint: endpoint.clone(),
+            service_name: cli
+                .otlp_service_name
+                .clone()
+                .or_else(|| std::env::var("OTEL_SERVICE_NAME").ok())
+                .unwrap_or_else(|| format!("fazhi-{role}")),
+            sample_ratio: cli.otlp_sample_ratio,
+        }),
+        _ => None,
+    };
+    let tracing_export = telemetry::init_logging(
         cli.log_format,
         cli.log.as_deref(),
-        if server { "info" } else { "warn" },
+        if role.is_some() { "info" } else { "warn" },
+        otlp.as_ref(),
     )?;
 
-    match cli.command {
+    let outcome = run(cli.command);
+    // Export what the run traced before the process ends.
+    if let Some(export) = tracing_export {
+        export.shutdown();
+    }
+    outcome
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Score(a) => cmd::score::run(&a),
         Command::Eval(a) => cmd::eval::run(&a),
         Command::Probe(a) => cmd::probe::run(&a),

@@ -1,11 +1,21 @@
-//! Logging (tracing-subscriber) and the Prometheus metrics recorder.
+//! Logging (tracing-subscriber), optional OpenTelemetry span export (OTLP/gRPC) and the
+//! Prometheus metrics recorder.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanExporter};
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{EnvFilter, Layer, fmt, layer::SubscriberExt, util::SubscriberInitExt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -13,30 +23,149 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where and how spans are exported over OTLP/gRPC.
+#[derive(Debug, Clone)]
+pub struct OtlpConfig {
+    pub endpoint: String,
+    pub service_name: String,
+    pub sample_ratio: f64,
+}
+
 /// Installs the global subscriber: logs go to stderr (stdout belongs to the commands' output).
-/// The filter is `--log` / `FAZHI_LOG` if given, else `RUST_LOG`, else `default`.
-pub fn init_logging(format: LogFormat, filter: Option<&str>, default: &str) -> anyhow::Result<()> {
+/// The log filter is `--log` / `FAZHI_LOG` if given, else `RUST_LOG`, else `default`; it applies
+/// to the log lines only, so spans reach the exporter even when logs are quiet.
+///
+/// The W3C propagator is installed either way, so trace context crosses the queue whether or
+/// not this process exports. With `otlp`, returns the exporter to shut down before exit.
+pub fn init_logging(
+    format: LogFormat,
+    filter: Option<&str>,
+    default: &str,
+    otlp: Option<&OtlpConfig>,
+) -> anyhow::Result<Option<TraceExport>> {
     let filter = match filter {
         Some(f) => EnvFilter::try_new(f).with_context(|| format!("bad log filter {f:?}"))?,
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
     };
-    let registry = tracing_subscriber::registry().with(filter);
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let export = otlp.map(TraceExport::start).transpose()?;
+    let otel_layer = export.as_ref().map(|e| {
+        tracing_opentelemetry::layer()
+            .with_tracer(e.provider.tracer("fazhi"))
+            .with_filter(EnvFilter::new("info"))
+    });
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let result = match format {
-        LogFormat::Text => registry
-            .with(fmt::layer().with_ansi(ansi).with_writer(std::io::stderr))
-            .try_init(),
-        LogFormat::Json => registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_writer(std::io::stderr),
-            )
-            .try_init(),
+    let fmt_layer = match format {
+        LogFormat::Text => fmt::layer()
+            .with_ansi(ansi)
+            .with_writer(std::io::stderr)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Json => fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_writer(std::io::stderr)
+            .with_filter(filter)
+            .boxed(),
     };
-    result.context("cannot install the log subscriber")
+    tracing_subscriber::registry()
+        .with(fmt_layer)
+        .with(otel_layer)
+        .try_init()
+        .context("cannot install the log subscriber")?;
+    if let Some(cfg) = otlp {
+        tracing::info!(endpoint = %cfg.endpoint, service = %cfg.service_name, "exporting spans over OTLP");
+    }
+    Ok(export)
+}
+
+/// The OTLP span pipeline: a batch processor over an exporter that runs on its own runtime.
+pub struct TraceExport {
+    provider: SdkTracerProvider,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl TraceExport {
+    fn start(cfg: &OtlpConfig) -> anyhow::Result<Self> {
+        // The SDK's batch processor exports from a plain thread, but the tonic client needs a
+        // Tokio reactor: a one-thread runtime of its own carries every export (and outlives the
+        // commands' runtime, so the final flush still has one).
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("fazhi-otlp")
+            .enable_all()
+            .build()
+            .context("cannot start the OTLP export runtime")?;
+        let exporter = {
+            let _enter = runtime.enter();
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(cfg.endpoint.clone())
+                .with_timeout(Duration::from_secs(10))
+                .build()
+                .with_context(|| format!("bad OTLP endpoint {:?}", cfg.endpoint))?
+        };
+        let exporter = OnRuntime {
+            inner: Arc::new(exporter),
+            runtime: runtime.handle().clone(),
+        };
+        let ratio = cfg.sample_ratio.clamp(0.0, 1.0);
+        let provider = SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+                ratio,
+            ))))
+            .with_resource(
+                Resource::builder()
+                    .with_service_name(cfg.service_name.clone())
+                    .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
+                    .build(),
+            )
+            .build();
+        Ok(Self { provider, runtime })
+    }
+
+    /// Flushes and stops the pipeline; spans still buffered are sent (bounded by the
+    /// exporter timeout).
+    pub fn shutdown(self) {
+        if let Err(e) = self.provider.shutdown() {
+            tracing::warn!(error = %e, "OTLP exporter did not shut down cleanly");
+        }
+        self.runtime.shutdown_timeout(Duration::from_secs(2));
+    }
+}
+
+/// Runs each export on the export runtime; the batch processor only waits for the result.
+#[derive(Debug)]
+struct OnRuntime {
+    inner: Arc<opentelemetry_otlp::SpanExporter>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl SpanExporter for OnRuntime {
+    fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+        let inner = Arc::clone(&self.inner);
+        let task = self.runtime.spawn(async move { inner.export(batch).await });
+        async move {
+            let result = task
+                .await
+                .map_err(|e| OTelSdkError::InternalFailure(format!("OTLP export task: {e}")))
+                .and_then(|r| r);
+            // The SDK drops export errors silently (its internal logs are off): say it here.
+            if let Err(e) = &result {
+                tracing::warn!(error = %e, "OTLP span export failed; spans dropped");
+            }
+            result
+        }
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        // Called while the provider is built, before any export shares the exporter.
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.set_resource(resource);
+        }
+    }
 }
 
 /// Latency buckets (seconds), the default for every histogram: 100 µs … 60 s.

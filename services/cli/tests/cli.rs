@@ -69,6 +69,9 @@ fn help_documents_env_twins() {
                 "FAZHI_WORKERS",
                 "FAZHI_CONFIG",
                 "FAZHI_LOG_FORMAT",
+                "FAZHI_OTLP_ENDPOINT",
+                "FAZHI_OTLP_SERVICE_NAME",
+                "FAZHI_OTLP_SAMPLE_RATIO",
             ][..],
         ),
         (

@@ -1,4 +1,4 @@
-//! Small codecs at the wire edge: job records → wire jobs, job ids, page tokens, traceparent.
+//! Small codecs at the wire edge: job records → wire jobs, job ids, page tokens, trace context.
 
 use fazhi_jobs::{JobRecord, JobState};
 use fazhi_proto::v1 as wire;
@@ -104,12 +104,31 @@ fn tenant_tag(tenant: &str) -> String {
     hex::encode(&Sha256::digest(tenant.as_bytes())[..4])
 }
 
-/// A W3C `traceparent` for the published message.
+/// The trace context the published message carries, and its trace id for the logs.
 ///
-/// OpenTelemetry is not wired into the gateway, so there is no span context to inject. When the
-/// client sent a valid `traceparent` we continue its trace (same trace id, a new parent id, its
-/// flags); otherwise we start a new trace with random ids, sampled. Either way the worker can
-/// join the gateway's log lines (which carry `trace_id`) with its own.
+/// With OpenTelemetry export on, it is the rpc span's own context, so the worker's job span
+/// becomes its child in the exported trace. Without it the span has no context, and a
+/// hand-built `traceparent` ([`traceparent`]) still lets logs of both halves be joined.
+pub fn outgoing_trace(
+    span: &tracing::Span,
+    incoming: &[(String, String)],
+) -> (String, Vec<(String, String)>) {
+    let pairs = fazhi_jobs::trace::inject(span);
+    if let Some(id) = fazhi_jobs::trace::trace_id(&pairs) {
+        return (id.to_string(), pairs);
+    }
+    let client_tp = incoming
+        .iter()
+        .find(|(k, _)| k == "traceparent")
+        .map(|(_, v)| v.as_str());
+    let (id, tp) = traceparent(client_tp);
+    (id, vec![("traceparent".to_string(), tp)])
+}
+
+/// A W3C `traceparent` built by hand, for when OpenTelemetry is off.
+///
+/// When the client sent a valid `traceparent` we continue its trace (same trace id, a new
+/// parent id, its flags); otherwise we start a new trace with random ids, sampled.
 pub fn traceparent(incoming: Option<&str>) -> (String, String) {
     let span_id = format!("{:016x}", rand::random::<u64>() | 1);
     let parsed = incoming.and_then(|tp| {

@@ -39,8 +39,9 @@
 //! - **Tenants**: another tenant's job is NOT_FOUND on every rpc. Rate and in-flight limits
 //!   are per gateway process ([`limits`]).
 //! - **Tracing**: each rpc has a span with `tenant`, `job_id`, `content_sha256`, `trace_id`;
-//!   the published message carries a W3C `traceparent` continuing the client's own (when it
-//!   sent one) — built by hand, since OpenTelemetry is not wired in ([`convert::traceparent`]).
+//!   the rpc span is the child of the client's W3C trace context, and the published message
+//!   carries the span's own context so the worker's job span continues the trace
+//!   ([`convert::outgoing_trace`]; a hand-built `traceparent` when OpenTelemetry is off).
 //!
 //! Running it:
 //! ```no_run

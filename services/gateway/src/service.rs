@@ -40,7 +40,7 @@ use tracing::{Instrument, field::Empty};
 use crate::auth::{Authenticator, Tenant};
 use crate::config::GatewayConfig;
 use crate::convert::{
-    decode_page_token, encode_page_token, job_to_wire, new_job_id, state_from_wire, traceparent,
+    decode_page_token, encode_page_token, job_to_wire, new_job_id, outgoing_trace, state_from_wire,
 };
 use crate::error::ApiError;
 use crate::validate::{ValidRequest, validate};
@@ -101,9 +101,12 @@ impl ReportApi {
     }
 }
 
+/// The rpc span; `otel.*` fields name it as gRPC tooling does in exported traces.
 fn span(rpc: &'static str, tenant: &str) -> tracing::Span {
     tracing::info_span!(
         "rpc",
+        otel.name = %format_args!("fazhi.v1.ReportService/{rpc}"),
+        otel.kind = "server",
         rpc,
         tenant,
         job_id = Empty,
@@ -112,11 +115,15 @@ fn span(rpc: &'static str, tenant: &str) -> tracing::Span {
     )
 }
 
-fn incoming_traceparent<T>(req: &Request<T>) -> Option<String> {
-    req.metadata()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+/// The client's W3C trace context (`traceparent`, `tracestate`) from the request metadata.
+fn incoming_trace<T>(req: &Request<T>) -> Vec<(String, String)> {
+    fazhi_jobs::trace::KEYS
+        .iter()
+        .filter_map(|k| {
+            let v = req.metadata().get(*k)?.to_str().ok()?;
+            Some(((*k).to_string(), v.to_string()))
+        })
+        .collect()
 }
 
 fn checklist_exists(id: &str) -> bool {
@@ -150,7 +157,7 @@ impl Inner {
         &self,
         tenant: &Tenant,
         req: wire::SubmitReportRequest,
-        incoming_tp: Option<&str>,
+        incoming_trace: &[(String, String)],
     ) -> Result<wire::Job, ApiError> {
         let v = validate(req, self.cfg.max_document_bytes, checklist_exists)?;
         let span = tracing::Span::current();
@@ -181,7 +188,7 @@ impl Inner {
             labels: v.labels.clone(),
         };
         span.record("job_id", rec.id.as_str());
-        let (trace_id, tp) = traceparent(incoming_tp);
+        let (trace_id, tp) = outgoing_trace(&span, incoming_trace);
         span.record("trace_id", trace_id.as_str());
 
         // Cache hit: the job is born SUCCEEDED, nothing is queued.
@@ -255,7 +262,7 @@ impl Inner {
         tenant: &Tenant,
         old: JobRecord,
         v: &ValidRequest,
-        tp: &str,
+        tp: &[(String, String)],
     ) -> Result<wire::Job, ApiError> {
         tracing::Span::current().record("job_id", old.id.as_str());
         if old.content_sha256 != v.content_sha256 || old.result_key != v.result_key {
@@ -290,10 +297,14 @@ impl Inner {
 
     /// Publishes with confirm; on failure marks the job FAILED (PUBLISH_FAILED) so it cannot
     /// linger QUEUED without a message, and answers UNAVAILABLE.
-    async fn publish(&self, id: &str, msg: &JobMessage, tp: &str) -> Result<(), ApiError> {
-        let trace = [("traceparent".to_string(), tp.to_string())];
+    async fn publish(
+        &self,
+        id: &str,
+        msg: &JobMessage,
+        trace: &[(String, String)],
+    ) -> Result<(), ApiError> {
         let err =
-            match tokio::time::timeout(self.cfg.publish_timeout, self.queue.publish(msg, &trace))
+            match tokio::time::timeout(self.cfg.publish_timeout, self.queue.publish(msg, trace))
                 .await
             {
                 Ok(Ok(())) => return Ok(()),
@@ -619,11 +630,12 @@ impl wire::report_service_server::ReportService for ReportApi {
         request: Request<wire::SubmitReportRequest>,
     ) -> Result<Response<wire::Job>, Status> {
         let tenant = self.tenant(&request)?;
-        let tp = incoming_traceparent(&request);
+        let trace = incoming_trace(&request);
         let span = span("SubmitReport", tenant.name());
+        fazhi_jobs::trace::set_parent(&span, &trace);
         let job = self
             .inner
-            .submit(&tenant, request.into_inner(), tp.as_deref())
+            .submit(&tenant, request.into_inner(), &trace)
             .instrument(span)
             .await?;
         Ok(Response::new(job))
@@ -636,11 +648,12 @@ impl wire::report_service_server::ReportService for ReportApi {
         request: Request<Streaming<wire::SubmitReportRequest>>,
     ) -> Result<Response<Self::SubmitReportsStream>, Status> {
         let tenant = self.tenant(&request)?;
-        let tp = incoming_traceparent(&request);
+        let trace = incoming_trace(&request);
         let mut inbound = request.into_inner();
         let inner = self.inner.clone();
         let (tx, rx) = mpsc::channel::<Result<wire::Job, Status>>(16);
         let span = span("SubmitReports", tenant.name());
+        fazhi_jobs::trace::set_parent(&span, &trace);
         tokio::spawn(
             async move {
                 loop {
@@ -667,7 +680,7 @@ impl wire::report_service_server::ReportService for ReportApi {
                         trace_id = Empty
                     );
                     let r = inner
-                        .submit(&tenant, req, tp.as_deref())
+                        .submit(&tenant, req, &trace)
                         .instrument(item_span)
                         .await;
                     let failed = r.is_err();

@@ -8,6 +8,7 @@
 //! - [`topology`]: the RabbitMQ topology (queue, dead-letter exchange and queue), in one place.
 //! - [`amqp`]: [`AmqpQueue`], the RabbitMQ job queue with confirms and supervised reconnects.
 //! - [`reconcile`]: re-publishing QUEUED jobs whose message may never have reached the broker.
+//! - [`trace`]: W3C trace context in message headers (OpenTelemetry propagation).
 
 pub mod amqp;
 pub mod memory;
@@ -18,6 +19,7 @@ pub mod reconcile;
 pub mod redis_store;
 pub mod store;
 pub mod topology;
+pub mod trace;
 
 use std::time::Duration;
 

@@ -294,23 +294,20 @@ enum Settle {
 
 async fn handle(w: Arc<Worker>, d: Delivery) {
     let _in_flight = InFlight::new();
-    // The gateway's W3C traceparent ("00-<trace id>-<span id>-<flags>"): logging its trace id
-    // on the job span joins the gateway's and the worker's records of one job.
-    let trace_id = d
-        .trace_context
-        .iter()
-        .find(|(k, _)| k == "traceparent")
-        .and_then(|(_, v)| v.split('-').nth(1))
-        .unwrap_or("")
-        .to_string();
+    // The gateway's W3C trace context: the job span continues its trace (exported with
+    // OpenTelemetry on), and its trace id on the span joins both halves' log lines.
+    let trace_id = fazhi_jobs::trace::trace_id(&d.trace_context).unwrap_or("");
     let span = tracing::info_span!(
         "job",
+        otel.name = "score job",
+        otel.kind = "consumer",
         job_id = %d.message.job_id,
         content_sha256 = %d.message.content_sha256,
         trace_id = %trace_id,
         delivery_count = d.delivery_count,
         worker_id = %w.cfg.worker_id,
     );
+    fazhi_jobs::trace::set_parent(&span, &d.trace_context);
     async {
         let mut backoff = w.cfg.store_retry_backoff;
         let outage_started = Instant::now();
@@ -442,7 +439,10 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
     let engine = w.cfg.engine.clone();
     let owned = msg.clone();
     let started = Instant::now();
+    // A child span on the blocking thread, so traces show engine time apart from store I/O.
+    let engine_span = tracing::info_span!("engine", bytes = owned.content.len());
     let run = tokio::task::spawn_blocking(move || {
+        let _entered = engine_span.enter();
         std::panic::catch_unwind(AssertUnwindSafe(|| engine.assess(&owned)))
     });
     let outcome = tokio::time::timeout(w.cfg.job_timeout, run).await;
