@@ -30,6 +30,7 @@ use fazhi_jobs::{
 };
 use futures::StreamExt;
 use prost::Message;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -151,11 +152,14 @@ pub struct WorkerConfig {
     /// `None` disables the orphan reconciler in this process.
     pub reconcile: Option<ReconcileConfig>,
     pub engine: Arc<dyn Engine>,
+    /// Engine runs allowed at once; share one semaphore between the loops of a process.
+    /// The engine is CPU-bound, so more runs than cores only add threads and memory.
+    pub engine_slots: Arc<Semaphore>,
 }
 
 impl WorkerConfig {
     /// Defaults around `engine`: prefetch 4, 60 s job timeout, 30 s shutdown grace, dead-letter
-    /// consumer and reconciler on.
+    /// consumer and reconciler on, one engine slot per core.
     pub fn with_engine(engine: Arc<dyn Engine>) -> Self {
         Self {
             worker_id: new_worker_id(),
@@ -167,6 +171,7 @@ impl WorkerConfig {
             dead_letters: true,
             reconcile: Some(ReconcileConfig::default()),
             engine,
+            engine_slots: Arc::new(Semaphore::new(default_engine_slots())),
         }
     }
 }
@@ -177,6 +182,11 @@ impl Default for WorkerConfig {
     fn default() -> Self {
         Self::with_engine(Arc::new(FazhiEngine::default()))
     }
+}
+
+/// One engine run per available core.
+pub fn default_engine_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }
 
 /// `w-{pid}-{random}`: unique per process even across restarts with recycled pids.
@@ -436,6 +446,11 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
         return Ok(Settle::Ack);
     }
 
+    // One engine run per slot: prefetched jobs wait here, not as extra blocking threads
+    // competing for the cores (and each holding a parsed document in memory).
+    let Ok(slot) = w.cfg.engine_slots.clone().acquire_owned().await else {
+        return Ok(Settle::Retry("engine_slots_closed"));
+    };
     let engine = w.cfg.engine.clone();
     let owned = msg.clone();
     let started = Instant::now();
@@ -443,6 +458,8 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
     let engine_span = tracing::info_span!("engine", bytes = owned.content.len());
     let run = tokio::task::spawn_blocking(move || {
         let _entered = engine_span.enter();
+        // Held until the run really ends, also past a timeout: a runaway keeps its core.
+        let _slot = slot;
         std::panic::catch_unwind(AssertUnwindSafe(|| engine.assess(&owned)))
     });
     let outcome = tokio::time::timeout(w.cfg.job_timeout, run).await;

@@ -507,3 +507,51 @@ async fn store_outage_holds_the_job_without_burning_deliveries() {
     h.wait_drained().await;
     h.stop().await;
 }
+
+/// Counts engine runs in progress and the most seen at once.
+struct GaugedEngine {
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Engine for GaugedEngine {
+    fn assess(&self, msg: &JobMessage) -> Result<EngineOutput, EngineFailure> {
+        let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(n, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(30));
+        self.now.fetch_sub(1, Ordering::SeqCst);
+        ok_engine().assess(msg)
+    }
+}
+
+/// Prefetch fills the pipeline, but engine runs never exceed the process's engine slots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_runs_are_bounded_by_engine_slots() {
+    for slots in [1usize, 3] {
+        let engine = Arc::new(GaugedEngine {
+            now: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        });
+        let mut cfg = test_config(engine.clone());
+        cfg.prefetch = 8;
+        cfg.engine_slots = Arc::new(tokio::sync::Semaphore::new(slots));
+        let h = start(cfg, 5);
+        let mut ids = Vec::new();
+        for i in 0..12 {
+            let (rec, msg) =
+                job_and_message(format!("report {slots} {i}").as_bytes(), "text/plain");
+            h.submit(&rec, &msg).await;
+            ids.push(rec.id);
+        }
+        for id in &ids {
+            assert_eq!(h.wait_terminal(id).await.state, JobState::Succeeded);
+        }
+        assert_eq!(
+            engine.peak.load(Ordering::SeqCst),
+            slots,
+            "with {slots} slot(s) and prefetch 8, exactly {slots} run(s) at once"
+        );
+        h.shutdown.cancel();
+        let _ = h.worker.await;
+    }
+}

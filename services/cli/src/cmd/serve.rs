@@ -25,6 +25,7 @@ use fazhi_jobs::{
 };
 use fazhi_scorer::{ReconcileConfig, WorkerConfig};
 use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -152,6 +153,10 @@ pub struct WorkerOpts {
     /// Jobs each worker loop runs at once (unacknowledged deliveries).
     #[arg(long, env = "FAZHI_PREFETCH", default_value_t = 4)]
     pub prefetch: u16,
+    /// Engine runs at once in this process, shared by its loops; 0 = one per CPU core.
+    /// Prefetched jobs beyond it wait in memory as encoded messages, not as running threads.
+    #[arg(long, env = "FAZHI_ENGINE_THREADS", default_value_t = 0)]
+    pub engine_threads: usize,
     /// Wall-clock limit of one engine run; past it the job is retried, then dead-lettered.
     #[arg(long, env = "FAZHI_JOB_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
     pub job_timeout: Duration,
@@ -265,9 +270,10 @@ impl GatewayOpts {
 
 impl WorkerOpts {
     /// `primary`: the one loop per process that also consumes dead letters and reconciles.
-    fn config(&self, process: &ProcessArgs, primary: bool) -> WorkerConfig {
+    fn config(&self, process: &ProcessArgs, primary: bool, slots: &Arc<Semaphore>) -> WorkerConfig {
         WorkerConfig {
             prefetch: self.prefetch.max(1),
+            engine_slots: slots.clone(),
             job_timeout: self.job_timeout,
             store_outage_limit: self.store_outage_limit,
             shutdown_grace: process.shutdown_grace,
@@ -531,8 +537,12 @@ fn spawn_workers(
     n: usize,
     shutdown: &CancellationToken,
 ) {
+    let slots = Arc::new(Semaphore::new(match opts.engine_threads {
+        0 => fazhi_scorer::default_engine_slots(),
+        n => n,
+    }));
     for i in 0..n {
-        let cfg = opts.config(process, i == 0);
+        let cfg = opts.config(process, i == 0, &slots);
         let store = backends.store.clone();
         let queue = backends.queue.clone();
         let shutdown = shutdown.clone();
@@ -711,15 +721,20 @@ mod tests {
         assert_eq!(got.store_timeout, want.store_timeout);
         assert_eq!(got.publish_timeout, want.publish_timeout);
         assert_eq!(got.shutdown_grace, want.shutdown_grace);
-        let w = t.worker.config(&t.process, true);
+        let slots = Arc::new(Semaphore::new(fazhi_scorer::default_engine_slots()));
+        let w = t.worker.config(&t.process, true, &slots);
         let d = WorkerConfig::default();
         assert_eq!(w.prefetch, d.prefetch);
+        assert_eq!(
+            w.engine_slots.available_permits(),
+            d.engine_slots.available_permits()
+        );
         assert_eq!(w.job_timeout, d.job_timeout);
         assert_eq!(w.store_outage_limit, d.store_outage_limit);
         let (rc, drc) = (w.reconcile.unwrap(), ReconcileConfig::default());
         assert_eq!((rc.every, rc.older_than), (drc.every, drc.older_than));
         assert!(w.dead_letters);
-        assert!(!t.worker.config(&t.process, false).dead_letters);
+        assert!(!t.worker.config(&t.process, false, &slots).dead_letters);
     }
 
     #[test]
