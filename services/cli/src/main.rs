@@ -59,7 +59,8 @@ struct Cli {
         env = "FAZHI_OTLP_SAMPLE_RATIO",
         global = true,
         default_value_t = 1.0,
-        value_name = "RATIO"
+        value_name = "RATIO",
+        value_parser = telemetry::parse_ratio
     )]
     otlp_sample_ratio: f64,
     #[command(subcommand)]

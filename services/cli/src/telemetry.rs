@@ -23,6 +23,14 @@ pub enum LogFormat {
     Json,
 }
 
+/// A sampling ratio: a finite number in 0.0–1.0.
+pub fn parse_ratio(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("{s:?} is not a ratio between 0.0 and 1.0")),
+    }
+}
+
 /// Where and how spans are exported over OTLP/gRPC.
 #[derive(Debug, Clone)]
 pub struct OtlpConfig {
@@ -49,10 +57,13 @@ pub fn init_logging(
     };
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let export = otlp.map(TraceExport::start).transpose()?;
+    // Only fazhi's own spans and events are exported (not the libraries' internals).
     let otel_layer = export.as_ref().map(|e| {
         tracing_opentelemetry::layer()
             .with_tracer(e.provider.tracer("fazhi"))
-            .with_filter(EnvFilter::new("info"))
+            .with_filter(EnvFilter::new(
+                "off,fazhi=info,fazhi_gateway=info,fazhi_scorer=info,fazhi_jobs=info,fazhi_engine=info",
+            ))
     });
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let fmt_layer = match format {
@@ -110,7 +121,7 @@ impl TraceExport {
             inner: Arc::new(exporter),
             runtime: runtime.handle().clone(),
         };
-        let ratio = cfg.sample_ratio.clamp(0.0, 1.0);
+        let ratio = cfg.sample_ratio;
         let provider = SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
             .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
@@ -209,4 +220,18 @@ pub fn install_metrics(cancel: CancellationToken) -> anyhow::Result<PrometheusHa
         }
     });
     Ok(handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_must_be_in_range() {
+        assert_eq!(parse_ratio("0.25"), Ok(0.25));
+        assert_eq!(parse_ratio("1"), Ok(1.0));
+        for bad in ["-0.1", "1.5", "NaN", "inf", "half"] {
+            assert!(parse_ratio(bad).is_err(), "{bad} accepted");
+        }
+    }
 }

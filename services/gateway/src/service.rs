@@ -188,7 +188,7 @@ impl Inner {
             labels: v.labels.clone(),
         };
         span.record("job_id", rec.id.as_str());
-        let (trace_id, tp) = outgoing_trace(&span, incoming_trace);
+        let (trace_id, trace_ctx) = outgoing_trace(&span, incoming_trace);
         span.record("trace_id", trace_id.as_str());
 
         // Cache hit: the job is born SUCCEEDED, nothing is queued.
@@ -207,7 +207,9 @@ impl Inner {
                             tracing::info!("deduplicated from the result cache");
                             Ok(job_to_wire(&rec))
                         }
-                        CreateOutcome::Existing(old) => self.replay(tenant, old, &v, &tp).await,
+                        CreateOutcome::Existing(old) => {
+                            self.replay(tenant, old, &v, &trace_ctx).await
+                        }
                     };
                 }
                 Err(e) => tracing::warn!(error = %e, "cached assessment unreadable; re-queueing"),
@@ -245,10 +247,10 @@ impl Inner {
             .store(self.store.create_with_message(&rec, &msg))
             .await?
         {
-            CreateOutcome::Existing(old) => return self.replay(tenant, old, &v, &tp).await,
+            CreateOutcome::Existing(old) => return self.replay(tenant, old, &v, &trace_ctx).await,
             CreateOutcome::Created => {}
         }
-        self.publish(&rec.id, &msg, &tp).await?;
+        self.publish(&rec.id, &msg, &trace_ctx).await?;
         tenant.0.track(&rec.id);
         metrics::counter!("fazhi_jobs_submitted_total").increment(1);
         tracing::info!("job queued");
@@ -262,7 +264,7 @@ impl Inner {
         tenant: &Tenant,
         old: JobRecord,
         v: &ValidRequest,
-        tp: &[(String, String)],
+        trace_ctx: &[(String, String)],
     ) -> Result<wire::Job, ApiError> {
         tracing::Span::current().record("job_id", old.id.as_str());
         if old.content_sha256 != v.content_sha256 || old.result_key != v.result_key {
@@ -284,7 +286,7 @@ impl Inner {
                 .await?;
             if let Some(rec) = requeued {
                 let msg = job_message(&rec, v);
-                self.publish(&rec.id, &msg, tp).await?;
+                self.publish(&rec.id, &msg, trace_ctx).await?;
                 tenant.0.track(&rec.id);
                 metrics::counter!("fazhi_jobs_submitted_total").increment(1);
                 tracing::info!("job re-queued after an earlier publish failure");
