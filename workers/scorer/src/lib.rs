@@ -25,8 +25,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fazhi_jobs::{
-    CreateOutcome, DeadLetter, Delivery, JobMessage, JobQueue, JobRecord, JobState, JobStore,
-    QueueError, StoreError, Transition, now_ms,
+    DeadLetter, Delivery, JobMessage, JobQueue, JobRecord, JobState, JobStore, QueueError,
+    StoreError, Transition, now_ms,
 };
 use futures::StreamExt;
 use prost::Message;
@@ -385,47 +385,47 @@ fn observe_done(rec: &JobRecord) {
 async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
     let msg = &d.message;
     let store = &*w.store;
-    let job = match store.get_any(&msg.job_id).await {
+    // RUNNING here means an earlier attempt died mid-job (or is a duplicate): run it again.
+    let start = || Transition {
+        from: &[JobState::Queued, JobState::Running],
+        to: JobState::Running,
+        error_code: None,
+        error_message: None,
+        bump_attempts: true,
+        checklist_id: None,
+    };
+    // The common case in one round trip; only a refused transition reads the record to learn why.
+    let job = match store.transition(&msg.job_id, start()).await {
         Ok(Some(j)) => j,
-        Ok(None) => {
-            tracing::warn!("job record missing (store lost it); recreating from the message");
-            match store
-                .create(&record_from_message(msg, JobState::Queued))
-                .await?
-            {
-                CreateOutcome::Created => record_from_message(msg, JobState::Queued),
-                CreateOutcome::Existing(j) => j,
+        Ok(None) => match store.get_any(&msg.job_id).await {
+            Ok(Some(j)) => {
+                tracing::debug!(
+                    state = j.state.as_str(),
+                    "job already finished or cancelled; delivery ignored"
+                );
+                return Ok(Settle::Ack);
             }
-        }
+            Ok(None) => {
+                tracing::warn!("job record missing (store lost it); recreating from the message");
+                store
+                    .create(&record_from_message(msg, JobState::Queued))
+                    .await?;
+                match store.transition(&msg.job_id, start()).await? {
+                    Some(j) => j,
+                    None => return Ok(Settle::Ack), // finished or cancelled meanwhile
+                }
+            }
+            Err(StoreError::Corrupt(e)) => {
+                tracing::error!(error = %e, "job record unreadable");
+                return Ok(Settle::Retry("corrupt_record"));
+            }
+            Err(e) => return Err(e),
+        },
         Err(StoreError::Corrupt(e)) => {
             tracing::error!(error = %e, "job record unreadable");
             return Ok(Settle::Retry("corrupt_record"));
         }
         Err(e) => return Err(e),
-    };
-    if job.state.is_terminal() {
-        tracing::debug!(
-            state = job.state.as_str(),
-            "job already finished; redelivery ignored"
-        );
-        return Ok(Settle::Ack);
-    }
-    // RUNNING here means an earlier attempt died mid-job (or is a duplicate): run it again.
-    let Some(job) = store
-        .transition(
-            &job.id,
-            Transition {
-                from: &[JobState::Queued, JobState::Running],
-                to: JobState::Running,
-                error_code: None,
-                error_message: None,
-                bump_attempts: true,
-                checklist_id: None,
-            },
-        )
-        .await?
-    else {
-        return Ok(Settle::Ack); // finished or cancelled meanwhile
     };
     tracing::info!(attempt = job.attempts, "job started");
 
