@@ -42,7 +42,8 @@ struct Cli {
     #[arg(long = "log", env = "FAZHI_LOG", global = true, value_name = "FILTER")]
     log: Option<String>,
     /// OpenTelemetry OTLP/gRPC collector to export spans to (e.g. `http://127.0.0.1:4317`);
-    /// unset → no export. Servers only; the W3C trace context is propagated either way.
+    /// unset → `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`, else no
+    /// export. Servers only; the W3C trace context is propagated either way.
     #[arg(long, env = "FAZHI_OTLP_ENDPOINT", global = true, value_name = "URL")]
     otlp_endpoint: Option<String>,
     /// `service.name` of exported spans; unset → `OTEL_SERVICE_NAME`, else `fazhi-<command>`.
@@ -117,9 +118,19 @@ fn real_main() -> anyhow::Result<ExitCode> {
         Command::Worker(_) => Some("worker"),
         _ => None,
     };
-    let otlp = match (&cli.otlp_endpoint, role) {
+    // The OpenTelemetry standard variables are honoured too, so a collector injected by the
+    // platform (e.g. an operator setting OTEL_EXPORTER_OTLP_ENDPOINT) just works.
+    let endpoint = cli.otlp_endpoint.clone().or_else(|| {
+        [
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    });
+    let otlp = match (endpoint, role) {
         (Some(endpoint), Some(role)) => Some(telemetry::OtlpConfig {
-            endpoint: endpoint.clone(),
+            endpoint,
             service_name: cli
                 .otlp_service_name
                 .clone()

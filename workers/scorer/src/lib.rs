@@ -6,7 +6,8 @@
 //!   a job that is already terminal (or CANCELLED) is acked as a no-op;
 //! - a job whose record the store lost is recreated from the self-contained message;
 //! - same content + checklist + engine → cached result: completed without running the engine;
-//! - the engine runs on the blocking pool under `catch_unwind` and a per-job timeout; a panic
+//! - the engine runs on the blocking pool, at most [`WorkerConfig::engine_slots`] runs at once
+//!   (prefetched jobs wait for a slot), under `catch_unwind` and a per-job timeout; a panic
 //!   or timeout gives the message back (`retry`), which counts toward the broker's delivery
 //!   limit, after which the dead-letter consumer marks the job FAILED (`DEAD_LETTERED`);
 //! - a document the engine rejects is FAILED at once with the engine's error code;
