@@ -3,7 +3,10 @@
 - every YAML file parses; compose and Kubernetes objects have the expected shape;
 - the RabbitMQ definitions match the topology the code declares (workers/jobs/src/topology.rs);
 - every `fazhi` subcommand, `--flag` and `FAZHI_*` variable used in the Dockerfile, compose file
-  and manifests exists in the built binary's `--help` (FAZHI_BIN, default target/debug/fazhi).
+  and manifests exists in the built binary's `--help` (FAZHI_BIN, default target/debug/fazhi);
+- the Prometheus alert rules pass `promtool check rules` and their unit tests
+  (deploy/prometheus/alerts_test.yaml); promtool comes from Debian's `prometheus` package, which
+  .ci/run installs when it is missing.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -223,3 +227,14 @@ def test_env_vars_exist():
     helps = " ".join(helps.split())  # undo line wrapping
     missing = [v for v in used if f"env: {v}" not in helps]
     assert not missing, f"env vars used in deploy/ but unknown to fazhi: {missing}"
+
+
+def test_alert_rules_pass_promtool():
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool not found: install Debian's prometheus package (.ci/run does)"
+    rules = DEPLOY / "prometheus"
+    for args in (["check", "rules", "alerts.yaml"], ["test", "rules", "alerts_test.yaml"]):
+        r = subprocess.run(
+            [promtool, *args], cwd=rules, capture_output=True, text=True, timeout=60
+        )
+        assert r.returncode == 0, f"promtool {' '.join(args)}:\n{r.stdout}{r.stderr}"
