@@ -242,7 +242,7 @@ impl Inner {
             });
         }
 
-        let msg = job_message(&rec, &v);
+        let msg = job_message(&rec, &v, &trace_ctx);
         match self
             .store(self.store.create_with_message(&rec, &msg))
             .await?
@@ -285,7 +285,7 @@ impl Inner {
                 ))
                 .await?;
             if let Some(rec) = requeued {
-                let msg = job_message(&rec, v);
+                let msg = job_message(&rec, v, trace_ctx);
                 self.publish(&rec.id, &msg, trace_ctx).await?;
                 tenant.0.track(&rec.id);
                 metrics::counter!("fazhi_jobs_submitted_total").increment(1);
@@ -607,7 +607,7 @@ fn is_newer(next: &JobRecord, last: &JobRecord) -> bool {
             && (next.state != last.state || next.attempts != last.attempts))
 }
 
-fn job_message(rec: &JobRecord, v: &ValidRequest) -> JobMessage {
+fn job_message(rec: &JobRecord, v: &ValidRequest, trace_ctx: &[(String, String)]) -> JobMessage {
     JobMessage {
         job_id: rec.id.clone(),
         tenant: rec.tenant.clone(),
@@ -622,6 +622,7 @@ fn job_message(rec: &JobRecord, v: &ValidRequest) -> JobMessage {
         hints: v.hints.encode_to_vec(),
         request_id: v.request_id.clone(),
         labels: v.labels.clone(),
+        trace_context: trace_ctx.iter().cloned().collect(),
     }
 }
 

@@ -92,6 +92,11 @@ pub struct JobMessage {
     pub request_id: String,
     #[prost(btree_map = "string, string", tag = "13")]
     pub labels: BTreeMap<String, String>,
+    /// W3C trace context of the submission (`traceparent`, `tracestate`). Published messages
+    /// carry it in their headers; it is kept here too so a message re-published from the store
+    /// (orphan reconciliation) continues the same trace.
+    #[prost(btree_map = "string, string", tag = "14")]
+    pub trace_context: BTreeMap<String, String>,
 }
 
 /// Wall-clock Unix milliseconds (job timestamps are wall-clock, shared across processes).

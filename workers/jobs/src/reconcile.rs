@@ -44,7 +44,9 @@ pub async fn reconcile_orphans(
     for job in store.stale_queued(older_than, limit).await? {
         match store.pending_message(&job.id).await? {
             Some(msg) => {
-                if let Err(err) = queue.publish(&msg, &[]).await {
+                // The submission's trace context goes back into the headers: same trace.
+                let trace: Vec<(String, String)> = msg.trace_context.clone().into_iter().collect();
+                if let Err(err) = queue.publish(&msg, &trace).await {
                     tracing::warn!(job_id = %job.id, %err, "re-publish of orphaned job failed");
                     report.publish_errors += 1;
                     continue;

@@ -63,6 +63,7 @@ fn job_and_message(content: &[u8], media_type: &str) -> (JobRecord, JobMessage) 
         hints: Vec::new(),
         request_id: String::new(),
         labels: BTreeMap::new(),
+        trace_context: BTreeMap::new(),
     };
     (rec, msg)
 }

@@ -55,6 +55,10 @@ pub fn message_for(j: &JobRecord) -> JobMessage {
         hints: Vec::new(),
         request_id: j.request_id.clone(),
         labels: j.labels.clone(),
+        trace_context: BTreeMap::from([(
+            "traceparent".to_string(),
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_string(),
+        )]),
     }
 }
 
@@ -338,6 +342,14 @@ pub async fn store_pending_message_and_reconcile(s: Arc<dyn JobStore>, q: Arc<dy
         .unwrap()
         .unwrap();
     assert_eq!(d.message, m);
+    assert_eq!(
+        d.trace_context,
+        vec![(
+            "traceparent".to_string(),
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_string()
+        )],
+        "a re-published message continues the submission's trace"
+    );
     d.acker.ack().await.unwrap();
     // Bumped: not re-published again on the next pass.
     let again = fazhi_jobs::reconcile_orphans(&*s, &*q, Duration::from_secs(60), 100)
