@@ -99,19 +99,11 @@ pub fn require_loopback(server: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Media type from the file extension; empty (the server sniffs) when unknown.
+/// Media type from the file extension (the engine's table); empty (sniff) when unknown.
 pub fn media_type_for(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("html" | "htm" | "xhtml" | "shtml") => "text/html",
-        Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        Some("pdf") => "application/pdf",
-        Some("txt" | "text") => "text/plain",
-        _ => "",
-    }
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map_or("", fazhi_engine::media::for_filename)
 }
 
 /// The wire document for a file's bytes.

@@ -45,10 +45,6 @@ use crate::convert::{
 use crate::error::ApiError;
 use crate::validate::{ValidRequest, validate};
 
-/// Default and largest ListJobs page (AIP-158: larger sizes are coerced down).
-pub const DEFAULT_PAGE_SIZE: usize = 50;
-pub const MAX_PAGE_SIZE: usize = 500;
-
 const ERROR_PUBLISH_FAILED: &str = "PUBLISH_FAILED";
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -126,10 +122,6 @@ fn incoming_trace<T>(req: &Request<T>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn checklist_exists(id: &str) -> bool {
-    fazhi_engine::checklist::get(id).is_some()
-}
-
 impl Inner {
     /// A store call bounded by `store_timeout`, so an unreachable store answers UNAVAILABLE.
     async fn store<T>(
@@ -159,7 +151,7 @@ impl Inner {
         req: wire::SubmitReportRequest,
         incoming_trace: &[(String, String)],
     ) -> Result<wire::Job, ApiError> {
-        let v = validate(req, self.cfg.max_document_bytes, checklist_exists)?;
+        let v = validate(req, self.cfg.max_document_bytes)?;
         let span = tracing::Span::current();
         span.record("content_sha256", v.content_sha256.as_str());
         tenant
@@ -348,7 +340,7 @@ impl Inner {
         tenant: &Tenant,
         req: wire::SubmitReportRequest,
     ) -> Result<wire::Assessment, ApiError> {
-        let v = validate(req, self.cfg.max_document_bytes, checklist_exists)?;
+        let v = validate(req, self.cfg.max_document_bytes)?;
         tracing::Span::current().record("content_sha256", v.content_sha256.as_str());
         tenant
             .0
@@ -387,16 +379,7 @@ impl Inner {
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             std::panic::catch_unwind(AssertUnwindSafe(|| {
-                let hints = job.engine_hints();
-                let sub = fazhi_engine::Submission {
-                    content: &job.document.content,
-                    media_type: &job.document.media_type,
-                    filename: &job.document.filename,
-                    charset: &job.document.charset,
-                    hints: &hints,
-                    checklist_id: job.checklist(),
-                };
-                fazhi_engine::assess(&sub, &limits)
+                fazhi_engine::assess(&job.submission(), &limits)
             }))
         });
         let assessment = match tokio::time::timeout(self.cfg.assess_timeout, task).await {
@@ -443,10 +426,7 @@ impl Inner {
                     "page_size must not be negative",
                 ));
             }
-            0 => DEFAULT_PAGE_SIZE,
-            n => usize::try_from(n)
-                .unwrap_or(MAX_PAGE_SIZE)
-                .min(MAX_PAGE_SIZE),
+            n => fazhi_jobs::clamp_page_size(usize::try_from(n).unwrap_or(usize::MAX)),
         };
         let inner_token = decode_page_token(&req.page_token, tenant.name(), state)?;
         let page = self

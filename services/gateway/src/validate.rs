@@ -1,4 +1,5 @@
-//! Request validation and the result-cache key.
+//! Request validation: the request's own fields here, the document, hints and checklist through
+//! the engine's one conversion ([`fazhi_engine::input::Input`]), which also gives the cache key.
 //!
 //! Validation collects every field violation into one `BadRequest`, except the size limit,
 //! which is its own status code (RESOURCE_EXHAUSTED) and is checked first so a huge document
@@ -6,18 +7,11 @@
 
 use std::collections::HashMap;
 
+use fazhi_engine::input::Input;
 use fazhi_proto::v1::{Document, ReportHints, SubmitReportRequest};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldViolation};
-
-/// The media types the engine reads (DESIGN.md); empty means "sniff".
-pub const MEDIA_TYPES: [&str; 4] = [
-    "text/plain",
-    "text/html",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/pdf",
-];
 
 pub const MAX_REQUEST_ID_LEN: usize = 64;
 pub const MAX_LABELS: usize = 32;
@@ -28,32 +22,25 @@ pub const MAX_LABEL_VALUE_LEN: usize = 256;
 #[derive(Debug, Clone)]
 pub struct ValidRequest {
     pub request_id: String,
+    /// The content, with media type, filename and charset in the input's canonical form.
     pub document: Document,
+    /// The engine input the queued and the synchronous path both assess.
+    pub input: Input,
+    /// `input`'s hints in wire form, as the job message carries them.
     pub hints: ReportHints,
-    /// Requested checklist; empty = chosen by report year.
+    /// Requested checklist (canonical); empty = chosen by report year.
     pub checklist_id: String,
     pub labels: std::collections::BTreeMap<String, String>,
     /// Lowercase hex SHA-256 of `document.content`.
     pub content_sha256: String,
-    /// See [`result_key`].
+    /// [`Input::cache_key`].
     pub result_key: String,
 }
 
 impl ValidRequest {
-    /// Engine hints (empty strings and year 0 mean "not given").
-    pub fn engine_hints(&self) -> fazhi_engine::Hints {
-        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-        fazhi_engine::Hints {
-            issuer: opt(&self.hints.issuer),
-            region_code: opt(&self.hints.region_code),
-            year: (self.hints.year != 0).then_some(self.hints.year),
-            published_date: opt(&self.hints.published_date),
-            source_url: opt(&self.hints.source_url),
-        }
-    }
-
-    pub fn checklist(&self) -> Option<&str> {
-        (!self.checklist_id.is_empty()).then_some(self.checklist_id.as_str())
+    /// The engine's view of this request.
+    pub fn submission(&self) -> fazhi_engine::Submission<'_> {
+        self.input.submission(&self.document.content)
     }
 }
 
@@ -61,7 +48,6 @@ impl ValidRequest {
 pub fn validate(
     req: SubmitReportRequest,
     max_document_bytes: usize,
-    checklist_exists: impl Fn(&str) -> bool,
 ) -> Result<ValidRequest, ApiError> {
     let mut v: Vec<(&'static str, FieldViolation)> = Vec::new();
     let mut bad = |reason: &'static str, field: String, description: String| {
@@ -91,74 +77,15 @@ pub fn validate(
             "document content must not be empty".into(),
         );
     }
-    if !media_type_ok(&document.media_type) {
-        bad(
-            "UNSUPPORTED_MEDIA_TYPE",
-            "document.media_type".into(),
-            format!(
-                "media type {:?} is not one of {} (or empty to sniff)",
-                truncate(&document.media_type, 100),
-                MEDIA_TYPES.join(", ")
-            ),
-        );
-    }
-    if document.charset.len() > 40 || !document.charset.bytes().all(is_token_byte) {
-        bad(
-            "INVALID_CHARSET",
-            "document.charset".into(),
-            "charset must be a short name such as gbk or utf-8".into(),
-        );
-    }
-    if document.filename.len() > 1024 || document.filename.chars().any(char::is_control) {
-        bad(
-            "INVALID_FILENAME",
-            "document.filename".into(),
-            "filename must be at most 1024 bytes without control characters".into(),
-        );
-    }
-
-    let hints = req.hints.unwrap_or_default();
-    if !hints.published_date.is_empty() && !is_iso_date(&hints.published_date) {
-        bad(
-            "INVALID_DATE",
-            "hints.published_date".into(),
-            format!(
-                "published_date {:?} is not a YYYY-MM-DD date",
-                truncate(&hints.published_date, 40)
-            ),
-        );
-    }
-    if hints.year != 0 && !(1949..=2200).contains(&hints.year) {
-        bad(
-            "INVALID_YEAR",
-            "hints.year".into(),
-            "year must be 0 (unknown) or a calendar year".into(),
-        );
-    }
-    for (field, value, max) in [
-        ("hints.issuer", &hints.issuer, 512),
-        ("hints.region_code", &hints.region_code, 32),
-        ("hints.source_url", &hints.source_url, 4096),
-    ] {
-        if value.len() > max {
-            bad(
-                "FIELD_TOO_LONG",
-                field.into(),
-                format!("at most {max} bytes"),
-            );
+    let input = match Input::from_wire(&document, req.hints.as_ref(), &req.checklist_id) {
+        Ok(i) => Some(i),
+        Err(violations) => {
+            for f in violations {
+                bad(f.reason, f.field.into(), f.description);
+            }
+            None
         }
-    }
-
-    if !req.checklist_id.is_empty() && !checklist_exists(&req.checklist_id) {
-        bad(
-            "UNKNOWN_CHECKLIST",
-            "checklist_id".into(),
-            format!(
-                "unknown checklist {:?}; ListChecklists names the known ones",
-                truncate(&req.checklist_id, 64)
-            ),
-        );
-    }
+    };
     if req.request_id.len() > MAX_REQUEST_ID_LEN
         || !req.request_id.bytes().all(|b| (0x20..=0x7e).contains(&b))
     {
@@ -200,108 +127,29 @@ pub fn validate(
         });
     }
 
+    let Some(input) = input else {
+        return Err(ApiError::Internal(
+            "input rejected without a violation".into(),
+        ));
+    };
     let content_sha256 = hex::encode(Sha256::digest(&document.content));
-    let result_key = result_key(&content_sha256, &req.checklist_id, &document, &hints);
+    let result_key = input.cache_key(&content_sha256);
+    let document = Document {
+        content: document.content,
+        media_type: input.media_type.clone(),
+        filename: input.filename.clone(),
+        charset: input.charset.clone(),
+    };
     Ok(ValidRequest {
         request_id: req.request_id,
         document,
-        hints,
-        checklist_id: req.checklist_id,
+        hints: input.wire_hints(),
+        checklist_id: input.checklist_id.clone().unwrap_or_default(),
+        input,
         labels: req.labels.into_iter().collect(),
         content_sha256,
         result_key,
     })
-}
-
-/// The result-cache key: `{content_sha256}:{checklist|auto}:{ENGINE_VERSION}:{inputs}`.
-///
-/// The engine is a pure function of the bytes, the checklist, its own version and the inputs
-/// that steer decoding and scoring, so those are exactly what the key holds. `inputs` is the
-/// first 16 hex digits of a SHA-256 over, length-prefixed: the declared media type (lowercased,
-/// spaces removed, parameters kept since `charset=` may steer decoding), the declared charset
-/// (lowercased), the filename extension (lowercased; used for sniffing), and every
-/// `ReportHints` field (issuer, region_code, year, published_date, source_url). All hints are in
-/// because the engine receives all of them (published_date drives timeliness, year the
-/// checklist choice, issuer the metadata); a hint that turns out not to matter only costs cache
-/// hits, a missing one would serve a wrong result.
-pub fn result_key(
-    content_sha256: &str,
-    checklist_id: &str,
-    document: &Document,
-    hints: &ReportHints,
-) -> String {
-    let checklist = if checklist_id.is_empty() {
-        "auto"
-    } else {
-        checklist_id
-    };
-    let media: String = document
-        .media_type
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let ext = document
-        .filename
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let year = hints.year.to_string();
-    let mut h = Sha256::new();
-    for part in [
-        media.as_str(),
-        &document.charset.to_ascii_lowercase(),
-        &ext,
-        &hints.issuer,
-        &hints.region_code,
-        &year,
-        &hints.published_date,
-        &hints.source_url,
-    ] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
-    }
-    let inputs = hex::encode(h.finalize());
-    format!(
-        "{content_sha256}:{checklist}:{}:{}",
-        fazhi_engine::ENGINE_VERSION,
-        &inputs[..16]
-    )
-}
-
-fn media_type_ok(mt: &str) -> bool {
-    let essence = mt.split(';').next().unwrap_or("").trim();
-    essence.is_empty() || MEDIA_TYPES.iter().any(|m| m.eq_ignore_ascii_case(essence))
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-_.:".contains(&b)
-}
-
-/// `YYYY-MM-DD` with a real month and day (leap years included).
-pub fn is_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let p = s.get(r)?;
-        p.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| p.parse().ok())?
-    };
-    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -337,43 +185,24 @@ mod tests {
     }
 
     #[test]
-    fn dates() {
-        assert!(is_iso_date("2024-02-29"));
-        assert!(!is_iso_date("2023-02-29"));
-        assert!(!is_iso_date("2024-13-01"));
-        assert!(!is_iso_date("2024-1-01"));
-        assert!(!is_iso_date("２０２４-01-01"));
-        assert!(!is_iso_date("2024/01/01"));
-    }
-
-    #[test]
-    fn media_types_allow_params() {
-        assert!(media_type_ok(""));
-        assert!(media_type_ok("text/plain; charset=gbk"));
-        assert!(media_type_ok("Application/PDF"));
-        assert!(!media_type_ok("image/png"));
-    }
-
-    #[test]
     fn violations() {
-        let any = |_: &str| true;
-        let e = validate(req(b""), 10, any).expect_err("empty");
+        let e = validate(req(b""), 10).expect_err("empty");
         assert_eq!(reason(e), "EMPTY_DOCUMENT");
-        let e = validate(req(b"0123456789x"), 10, any).expect_err("big");
+        let e = validate(req(b"0123456789x"), 10).expect_err("big");
         assert_eq!(reason(e), "DOCUMENT_TOO_LARGE");
         let mut r = req(b"x");
         r.checklist_id = "nope".into();
         assert_eq!(
-            reason(validate(r, 10, |_| false).expect_err("cl")),
+            reason(validate(r, 10).expect_err("cl")),
             "UNKNOWN_CHECKLIST"
         );
         let mut r = req(b"x");
         r.request_id = "é".into();
         assert_eq!(
-            reason(validate(r, 10, any).expect_err("rid")),
+            reason(validate(r, 10).expect_err("rid")),
             "INVALID_REQUEST_ID"
         );
-        let ok = validate(req(b"abc"), 10, any).expect("ok");
+        let ok = validate(req(b"abc"), 10).expect("ok");
         assert_eq!(
             ok.content_sha256,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -385,19 +214,19 @@ mod tests {
     }
 
     #[test]
-    fn result_key_depends_on_hints_and_checklist() {
-        let d = Document {
-            content: b"x".to_vec(),
+    fn padded_hints_reach_the_engine_trimmed() {
+        let mut r = req(b"x");
+        r.hints = Some(ReportHints {
+            issuer: " 某县人民政府\u{3000}".into(),
+            published_date: "2024-03-01 ".into(),
             ..Default::default()
-        };
-        let h = ReportHints::default();
-        let base = result_key("h", "", &d, &h);
-        assert_eq!(base, result_key("h", "", &d, &h));
-        assert_ne!(base, result_key("h", "gangyao-2021-2025", &d, &h));
-        let h2 = ReportHints {
-            published_date: "2024-03-01".into(),
-            ..Default::default()
-        };
-        assert_ne!(base, result_key("h", "", &d, &h2));
+        });
+        r.checklist_id = " gangyao-2021-2025".into();
+        let v = validate(r, 10).expect("valid");
+        assert_eq!(v.hints.issuer, "某县人民政府");
+        assert_eq!(v.hints.published_date, "2024-03-01");
+        assert_eq!(v.checklist_id, "gangyao-2021-2025");
+        assert_eq!(v.input.hints.issuer.as_deref(), Some("某县人民政府"));
+        assert_eq!(v.result_key, v.input.cache_key(&v.content_sha256));
     }
 }

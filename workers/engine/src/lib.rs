@@ -2,6 +2,7 @@
 //! checklist and engine version always give the same assessment.
 //!
 //! Layout, in data-flow order:
+//! - [`input`]: the wire request → engine input and its cache key; [`media`]: the media-type table.
 //! - [`decode`]: bytes → text blocks (media-type sniffing, charsets, HTML/DOCX/PDF), with limits.
 //! - [`normalize`]: width folding with an offset map; [`junk`]: page-furniture removal.
 //! - [`parse`]: metadata, outline, sentences, figures, report kind → [`model::ParsedDoc`].
@@ -13,7 +14,9 @@ pub mod checklist;
 pub mod decode;
 pub mod error;
 pub mod eval;
+pub mod input;
 pub mod junk;
+pub mod media;
 pub mod model;
 pub mod normalize;
 pub mod parse;
@@ -53,8 +56,8 @@ impl Default for Limits {
     }
 }
 
-/// Hints a client may send with a report (all optional).
-#[derive(Debug, Clone, Default)]
+/// Hints a client may send with a report (all optional; built by [`input::Input`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hints {
     pub issuer: Option<String>,
     pub region_code: Option<String>,

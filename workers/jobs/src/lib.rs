@@ -35,12 +35,14 @@ pub use topology::Topology;
 /// Failed deliveries allowed before the broker dead-letters a job (`x-delivery-limit`).
 pub const DEFAULT_DELIVERY_LIMIT: u32 = 5;
 
-/// `list` page size used when the caller asks for 0.
+/// `list` page size used when the caller asks for 0 (the API's ListJobs default).
 pub const DEFAULT_PAGE_SIZE: usize = 50;
-/// Largest `list` page; larger requests are coerced down (AIP-158).
-pub const MAX_PAGE_SIZE: usize = 1000;
+/// Largest `list` page; larger requests are coerced down (AIP-158). The API's limit: the
+/// gateway clamps with [`clamp_page_size`] too.
+pub const MAX_PAGE_SIZE: usize = 500;
 
-pub(crate) fn clamp_page_size(n: usize) -> usize {
+/// The page size a `list` call uses for a requested size.
+pub fn clamp_page_size(n: usize) -> usize {
     if n == 0 {
         DEFAULT_PAGE_SIZE
     } else {

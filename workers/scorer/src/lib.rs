@@ -81,22 +81,25 @@ impl Engine for FazhiEngine {
                 }
             })?
         };
-        let opt = |s: String| Some(s).filter(|s| !s.is_empty());
-        let hints = fazhi_engine::Hints {
-            issuer: opt(wire_hints.issuer),
-            region_code: opt(wire_hints.region_code),
-            year: Some(wire_hints.year).filter(|y| *y != 0),
-            published_date: opt(wire_hints.published_date),
-            source_url: opt(wire_hints.source_url),
-        };
-        let sub = fazhi_engine::Submission {
-            content: &msg.content,
-            media_type: &msg.media_type,
-            filename: &msg.filename,
-            charset: &msg.charset,
-            hints: &hints,
-            checklist_id: Some(msg.checklist_id.as_str()).filter(|s| !s.is_empty()),
-        };
+        let input = fazhi_engine::input::Input::from_parts(
+            &msg.media_type,
+            &msg.filename,
+            &msg.charset,
+            &wire_hints,
+            &msg.checklist_id,
+        )
+        .map_err(|violations| EngineFailure {
+            code: violations
+                .first()
+                .map_or("INVALID_INPUT", |v| v.reason)
+                .to_string(),
+            message: violations
+                .iter()
+                .map(|v| format!("{}: {}", v.field, v.description))
+                .collect::<Vec<_>>()
+                .join("; "),
+        })?;
+        let sub = input.submission(&msg.content);
         match fazhi_engine::assess(&sub, &self.limits) {
             Ok(a) => Ok(EngineOutput {
                 checklist_id: a.checklist_id.clone(),

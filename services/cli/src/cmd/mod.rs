@@ -9,7 +9,8 @@ pub mod submit;
 
 use clap::Args;
 
-/// Optional hints sent with a report (the engine prefers what the document itself says).
+/// Optional hints sent with a report; `score` and the server convert them the same way
+/// (`fazhi_engine::input::Input`).
 #[derive(Debug, Clone, Default, Args)]
 pub struct HintArgs {
     /// Hint: the issuing authority, e.g. 罗源县人民政府.
@@ -30,16 +31,6 @@ pub struct HintArgs {
 }
 
 impl HintArgs {
-    pub fn to_engine(&self) -> fazhi_engine::Hints {
-        fazhi_engine::Hints {
-            issuer: self.issuer.clone(),
-            region_code: self.region_code.clone(),
-            year: self.year,
-            published_date: self.published_date.clone(),
-            source_url: self.source_url.clone(),
-        }
-    }
-
     /// The wire hints, or `None` when no hint is given.
     pub fn to_wire(&self) -> Option<fazhi_proto::v1::ReportHints> {
         let h = fazhi_proto::v1::ReportHints {

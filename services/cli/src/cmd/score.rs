@@ -8,10 +8,10 @@ use std::{
 
 use anyhow::Context;
 use clap::Args;
-use fazhi_engine::{Limits, Submission};
+use fazhi_engine::Limits;
+use fazhi_engine::input::Input;
 
 use super::HintArgs;
-use crate::client::media_type_for;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -38,13 +38,14 @@ pub struct ScoreArgs {
 
 pub fn run(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits::default();
-    let hints = args.hints.to_engine();
+    let hints = args.hints.to_wire().unwrap_or_default();
+    let checklist = args.checklist.clone().unwrap_or_default();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = 0usize;
     let many = args.files.len() > 1;
     for path in &args.files {
-        match score_one(path, &hints, args.checklist.as_deref(), &limits) {
+        match score_one(path, &hints, &checklist, &limits) {
             Ok(assessment) => match args.format {
                 Format::Json => {
                     let line = serde_json::to_string(&assessment)
@@ -78,22 +79,19 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
 
 fn score_one(
     path: &Path,
-    hints: &fazhi_engine::Hints,
-    checklist: Option<&str>,
+    hints: &fazhi_engine::wire::ReportHints,
+    checklist: &str,
     limits: &Limits,
 ) -> anyhow::Result<fazhi_engine::wire::Assessment> {
     let content = std::fs::read(path).context("cannot read file")?;
-    let filename = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let sub = Submission {
-        content: &content,
-        media_type: media_type_for(path),
-        filename: &filename,
-        charset: "",
-        hints,
-        checklist_id: checklist,
-    };
+    let document = crate::client::document(path, content);
+    let input = Input::from_wire(&document, Some(hints), checklist).map_err(|violations| {
+        let lines: Vec<String> = violations
+            .iter()
+            .map(|v| format!("{} ({}): {}", v.field, v.reason, v.description))
+            .collect();
+        anyhow::anyhow!("{}", lines.join("; "))
+    })?;
+    let sub = input.submission(&document.content);
     fazhi_engine::assess(&sub, limits).map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))
 }

@@ -9,6 +9,7 @@ pub use charset::decode_text;
 
 use crate::EngineError;
 use crate::Limits;
+use crate::media::{self, Kind, sniff, split_media_type};
 use crate::model::DecodeInfo;
 
 /// Decoded document text, before normalization.
@@ -20,108 +21,6 @@ pub struct Decoded {
     pub info: DecodeInfo,
     /// True for PDF text layers, where line breaks inside paragraphs are wraps.
     pub join_wraps: bool,
-}
-
-/// What the bytes are, by magic numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Text,
-    Html,
-    Docx,
-    Pdf,
-}
-
-/// The OOXML word-processing media type clients declare for DOCX.
-pub const DOCX_TYPE: &str =
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-
-impl Kind {
-    fn media_type(self) -> &'static str {
-        match self {
-            Self::Text => "text/plain",
-            Self::Html => "text/html",
-            Self::Docx => DOCX_TYPE,
-            Self::Pdf => "application/pdf",
-        }
-    }
-}
-
-/// Splits `text/html; charset=gbk` into the lowercased essence and the charset parameter.
-pub fn split_media_type(mt: &str) -> (String, Option<String>) {
-    let mut parts = mt.split(';');
-    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    let mut cs = None;
-    for p in parts {
-        if let Some((k, v)) = p.split_once('=')
-            && k.trim().eq_ignore_ascii_case("charset")
-        {
-            let v = v.trim().trim_matches(|c| c == '"' || c == '\'').trim();
-            if !v.is_empty() {
-                cs = Some(v.to_string());
-            }
-        }
-    }
-    (essence, cs)
-}
-
-fn declared_kind(essence: &str) -> Result<Option<Kind>, EngineError> {
-    Ok(match essence {
-        "" | "application/octet-stream" | "binary/octet-stream" => None,
-        "text/plain" | "text/markdown" | "text/x-markdown" => Some(Kind::Text),
-        "text/html" | "application/xhtml+xml" => Some(Kind::Html),
-        DOCX_TYPE => Some(Kind::Docx),
-        "application/pdf" | "application/x-pdf" => Some(Kind::Pdf),
-        other => return Err(EngineError::UnsupportedMediaType(other.to_string())),
-    })
-}
-
-/// Sniffs the kind from magic bytes (never fails: anything else is text).
-pub fn sniff(content: &[u8]) -> Kind {
-    let head = &content[..content.len().min(1024)];
-    if find(head, b"%PDF-").is_some() {
-        return Kind::Pdf;
-    }
-    if content.starts_with(b"PK\x03\x04") {
-        return Kind::Docx;
-    }
-    if looks_html(head) {
-        return Kind::Html;
-    }
-    Kind::Text
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn looks_html(head: &[u8]) -> bool {
-    // Every marker starts with '<': plain text (the common case) needs no further scan.
-    if !head.contains(&b'<') {
-        return false;
-    }
-    // UTF-16 pages: look at every other byte too.
-    let narrowed: Vec<u8> = if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        head.iter().copied().filter(|&b| b != 0).collect()
-    } else {
-        head.to_vec()
-    };
-    let lower = narrowed.to_ascii_lowercase();
-    [
-        &b"<!doctype html"[..],
-        b"<html",
-        b"<head",
-        b"<body",
-        b"<meta ",
-        b"<div",
-        b"<p>",
-        b"<p ",
-        b"<title",
-        b"<table",
-        b"<span",
-        b"<br",
-    ]
-    .iter()
-    .any(|m| find(&lower, m).is_some())
 }
 
 /// Decodes bytes into text. `charset` and a `charset=` media-type parameter override detection.
@@ -142,7 +41,8 @@ pub fn decode(
         });
     }
     let (essence, mt_charset) = split_media_type(media_type);
-    let declared = declared_kind(&essence)?;
+    let declared = media::declared_kind(&essence)
+        .map_err(|()| EngineError::UnsupportedMediaType(essence.clone()))?;
     let sniffed = sniff(content);
     let kind = match declared {
         None => {
@@ -250,22 +150,6 @@ fn check_decoded_size(text: &str, limits: &Limits) -> Result<(), EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn media_type_params() {
-        assert_eq!(
-            split_media_type("Text/HTML; charset=\"GBK\""),
-            ("text/html".to_string(), Some("GBK".to_string()))
-        );
-    }
-
-    #[test]
-    fn sniffing() {
-        assert_eq!(sniff(b"%PDF-1.7\n"), Kind::Pdf);
-        assert_eq!(sniff(b"PK\x03\x04rest"), Kind::Docx);
-        assert_eq!(sniff(b"<!DOCTYPE html><html>"), Kind::Html);
-        assert_eq!(sniff("法治政府".as_bytes()), Kind::Text);
-    }
 
     #[test]
     fn mismatch_and_unknown() {

@@ -1,0 +1,207 @@
+//! The media types the engine reads, in one table: what a client may declare, what a file name
+//! suggests, and what the bytes turn out to be. The gateway's validation, the CLI and the decoder
+//! all ask this module, so a type accepted at the edge is always one the decoder can read.
+
+/// What the bytes are, by magic numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Html,
+    Docx,
+    Pdf,
+}
+
+/// The OOXML word-processing media type clients declare for DOCX.
+pub const DOCX_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// Declarable media types (lowercase essence) and what they mean; `None` = "sniff the bytes".
+const DECLARED: [(&str, Option<Kind>); 11] = [
+    ("application/octet-stream", None),
+    ("binary/octet-stream", None),
+    ("text/plain", Some(Kind::Text)),
+    ("text/markdown", Some(Kind::Text)),
+    ("text/x-markdown", Some(Kind::Text)),
+    ("text/html", Some(Kind::Html)),
+    ("application/xhtml+xml", Some(Kind::Html)),
+    (DOCX_TYPE, Some(Kind::Docx)),
+    ("application/pdf", Some(Kind::Pdf)),
+    ("application/x-pdf", Some(Kind::Pdf)),
+    ("", None),
+];
+
+/// File extensions (lowercase, without the dot) and the media type a client should declare.
+const EXTENSIONS: [(&str, &str); 9] = [
+    ("txt", "text/plain"),
+    ("text", "text/plain"),
+    ("md", "text/markdown"),
+    ("html", "text/html"),
+    ("htm", "text/html"),
+    ("shtml", "text/html"),
+    ("xhtml", "application/xhtml+xml"),
+    ("docx", DOCX_TYPE),
+    ("pdf", "application/pdf"),
+];
+
+impl Kind {
+    /// The canonical media type recorded in `Assessment.decode`.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Text => "text/plain",
+            Self::Html => "text/html",
+            Self::Docx => DOCX_TYPE,
+            Self::Pdf => "application/pdf",
+        }
+    }
+}
+
+/// Every declarable media type except the empty one, for error messages and API docs.
+pub fn supported() -> impl Iterator<Item = &'static str> {
+    DECLARED.iter().map(|(m, _)| *m).filter(|m| !m.is_empty())
+}
+
+/// `Ok(None)` for "sniff", `Err(())` for a type the engine cannot read. `essence` is lowercase.
+#[allow(clippy::result_unit_err)]
+pub fn declared_kind(essence: &str) -> Result<Option<Kind>, ()> {
+    DECLARED
+        .iter()
+        .find(|(m, _)| *m == essence)
+        .map(|(_, k)| *k)
+        .ok_or(())
+}
+
+/// Whether a declared media type (with or without parameters) is one the engine reads.
+pub fn is_supported(media_type: &str) -> bool {
+    declared_kind(&split_media_type(media_type).0).is_ok()
+}
+
+/// The media type for a file name's extension; empty (sniff) when unknown.
+pub fn for_filename(filename: &str) -> &'static str {
+    let ext = extension(filename);
+    EXTENSIONS
+        .iter()
+        .find(|(e, _)| *e == ext)
+        .map_or("", |(_, m)| m)
+}
+
+/// The lowercased extension of a file name, without the dot; empty when there is none.
+pub fn extension(filename: &str) -> String {
+    let base = filename.rsplit(['/', '\\']).next().unwrap_or("");
+    base.rsplit_once('.')
+        .map_or("", |(_, e)| e)
+        .to_ascii_lowercase()
+}
+
+/// Splits `text/html; charset=gbk` into the lowercased essence and the charset parameter.
+pub fn split_media_type(mt: &str) -> (String, Option<String>) {
+    let mut parts = mt.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let mut cs = None;
+    for p in parts {
+        if let Some((k, v)) = p.split_once('=')
+            && k.trim().eq_ignore_ascii_case("charset")
+        {
+            let v = v.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+            if !v.is_empty() {
+                cs = Some(v.to_string());
+            }
+        }
+    }
+    (essence, cs)
+}
+
+/// Sniffs the kind from magic bytes (never fails: anything else is text).
+pub fn sniff(content: &[u8]) -> Kind {
+    let head = &content[..content.len().min(1024)];
+    if find(head, b"%PDF-").is_some() {
+        return Kind::Pdf;
+    }
+    if content.starts_with(b"PK\x03\x04") {
+        return Kind::Docx;
+    }
+    if looks_html(head) {
+        return Kind::Html;
+    }
+    Kind::Text
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn looks_html(head: &[u8]) -> bool {
+    // Every marker starts with '<': plain text (the common case) needs no further scan.
+    if !head.contains(&b'<') {
+        return false;
+    }
+    // UTF-16 pages: look at every other byte too.
+    let narrowed: Vec<u8> = if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        head.iter().copied().filter(|&b| b != 0).collect()
+    } else {
+        head.to_vec()
+    };
+    let lower = narrowed.to_ascii_lowercase();
+    [
+        &b"<!doctype html"[..],
+        b"<html",
+        b"<head",
+        b"<body",
+        b"<meta ",
+        b"<div",
+        b"<p>",
+        b"<p ",
+        b"<title",
+        b"<table",
+        b"<span",
+        b"<br",
+    ]
+    .iter()
+    .any(|m| find(&lower, m).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_type_params() {
+        assert_eq!(
+            split_media_type("Text/HTML; charset=\"GBK\""),
+            ("text/html".to_string(), Some("GBK".to_string()))
+        );
+    }
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(b"%PDF-1.7\n"), Kind::Pdf);
+        assert_eq!(sniff(b"PK\x03\x04rest"), Kind::Docx);
+        assert_eq!(sniff(b"<!DOCTYPE html><html>"), Kind::Html);
+        assert_eq!(sniff("法治政府".as_bytes()), Kind::Text);
+    }
+
+    #[test]
+    fn declarable_types() {
+        assert!(is_supported(""));
+        assert!(is_supported("text/plain; charset=gbk"));
+        assert!(is_supported("Application/PDF"));
+        assert!(is_supported("text/markdown"));
+        assert!(!is_supported("image/png"));
+        assert_eq!(declared_kind("application/x-pdf"), Ok(Some(Kind::Pdf)));
+        assert_eq!(declared_kind("image/png"), Err(()));
+        assert!(supported().all(is_supported));
+    }
+
+    #[test]
+    fn extensions() {
+        assert_eq!(for_filename("a.HTM"), "text/html");
+        assert_eq!(for_filename("dir.v2/a.pdf"), "application/pdf");
+        assert_eq!(for_filename("报告.docx"), DOCX_TYPE);
+        assert_eq!(for_filename("a.txt"), "text/plain");
+        assert_eq!(for_filename("a"), "");
+        assert_eq!(for_filename(".pdf"), "application/pdf");
+        assert_eq!(extension("x/Y.Html"), "html");
+        assert_eq!(extension("x.d/y"), "");
+        // Every extension maps to a declarable type.
+        assert!(EXTENSIONS.iter().all(|(_, m)| is_supported(m)));
+    }
+}
