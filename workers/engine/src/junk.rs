@@ -239,7 +239,7 @@ pub fn clean(text: &str) -> Cleaned {
         in_related = false;
         if seen < 12
             && line.chars().count() <= 80
-            && crate::parse::outline::heading_marker(line).is_none()
+            && crate::lines::heading_marker(line).is_none()
             && kept.contains(&line)
         {
             out.removed.push(RemovedLine {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod eval;
 pub mod input;
 pub mod junk;
+pub mod lines;
 pub mod media;
 pub mod model;
 pub mod normalize;

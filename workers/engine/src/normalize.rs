@@ -119,7 +119,7 @@ fn fold_into(src: &str, join_wraps: bool, mut map: Option<&mut Vec<u32>>) -> Str
                 && (is_cjk(p) || matches!(p, ',' | '、' | '“' | '《' | '('))
                 && (is_cjk(n) || matches!(n, ',' | '。' | '、' | ';' | '”' | '》' | ')'))
                 && line_chars + 1 >= w
-                && crate::parse::outline::heading_marker(&fold_str(next_line)).is_none()
+                && crate::lines::heading_marker(&fold_str(next_line)).is_none()
             {
                 // A wrap: drop the break.
                 continue;

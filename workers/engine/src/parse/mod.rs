@@ -1,6 +1,7 @@
 //! Decoded text → [`ParsedDoc`]: normalize, drop furniture, then outline, sentences, figures,
 //! metadata and report kind.
 
+pub mod dates;
 pub mod figures;
 pub mod kind;
 pub mod meta;

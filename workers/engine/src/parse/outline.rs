@@ -1,107 +1,7 @@
 //! Headings (一、 / (一) / 1. / (1) / 第一部分 and short unnumbered lines) → a section tree.
 
+use crate::lines::{heading_marker, lines};
 use crate::model::Section;
-
-pub(crate) const CN_DIGITS: &str = "一二三四五六七八九十";
-
-/// Lines of `text` with their byte start offsets.
-pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut pos = 0;
-    text.split('\n').map(move |l| {
-        let start = pos;
-        pos += l.len() + 1;
-        (start, l)
-    })
-}
-
-/// A numbered heading marker at the start of `line`: (level, numbering as written).
-pub fn heading_marker(line: &str) -> Option<(u8, &str)> {
-    let cn = |c: char| CN_DIGITS.contains(c);
-    let mut chars = line.char_indices().peekable();
-    let (_, first) = *chars.peek()?;
-    // 第一部分 / 第一章
-    if first == '第' {
-        let rest = &line['第'.len_utf8()..];
-        let n: usize = rest
-            .chars()
-            .take_while(|&c| cn(c))
-            .map(char::len_utf8)
-            .sum();
-        if n > 0 {
-            for suffix in ["部分", "章", "篇"] {
-                if rest[n..].starts_with(suffix) {
-                    let end = '第'.len_utf8() + n + suffix.len();
-                    return Some((1, &line[..end]));
-                }
-            }
-        }
-        return None;
-    }
-    if cn(first) {
-        let n: usize = line
-            .chars()
-            .take_while(|&c| cn(c))
-            .map(char::len_utf8)
-            .sum();
-        let rest = &line[n..];
-        if rest.starts_with('、')
-            || (rest.starts_with('.') && !rest[1..].starts_with(|c: char| c.is_ascii_digit()))
-        {
-            let end = n + rest.chars().next().map(char::len_utf8).unwrap_or(0);
-            return Some((1, &line[..end]));
-        }
-        return None;
-    }
-    if first == '(' || first == '（' {
-        let open = first.len_utf8();
-        let inner = &line[open..];
-        let n_cn: usize = inner
-            .chars()
-            .take_while(|&c| cn(c))
-            .map(char::len_utf8)
-            .sum();
-        let n_d: usize = inner
-            .chars()
-            .take_while(|c| c.is_ascii_digit())
-            .map(char::len_utf8)
-            .sum();
-        let (lvl, n) = if n_cn > 0 {
-            (2, n_cn)
-        } else if n_d > 0 && n_d <= 2 {
-            (4, n_d)
-        } else {
-            return None;
-        };
-        let after = &inner[n..];
-        if after.starts_with(')') || after.starts_with('）') {
-            let close = after.chars().next().map(char::len_utf8).unwrap_or(1);
-            return Some((lvl, &line[..open + n + close]));
-        }
-        return None;
-    }
-    if first.is_ascii_digit() {
-        let n: usize = line.chars().take_while(|c| c.is_ascii_digit()).count();
-        if n > 2 {
-            return None;
-        }
-        let rest = &line[n..];
-        let sep = rest.chars().next()?;
-        if matches!(sep, '、' | '.' | '．') {
-            let after = &rest[sep.len_utf8()..];
-            if after.starts_with(|c: char| c.is_ascii_digit() || c == ' ' || c == '%')
-                || after.is_empty()
-            {
-                return None;
-            }
-            return Some((3, &line[..n + sep.len_utf8()]));
-        }
-        return None;
-    }
-    if ('①'..='⑳').contains(&first) {
-        return Some((5, &line[..first.len_utf8()]));
-    }
-    None
-}
 
 /// Ends of a heading title inside a line that continues with body text.
 fn title_end(rest: &str) -> usize {
@@ -268,7 +168,7 @@ pub fn outline(text: &str) -> Vec<Section> {
 }
 
 fn looks_like_date(line: &str) -> bool {
-    super::meta::parse_date_anywhere(line).is_some()
+    super::dates::parse_date_anywhere(line).is_some()
 }
 
 #[cfg(test)]

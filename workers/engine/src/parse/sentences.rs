@@ -1,6 +1,6 @@
 //! Sentence splitting on 。！？； and line ends, and before inline 一是/二是 enumerators.
 
-use super::outline::CN_DIGITS;
+use crate::lines::CN_DIGITS;
 use crate::model::{Section, Sentence};
 
 /// Splits `text` into sentences and assigns each its innermost section.
