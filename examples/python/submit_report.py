@@ -3,7 +3,7 @@
 
     pip install grpcio==1.85.1 grpcio-tools==1.85.1
     fazhi serve &                                   # or a gateway + workers
-    python examples/python/submit_report.py ../shared/corpus/seeds/2023-county-luoyuan.txt
+    python examples/python/submit_report.py examples/reports/2024-county-wangchuan.txt
 
 Options: --server HOST:PORT (default 127.0.0.1:50051), --api-key KEY (sent as
 `authorization: Bearer KEY` when the gateway has an auth file). The stubs are generated from

@@ -6,7 +6,7 @@ temporary directory (nothing generated is committed), submits a report, watches 
 is done, and reads the assessment.
 
     pip install -r tests/python/requirements.txt
-    python tests/python/client.py ../shared/corpus/seeds/2023-county-luoyuan.txt \
+    python tests/python/client.py examples/reports/2024-county-wangchuan.txt \
         --server 127.0.0.1:50051 [--api-key KEY]
 """
 

@@ -1,8 +1,8 @@
 """The Python foreign client against a real ``fazhi serve`` (embedded mode, free loopback ports).
 
-The binary comes from ``FAZHI_BIN`` (default ``target/debug/fazhi``); the corpus from
-``FAZHI_CORPUS`` (default ``<repo>/../shared/corpus``). A missing binary or corpus is a failure,
-never a skip.
+The binary comes from ``FAZHI_BIN`` (default ``target/debug/fazhi``); the reports are the
+project's own examples (``examples/reports``). A missing binary or example is a failure, never a
+skip.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import client
 
 REPO = client.REPO
 BIN = pathlib.Path(os.environ.get("FAZHI_BIN", REPO / "target" / "debug" / "fazhi"))
-CORPUS = pathlib.Path(os.environ.get("FAZHI_CORPUS", REPO.parent / "shared" / "corpus"))
-SEEDS = CORPUS / "seeds"
-SEED = SEEDS / "2023-county-luoyuan.txt"
-SEED_2020 = SEEDS / "2020-city-zaoyang.txt"
+EXAMPLES = REPO / "examples" / "reports"
+SEED = EXAMPLES / "2024-county-wangchuan.txt"
+SEED_2020 = EXAMPLES / "2020-city-nanyu.txt"
+SEED_HTML = EXAMPLES / "2024-street-chaoyin.html"
 
 
 def free_port() -> int:
@@ -39,7 +39,7 @@ def free_port() -> int:
 
 def require_inputs():
     assert BIN.is_file(), f"fazhi binary not found at {BIN} (build it or set FAZHI_BIN)"
-    assert SEED.is_file(), f"corpus not found at {CORPUS} (set FAZHI_CORPUS)"
+    assert SEED.is_file(), f"example reports not found at {EXAMPLES}"
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_submit_watch_assess(stub):
     assert assessment.grade in {"A", "B", "C", "D"}
     assert assessment.checklist_id == "gangyao-2021-2025"
     assert [a.id for a in assessment.areas] == [str(i) for i in range(2, 11)]
-    assert assessment.report.year == 2023
+    assert assessment.report.year == 2024
     assert {p.id for p in assessment.required_parts} >= {"measures", "shortcomings", "next_year"}
     assert len(assessment.content_sha256) == 64
     assert client.summary(assessment)
@@ -116,8 +116,8 @@ def test_resubmit_is_deduplicated(stub):
 
 def test_same_request_id_same_job(stub):
     rid = f"py-{uuid.uuid4()}"
-    a = stub.SubmitReport(client.submit_request(SEEDS / "2023-zone-ganzhou-rongjiang.txt", request_id=rid), timeout=30)
-    b = stub.SubmitReport(client.submit_request(SEEDS / "2023-zone-ganzhou-rongjiang.txt", request_id=rid), timeout=30)
+    a = stub.SubmitReport(client.submit_request(SEED_HTML, request_id=rid), timeout=30)
+    b = stub.SubmitReport(client.submit_request(SEED_HTML, request_id=rid), timeout=30)
     assert a.id == b.id
 
 

@@ -9,7 +9,8 @@
 //! Environment:
 //! - `FAZHI_TEST_AMQP_URL` (default `amqp://guest:guest@127.0.0.1:5672/%2f`),
 //! - `FAZHI_TEST_REDIS_URL` (default `redis://127.0.0.1:6379/0`),
-//! - `FAZHI_CORPUS` (default `<repo>/../shared/corpus`).
+//! - `FAZHI_CORPUS` (default `<repo>/../shared/corpus`): only for accuracy tests ([`corpus`]);
+//!   the pipeline tests use the example reports in `examples/reports/`.
 
 use std::{
     net::SocketAddr,
@@ -39,7 +40,10 @@ use tonic::{
 
 pub use fazhi_proto::v1 as wire;
 
+pub mod corpus;
 pub mod procs;
+
+pub use corpus::{examples_dir, sample_reports, shared_corpus, text_reports};
 
 /// Delivery limit used by the tests' topology.
 pub const DELIVERY_LIMIT: u32 = 3;
@@ -51,37 +55,6 @@ pub fn amqp_url() -> String {
 
 pub fn redis_url() -> String {
     std::env::var("FAZHI_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
-}
-
-/// The shared corpus: `FAZHI_CORPUS` or `<repo>/../shared/corpus`.
-pub fn corpus_dir() -> PathBuf {
-    match std::env::var_os("FAZHI_CORPUS") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    }
-}
-
-/// The five seed reports, sorted by name. Panics (fails the test) if the corpus is missing.
-pub fn seeds() -> Vec<PathBuf> {
-    let dir = corpus_dir().join("seeds");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "corpus seeds not found at {}: {e} (set FAZHI_CORPUS)",
-                dir.display()
-            )
-        })
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    files.sort();
-    assert_eq!(
-        files.len(),
-        5,
-        "expected the five seed reports in {}",
-        dir.display()
-    );
-    files
 }
 
 /// A unique prefix for one harness: `fazhi-test-<12 hex>`.
@@ -99,7 +72,7 @@ pub fn submission(path: &Path, suffix: &str, request_id: &str) -> SubmitReportRe
         request_id: request_id.to_string(),
         document: Some(Document {
             content,
-            media_type: "text/plain".into(),
+            media_type: fazhi_engine::media::for_filename(&path.to_string_lossy()).into(),
             filename: path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

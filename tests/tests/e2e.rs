@@ -3,7 +3,9 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use fazhi_tests::{Harness, Key, Mode, poll_job, seeds, submission, watch_until_done, wire};
+use fazhi_tests::{
+    Harness, Key, Mode, poll_job, sample_reports, submission, text_reports, watch_until_done, wire,
+};
 use tonic::Code;
 use wire::{
     CancelJobRequest, Document, GetAssessmentRequest, GetJobRequest, JobState,
@@ -55,7 +57,7 @@ async fn area_counts(client: &mut fazhi_tests::Client) -> HashMap<String, usize>
         .collect()
 }
 
-/// The five seeds go through queue and workers to SUCCEEDED with complete assessments; a
+/// Every example report (text, GBK HTML, DOCX, PDF, a non-report) goes through queue and workers to SUCCEEDED with complete assessments; a
 /// resubmission is answered from the result cache.
 async fn seeds_are_assessed(mode: Mode) {
     let mut h = Harness::new(mode).await;
@@ -67,7 +69,7 @@ async fn seeds_are_assessed(mode: Mode) {
     assert_eq!(areas.get("gangyao-2015-2020"), Some(&8), "{areas:?}");
 
     let mut jobs = Vec::new();
-    for path in seeds() {
+    for path in sample_reports() {
         let job = client
             .submit_report(submission(&path, "", ""))
             .await
@@ -107,6 +109,19 @@ async fn seeds_are_assessed(mode: Mode) {
             "gangyao-2021-2025"
         };
         assert_eq!(a.checklist_id, want_checklist, "{name}");
+        assert_eq!(a.content_sha256, job.content_sha256, "{name}");
+        assert!(!a.required_parts.is_empty(), "{name}");
+        // The examples name their one non-report `YEAR-plan-…`.
+        if name.contains("-plan-") {
+            assert_eq!(
+                a.report.as_ref().map(|r| r.kind.as_str()),
+                Some("not_report"),
+                "{name}"
+            );
+            assert_eq!(a.grade, "N/A", "{name}");
+            assert!(a.areas.is_empty(), "{name}");
+            continue;
+        }
         assert_eq!(a.areas.len(), areas[want_checklist], "{name}: area count");
         let want_ids: Vec<String> = (2..2 + areas[want_checklist])
             .map(|i| i.to_string())
@@ -123,13 +138,11 @@ async fn seeds_are_assessed(mode: Mode) {
             "{name}: grade {}",
             a.grade
         );
-        assert_eq!(a.content_sha256, job.content_sha256, "{name}");
         assert_eq!(
             a.report.as_ref().map(|r| r.kind.as_str()),
             Some("report"),
             "{name}"
         );
-        assert!(!a.required_parts.is_empty(), "{name}");
         assert!(!a.engine_version.is_empty());
         if !done.checklist_id.is_empty() {
             assert_eq!(done.checklist_id, want_checklist);
@@ -140,7 +153,7 @@ async fn seeds_are_assessed(mode: Mode) {
     }
 
     // Same bytes again: SUCCEEDED at once, deduplicated, same assessment.
-    let (path, original) = first.expect("at least one seed");
+    let (path, original) = first.expect("at least one report");
     let again = client
         .submit_report(submission(&path, "", ""))
         .await
@@ -178,7 +191,7 @@ async fn request_id_is_idempotent(mode: Mode) {
     let mut h = Harness::new(mode).await;
     h.start_gateway().await;
     let mut client = h.client().await;
-    let seed = &seeds()[1];
+    let seed = &text_reports()[1];
     let rid = format!("rid-{}", h.prefix);
     let a = client
         .submit_report(submission(seed, "\nA", &rid))
@@ -227,7 +240,7 @@ async fn queued_job_cancelled_stays_cancelled(mode: Mode) {
     let mut h = Harness::new(mode).await;
     h.start_gateway().await;
     let mut client = h.client().await;
-    let seeds = seeds();
+    let seeds = sample_reports();
     let job = client
         .submit_report(submission(&seeds[2], "", ""))
         .await
@@ -291,7 +304,7 @@ async fn list_jobs_pages(mode: Mode) {
     let mut h = Harness::new(mode).await;
     h.start_gateway().await;
     let mut client = h.client().await;
-    let seed = &seeds()[0];
+    let seed = &text_reports()[0];
     let mut submitted = Vec::new();
     for i in 0..7 {
         let job = client
@@ -379,7 +392,7 @@ async fn bad_requests_get_precise_codes(mode: Mode) {
     cfg = cfg.with_max_document_bytes(64 * 1024);
     h.start_gateway_with(cfg).await;
     let mut client = h.client().await;
-    let seed = &seeds()[0];
+    let seed = &text_reports()[0];
 
     let doc = |content: Vec<u8>, media: &str| SubmitReportRequest {
         document: Some(Document {
@@ -503,7 +516,7 @@ async fn tenants_are_isolated(mode: Mode) {
     cfg.auth_file = Some(auth.clone());
     h.start_gateway_with(cfg).await;
     h.start_workers(1);
-    let seed = &seeds()[4];
+    let seed = &text_reports()[4];
 
     let mut anon = h.client().await;
     let err = anon

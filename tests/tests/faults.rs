@@ -14,7 +14,7 @@ use std::{
 use fazhi_tests::{
     Client,
     procs::{Run, eventually, http_status, redis_cli, redis_count, sh},
-    seeds, submission,
+    text_reports, submission,
     wire::{
         self, GetAssessmentRequest, GetJobRequest, JobState, ListJobsRequest, SubmitReportRequest,
     },
@@ -62,7 +62,7 @@ impl Drop for RedisPause {
 
 /// A unique document: a seed plus one distinguishing line (so the result cache never hits).
 fn doc(tag: &str, i: usize) -> SubmitReportRequest {
-    let seeds = seeds();
+    let seeds = text_reports();
     let seed = &seeds[i % seeds.len()];
     submission(
         seed,
@@ -544,7 +544,7 @@ async fn poison_documents_fail_and_worker_keeps_serving() {
         .await;
     run.kill9(_w);
     let big = {
-        let seed = std::fs::read(&seeds()[0]).expect("seed");
+        let seed = std::fs::read(&text_reports()[0]).expect("seed");
         let mut content = Vec::new();
         for i in 0..30 {
             content.extend_from_slice(&seed);

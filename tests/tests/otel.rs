@@ -12,7 +12,7 @@ use std::{
 use fazhi_tests::{
     poll_job,
     procs::{Run, eventually},
-    seeds, submission,
+    text_reports, submission,
     wire::JobState,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -99,7 +99,7 @@ async fn one_trace_spans_client_gateway_and_worker() {
     // The client's own trace: the gateway must continue it.
     let trace_id = format!("{:032x}", rand_u128());
     let client_span = "00f067aa0ba902b7";
-    let mut req = Request::new(submission(&seeds()[0], "otel", ""));
+    let mut req = Request::new(submission(&text_reports()[0], "otel", ""));
     req.metadata_mut().insert(
         "traceparent",
         format!("00-{trace_id}-{client_span}-01")

@@ -32,7 +32,7 @@ fn text(b: &[u8]) -> String {
 }
 
 fn seeds() -> Vec<PathBuf> {
-    fazhi_tests::seeds()
+    fazhi_tests::sample_reports()
 }
 
 fn free_port() -> u16 {
@@ -470,7 +470,7 @@ fn exercise(server: &Server) {
             "--json",
         ])
         .arg("--dir")
-        .arg(fazhi_tests::corpus_dir().join("seeds")));
+        .arg(fazhi_tests::examples_dir()));
     assert!(out.status.success(), "load: {}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("load JSON");
     let ok = v["submitted_ok"].as_u64().unwrap_or(0);
@@ -500,7 +500,7 @@ fn exercise(server: &Server) {
             "--json",
         ])
         .arg("--dir")
-        .arg(fazhi_tests::corpus_dir().join("seeds")));
+        .arg(fazhi_tests::examples_dir()));
     assert!(out.status.success(), "load --rate: {}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("load JSON");
     let n = v["submitted_ok"].as_u64().unwrap_or(0);

@@ -4,16 +4,20 @@ use fazhi_engine::eval::parse_labels;
 use fazhi_engine::{Hints, Limits, Submission};
 use std::path::PathBuf;
 
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
+
 fn corpus_dir() -> PathBuf {
-    std::env::var_os("FAZHI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+    corpus::corpus_path()
 }
 
 /// Share of labelled metrics found as a done (not planned) figure with that id and value, and
 /// share of bound (non-planned) figures that match a label. Printed; floors catch regressions.
 #[test]
 fn metric_binding_recall_and_precision() {
+    if corpus::shared_corpus("parse_figures::metric_binding_recall_and_precision").is_none() {
+        return;
+    }
     let dir = corpus_dir();
     let (mut want, mut found, mut bound, mut right) = (0usize, 0usize, 0usize, 0usize);
     let mut report = String::new();

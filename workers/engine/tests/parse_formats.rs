@@ -1,20 +1,16 @@
-//! Each format and encoding round-tripped from a seed gives the same metadata and outline.
+//! Each format and encoding round-tripped from an example report gives the same metadata and outline.
 
 use fazhi_engine::model::ParsedDoc;
 use fazhi_engine::{Hints, Limits, Submission};
 use std::io::Write;
-use std::path::PathBuf;
 
-fn corpus_dir() -> PathBuf {
-    std::env::var_os("FAZHI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-}
 
-const SEED: &str = "seeds/2023-zone-ganzhou-rongjiang.txt";
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
 
+/// A county report from the project's examples, as plain UTF-8 text.
 fn seed_text() -> String {
-    std::fs::read_to_string(corpus_dir().join(SEED)).expect("seed")
+    std::fs::read_to_string(corpus::examples_dir().join("2024-county-wangchuan.txt")).expect("example")
 }
 
 fn parse(bytes: &[u8], media_type: &str, charset: &str) -> ParsedDoc {
@@ -56,10 +52,10 @@ fn reference() -> ParsedDoc {
     assert_eq!(
         key(&doc),
         (
-            Some(2023),
-            Some("赣州蓉江新区".to_string()),
-            Some("zone"),
-            Some("2024-01-31".to_string())
+            Some(2024),
+            Some("望川县人民政府".to_string()),
+            Some("county"),
+            Some("2025-02-26".to_string())
         )
     );
     assert!(titles(&doc).len() >= 5);

@@ -3,18 +3,15 @@
 use fazhi_engine::model::ParsedDoc;
 use fazhi_engine::{EngineError, Hints, Limits, Submission};
 use std::io::Write;
-use std::path::PathBuf;
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
-fn corpus_dir() -> PathBuf {
-    std::env::var_os("FAZHI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-}
+
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
 
 fn seed() -> String {
-    std::fs::read_to_string(corpus_dir().join("seeds/2023-county-luoyuan.txt")).expect("seed")
+    std::fs::read_to_string(corpus::examples_dir().join("2024-county-wangchuan.txt")).expect("example")
 }
 
 fn run(
@@ -267,7 +264,7 @@ fn invalid_utf8_declared_as_utf8() {
         "{}",
         doc.decode.encoding_source
     );
-    assert_eq!(doc.meta.issuer.as_deref(), Some("罗源县人民政府"));
+    assert_eq!(doc.meta.issuer.as_deref(), Some("望川县人民政府"));
     // Mostly-broken bytes with a little Chinese fail clearly.
     let mut bad = "法治".as_bytes().to_vec();
     bad.extend(std::iter::repeat_n(0xC3u8, 5000));
@@ -286,7 +283,7 @@ fn wrong_declared_charset() {
     let (gbk, _, _) = encoding_rs::GBK.encode(&s);
     let doc = run(&gbk, "", "big5", &Limits::default()).expect("recovers");
     assert_eq!(doc.decode.encoding, "gbk");
-    assert_eq!(doc.meta.issuer.as_deref(), Some("罗源县人民政府"));
+    assert_eq!(doc.meta.issuer.as_deref(), Some("望川县人民政府"));
     // Unknown label.
     assert_eq!(
         code(run(s.as_bytes(), "", "x-klingon", &Limits::default())),

@@ -4,10 +4,11 @@
 use fazhi_engine::eval::{LabelledDoc, parse_labels, scoring};
 use std::path::PathBuf;
 
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
+
 fn corpus_dir() -> PathBuf {
-    std::env::var_os("FAZHI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+    corpus::corpus_path()
 }
 
 fn labelled() -> Vec<LabelledDoc> {
@@ -28,6 +29,9 @@ fn labelled() -> Vec<LabelledDoc> {
 
 #[test]
 fn scoring_meets_targets_on_labelled_corpus() {
+    if corpus::shared_corpus("scoring_accuracy::scoring_meets_targets_on_labelled_corpus").is_none() {
+        return;
+    }
     let docs = labelled();
     assert!(
         docs.len() >= 23,

@@ -4,10 +4,11 @@ use fazhi_engine::{Hints, Limits, Submission, wire};
 use prost::Message;
 use std::path::PathBuf;
 
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
+
 fn corpus_dir() -> PathBuf {
-    std::env::var_os("FAZHI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+    corpus::corpus_path()
 }
 
 fn assess_with(file: &str, hints: &Hints, checklist: Option<&str>) -> wire::Assessment {
@@ -40,6 +41,9 @@ const SUBSTANTIVE: i32 = wire::Coverage::Substantive as i32;
 
 #[test]
 fn luoyuan_no_shortcomings_and_all_areas_substantive() {
+    if corpus::shared_corpus("scoring_sanity::luoyuan_no_shortcomings_and_all_areas_substantive").is_none() {
+        return;
+    }
     let a = assess("seeds/2023-county-luoyuan.txt");
     assert_eq!(a.checklist_id, "gangyao-2021-2025");
     assert!(!part(&a, "shortcomings"));
@@ -61,6 +65,9 @@ fn luoyuan_no_shortcomings_and_all_areas_substantive() {
 
 #[test]
 fn xiaowangzhuang_has_all_four_main_parts() {
+    if corpus::shared_corpus("scoring_sanity::xiaowangzhuang_has_all_four_main_parts").is_none() {
+        return;
+    }
     let a = assess("seeds/2023-township-tianjin-xiaowangzhuang.txt");
     for p in ["measures", "shortcomings", "first_responsible", "next_year"] {
         assert!(part(&a, p), "{p}");
@@ -70,6 +77,9 @@ fn xiaowangzhuang_has_all_four_main_parts() {
 
 #[test]
 fn zaoyang_judged_by_2015_gangyao_with_closing_paragraph() {
+    if corpus::shared_corpus("scoring_sanity::zaoyang_judged_by_2015_gangyao_with_closing_paragraph").is_none() {
+        return;
+    }
     let a = assess("seeds/2020-city-zaoyang.txt");
     assert_eq!(a.checklist_id, "gangyao-2015-2020");
     assert_eq!(a.areas.len(), 8);
@@ -92,6 +102,9 @@ fn zaoyang_judged_by_2015_gangyao_with_closing_paragraph() {
 
 #[test]
 fn rongjiang_on_time_and_merged_heading() {
+    if corpus::shared_corpus("scoring_sanity::rongjiang_on_time_and_merged_heading").is_none() {
+        return;
+    }
     let a = assess("seeds/2023-zone-ganzhou-rongjiang.txt");
     let t = a.timeliness.clone().expect("timeliness");
     assert_eq!(t.published_date, "2024-01-31");
@@ -106,6 +119,9 @@ fn rongjiang_on_time_and_merged_heading() {
 
 #[test]
 fn shifeng_states_no_date() {
+    if corpus::shared_corpus("scoring_sanity::shifeng_states_no_date").is_none() {
+        return;
+    }
     let a = assess("seeds/2023-district-zhuzhou-shifeng.txt");
     let t = a.timeliness.clone().expect("timeliness");
     assert_eq!(t.status, wire::TimelinessStatus::Unknown as i32);
@@ -124,6 +140,9 @@ fn shifeng_states_no_date() {
 
 #[test]
 fn late_report_is_flagged() {
+    if corpus::shared_corpus("scoring_sanity::late_report_is_flagged").is_none() {
+        return;
+    }
     let a = assess("synthetic/2023-zone-qingwu.txt");
     let t = a.timeliness.clone().expect("timeliness");
     assert_eq!(t.status, wire::TimelinessStatus::Late as i32);
@@ -132,6 +151,9 @@ fn late_report_is_flagged() {
 
 #[test]
 fn not_a_report_is_not_scored() {
+    if corpus::shared_corpus("scoring_sanity::not_a_report_is_not_scored").is_none() {
+        return;
+    }
     let a = assess("synthetic/neg-gongzuo-yaodian.txt");
     assert_eq!(
         a.report.as_ref().map(|r| r.kind.as_str()),
@@ -145,6 +167,9 @@ fn not_a_report_is_not_scored() {
 
 #[test]
 fn named_checklist_overrides_year() {
+    if corpus::shared_corpus("scoring_sanity::named_checklist_overrides_year").is_none() {
+        return;
+    }
     let a = assess_with(
         "seeds/2020-city-zaoyang.txt",
         &Hints::default(),
@@ -156,6 +181,9 @@ fn named_checklist_overrides_year() {
 
 #[test]
 fn same_bytes_give_byte_identical_assessments() {
+    if corpus::shared_corpus("scoring_sanity::same_bytes_give_byte_identical_assessments").is_none() {
+        return;
+    }
     for f in [
         "seeds/2023-county-luoyuan.txt",
         "seeds/2020-city-zaoyang.txt",
@@ -170,6 +198,9 @@ fn same_bytes_give_byte_identical_assessments() {
 
 #[test]
 fn evidence_offsets_point_into_normalized_text() {
+    if corpus::shared_corpus("scoring_sanity::evidence_offsets_point_into_normalized_text").is_none() {
+        return;
+    }
     for f in [
         "seeds/2023-county-luoyuan.txt",
         "synthetic/2021-province-lanjiang.txt",
@@ -199,6 +230,9 @@ fn evidence_offsets_point_into_normalized_text() {
 
 #[test]
 fn scorecard_renders() {
+    if corpus::shared_corpus("scoring_sanity::scorecard_renders").is_none() {
+        return;
+    }
     let a = assess("seeds/2023-zone-ganzhou-rongjiang.txt");
     let s = fazhi_engine::render::scorecard(&a);
     println!("{s}");

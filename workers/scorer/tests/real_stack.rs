@@ -16,6 +16,9 @@ use futures::FutureExt;
 use sha2::Digest;
 use tokio_util::sync::CancellationToken;
 
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
+
 fn amqp_url() -> String {
     std::env::var("FAZHI_TEST_AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
@@ -92,20 +95,9 @@ async fn real_stack_success_and_dead_letter() {
         .unwrap_or_else(|e| panic!("RabbitMQ must be running at {}: {e}", amqp_url()));
 
     let body = async {
-        // 1. A corpus report through the real engine.
-        let seeds = std::env::var_os("FAZHI_CORPUS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-            })
-            .join("seeds");
-        let mut files: Vec<_> = std::fs::read_dir(&seeds)
-            .unwrap_or_else(|e| panic!("corpus not found at {}: {e}", seeds.display()))
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-            .collect();
-        files.sort();
-        let content = std::fs::read(files.last().expect("no seed files")).unwrap();
+        // 1. An example report through the real engine.
+        let files = corpus::text_reports();
+        let content = std::fs::read(files.last().expect("no example reports")).unwrap();
         let (rec, msg) = job(&content);
         store.create_with_message(&rec, &msg).await.unwrap();
         queue.publish(&msg, &[]).await.unwrap();

@@ -20,13 +20,8 @@ use sha2::Digest;
 use tokio_util::sync::CancellationToken;
 
 #[cfg(feature = "engine")]
-fn corpus_dir() -> std::path::PathBuf {
-    std::env::var_os("FAZHI_CORPUS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        })
-}
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
 
 fn job_and_message(content: &[u8], media_type: &str) -> (JobRecord, JobMessage) {
     let sha = hex::encode(sha2::Sha256::digest(content));
@@ -196,20 +191,9 @@ impl Engine for SlowEngine {
 
 #[cfg(feature = "engine")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn corpus_report_succeeds_with_the_real_engine() {
-    let dir = corpus_dir().join("seeds");
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "corpus not found at {} ({e}); set FAZHI_CORPUS",
-                dir.display()
-            )
-        })
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    files.sort();
-    let path = files.first().expect("no corpus seed .txt files");
+async fn example_report_succeeds_with_the_real_engine() {
+    let files = corpus::text_reports();
+    let path = files.first().expect("no example report in text form");
     let content = std::fs::read(path).unwrap();
     let h = start(
         test_config(Arc::new(fazhi_scorer::FazhiEngine::default())),

@@ -8,12 +8,13 @@ use fazhi_engine::eval::{LabelledDoc, evaluate, parse_labels};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Corpus directory: reads DIR/labels.toml and DIR/synthetic/labels.toml (file paths in the
-    /// labels are relative to DIR).
+    /// Labelled reports: reads DIR/labels.toml and DIR/synthetic/labels.toml (file paths in the
+    /// labels are relative to DIR). The examples ship with the project; point it at a larger
+    /// labelled corpus to measure there.
     #[arg(
         value_name = "DIR",
-        env = "FAZHI_CORPUS",
-        default_value = "../shared/corpus"
+        env = "FAZHI_EVAL_DIR",
+        default_value = "examples/reports"
     )]
     pub dir: PathBuf,
     /// Print the table but exit 0 even when a target is missed.

@@ -43,7 +43,7 @@ pub struct LoadArgs {
     #[arg(long, env = "FAZHI_LOAD_MAX_REQUESTS", default_value_t = 1_000_000)]
     pub max_requests: u64,
     /// Directory of reports to cycle through (every regular file in it).
-    #[arg(long, env = "FAZHI_LOAD_DIR", default_value = "../shared/corpus/seeds")]
+    #[arg(long, env = "FAZHI_LOAD_DIR", default_value = "examples/reports")]
     pub dir: PathBuf,
     /// Make every submission unique (invisible trailing whitespace, an HTML or PDF comment) so
     /// the result cache does not answer it; .docx files are sent unchanged.
@@ -338,8 +338,10 @@ fn vary(path: &Path, content: &mut Vec<u8>, nonce: u64, n: u64) {
         "application/pdf" => {
             content.extend_from_slice(format!("\n%fazhi-load {nonce:x}-{n}\n").as_bytes())
         }
-        // A zip archive with trailing bytes is not always readable: leave DOCX alone.
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => {}
+        // A zip archive with trailing bytes is not always readable: grow its comment instead.
+        fazhi_engine::media::DOCX_TYPE => {
+            extend_zip_comment(content, format!("fazhi-load {nonce:x}-{n}").as_bytes())
+        }
         // Text in any ASCII-compatible charset (UTF-8, GBK …): trailing spaces and tabs encode the
         // two numbers in binary.
         _ => {
@@ -352,6 +354,33 @@ fn vary(path: &Path, content: &mut Vec<u8>, nonce: u64, n: u64) {
             content.push(b'\n');
         }
     }
+}
+
+/// Appends `tag` to a zip archive's end-of-central-directory comment (zip readers find the
+/// directory from the end, so bytes after it must be declared as the comment). Leaves archives
+/// whose record is not where the format puts it unchanged.
+fn extend_zip_comment(content: &mut Vec<u8>, tag: &[u8]) {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    let from = content.len().saturating_sub(22 + usize::from(u16::MAX));
+    let Some(pos) = content[from..]
+        .windows(EOCD.len())
+        .rposition(|w| w == EOCD)
+        .map(|p| from + p)
+    else {
+        return;
+    };
+    let Some(len_bytes) = content.get(pos + 20..pos + 22) else {
+        return;
+    };
+    let len = usize::from(u16::from_le_bytes([len_bytes[0], len_bytes[1]]));
+    let Ok(new_len) = u16::try_from(len + tag.len()) else {
+        return;
+    };
+    if pos + 22 + len != content.len() {
+        return;
+    }
+    content[pos + 20..pos + 22].copy_from_slice(&new_len.to_le_bytes());
+    content.extend_from_slice(tag);
 }
 
 fn read_dir(dir: &Path) -> anyhow::Result<Vec<(PathBuf, Document)>> {
@@ -530,5 +559,34 @@ mod tests {
         let mut d = b"PK".to_vec();
         vary(Path::new("x.docx"), &mut d, 7, 1);
         assert_eq!(d, b"PK");
+    }
+
+    /// A varied DOCX is new content that still reads as the same report.
+    #[test]
+    fn vary_keeps_docx_readable() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/reports/2023-department-nanyu-sifa.docx");
+        let original = std::fs::read(&path).expect("example DOCX");
+        let (mut a, mut b) = (original.clone(), original.clone());
+        vary(&path, &mut a, 7, 1);
+        vary(&path, &mut b, 7, 2);
+        assert!(a != original && a != b);
+        let title = |content: &[u8]| {
+            let hints = fazhi_engine::Hints::default();
+            let sub = fazhi_engine::Submission {
+                content,
+                media_type: fazhi_engine::media::DOCX_TYPE,
+                filename: "",
+                charset: "",
+                hints: &hints,
+                checklist_id: None,
+            };
+            fazhi_engine::parse(&sub, &fazhi_engine::Limits::default())
+                .expect("readable DOCX")
+                .meta
+                .title
+        };
+        assert_eq!(title(&a), title(&original));
+        assert!(title(&a).is_some());
     }
 }
