@@ -40,13 +40,20 @@ pub fn sample_reports() -> Vec<PathBuf> {
         .filter(|p| p.is_file() && !matches!(ext(p).as_str(), "toml" | "md"))
         .collect();
     paths.sort_by_key(|p| (!is_text(p), p.clone()));
-    assert!(paths.len() >= 4, "too few example reports in {}", dir.display());
+    assert!(
+        paths.len() >= 4,
+        "too few example reports in {}",
+        dir.display()
+    );
     paths
 }
 
 /// The example reports in text formats, whose content may be extended to make it unique.
 pub fn text_reports() -> Vec<PathBuf> {
-    sample_reports().into_iter().filter(|p| is_text(p)).collect()
+    sample_reports()
+        .into_iter()
+        .filter(|p| is_text(p))
+        .collect()
 }
 
 fn ext(p: &Path) -> String {

@@ -12,12 +12,7 @@
 //! - `FAZHI_CORPUS` (default `<repo>/../shared/corpus`): only for accuracy tests ([`corpus`]);
 //!   the pipeline tests use the example reports in `examples/reports/`.
 
-use std::{
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    sync::Arc,
-    time::Duration,
-};
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use fazhi_gateway::{Gateway, GatewayConfig, TenantLimits};
 use fazhi_jobs::{

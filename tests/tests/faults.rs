@@ -14,7 +14,7 @@ use std::{
 use fazhi_tests::{
     Client,
     procs::{Run, eventually, http_status, redis_cli, redis_count, sh},
-    text_reports, submission,
+    submission, text_reports,
     wire::{
         self, GetAssessmentRequest, GetJobRequest, JobState, ListJobsRequest, SubmitReportRequest,
     },

@@ -12,7 +12,7 @@ use std::{
 use fazhi_tests::{
     poll_job,
     procs::{Run, eventually},
-    text_reports, submission,
+    submission, text_reports,
     wire::JobState,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{

@@ -13,7 +13,8 @@ const OFFICE_PDF: &str = "2025-zone-beilu.pdf";
 
 fn labelled() -> Vec<LabelledDoc> {
     let dir = corpus::examples_dir();
-    let text = std::fs::read_to_string(dir.join("labels.toml")).expect("examples/reports/labels.toml");
+    let text =
+        std::fs::read_to_string(dir.join("labels.toml")).expect("examples/reports/labels.toml");
     parse_labels(&text)
         .expect("labels parse")
         .into_iter()
@@ -39,17 +40,31 @@ fn every_example_is_labelled_and_judged_as_labelled() {
     sorted.sort();
     assert_eq!(labelled_files, sorted);
     for ext in ["txt", "html", "docx", "pdf"] {
-        assert!(on_disk.iter().any(|f| f.ends_with(ext)), "no .{ext} example");
+        assert!(
+            on_disk.iter().any(|f| f.ends_with(ext)),
+            "no .{ext} example"
+        );
     }
 
     let (pdf, rest): (Vec<LabelledDoc>, Vec<LabelledDoc>) =
         docs.into_iter().partition(|d| d.label.file == OFFICE_PDF);
     let report = evaluate(&rest);
     println!("{report}");
-    assert!(report.metadata.misses.is_empty(), "{:?}", report.metadata.misses);
-    assert!(report.scoring.errors.is_empty(), "{:?}", report.scoring.errors);
+    assert!(
+        report.metadata.misses.is_empty(),
+        "{:?}",
+        report.metadata.misses
+    );
+    assert!(
+        report.scoring.errors.is_empty(),
+        "{:?}",
+        report.scoring.errors
+    );
     assert_eq!(report.scoring.parts_correct, report.scoring.parts_total);
-    assert_eq!(report.scoring.metrics_correct, report.scoring.metrics_labelled);
+    assert_eq!(
+        report.scoring.metrics_correct,
+        report.scoring.metrics_labelled
+    );
     assert_eq!(report.scoring.kind_correct, report.scoring.kind_total);
 
     // The office PDF: kind and the four required parts are read right.

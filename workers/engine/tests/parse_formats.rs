@@ -4,13 +4,13 @@ use fazhi_engine::model::ParsedDoc;
 use fazhi_engine::{Hints, Limits, Submission};
 use std::io::Write;
 
-
 #[path = "../../../tests/support/corpus.rs"]
 mod corpus;
 
 /// A county report from the project's examples, as plain UTF-8 text.
 fn seed_text() -> String {
-    std::fs::read_to_string(corpus::examples_dir().join("2024-county-wangchuan.txt")).expect("example")
+    std::fs::read_to_string(corpus::examples_dir().join("2024-county-wangchuan.txt"))
+        .expect("example")
 }
 
 fn parse(bytes: &[u8], media_type: &str, charset: &str) -> ParsedDoc {

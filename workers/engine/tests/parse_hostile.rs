@@ -6,12 +6,12 @@ use std::io::Write;
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
-
 #[path = "../../../tests/support/corpus.rs"]
 mod corpus;
 
 fn seed() -> String {
-    std::fs::read_to_string(corpus::examples_dir().join("2024-county-wangchuan.txt")).expect("example")
+    std::fs::read_to_string(corpus::examples_dir().join("2024-county-wangchuan.txt"))
+        .expect("example")
 }
 
 fn run(

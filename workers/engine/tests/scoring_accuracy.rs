@@ -29,7 +29,8 @@ fn labelled() -> Vec<LabelledDoc> {
 
 #[test]
 fn scoring_meets_targets_on_labelled_corpus() {
-    if corpus::shared_corpus("scoring_accuracy::scoring_meets_targets_on_labelled_corpus").is_none() {
+    if corpus::shared_corpus("scoring_accuracy::scoring_meets_targets_on_labelled_corpus").is_none()
+    {
         return;
     }
     let docs = labelled();

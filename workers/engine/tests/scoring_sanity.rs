@@ -41,7 +41,9 @@ const SUBSTANTIVE: i32 = wire::Coverage::Substantive as i32;
 
 #[test]
 fn luoyuan_no_shortcomings_and_all_areas_substantive() {
-    if corpus::shared_corpus("scoring_sanity::luoyuan_no_shortcomings_and_all_areas_substantive").is_none() {
+    if corpus::shared_corpus("scoring_sanity::luoyuan_no_shortcomings_and_all_areas_substantive")
+        .is_none()
+    {
         return;
     }
     let a = assess("seeds/2023-county-luoyuan.txt");
@@ -77,7 +79,11 @@ fn xiaowangzhuang_has_all_four_main_parts() {
 
 #[test]
 fn zaoyang_judged_by_2015_gangyao_with_closing_paragraph() {
-    if corpus::shared_corpus("scoring_sanity::zaoyang_judged_by_2015_gangyao_with_closing_paragraph").is_none() {
+    if corpus::shared_corpus(
+        "scoring_sanity::zaoyang_judged_by_2015_gangyao_with_closing_paragraph",
+    )
+    .is_none()
+    {
         return;
     }
     let a = assess("seeds/2020-city-zaoyang.txt");
@@ -181,7 +187,8 @@ fn named_checklist_overrides_year() {
 
 #[test]
 fn same_bytes_give_byte_identical_assessments() {
-    if corpus::shared_corpus("scoring_sanity::same_bytes_give_byte_identical_assessments").is_none() {
+    if corpus::shared_corpus("scoring_sanity::same_bytes_give_byte_identical_assessments").is_none()
+    {
         return;
     }
     for f in [
@@ -198,7 +205,9 @@ fn same_bytes_give_byte_identical_assessments() {
 
 #[test]
 fn evidence_offsets_point_into_normalized_text() {
-    if corpus::shared_corpus("scoring_sanity::evidence_offsets_point_into_normalized_text").is_none() {
+    if corpus::shared_corpus("scoring_sanity::evidence_offsets_point_into_normalized_text")
+        .is_none()
+    {
         return;
     }
     for f in [
