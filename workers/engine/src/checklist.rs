@@ -1,11 +1,11 @@
-//! The 纲要 checklists and the 督察规定 report rules, as data.
+//! The 纲要 checklists, as data (the rules shared by all checklists are [`crate::rules`]).
 //!
 //! Every checklist is a TOML file in `checklists/` embedded at build time and listed in
 //! [`EMBEDDED`]; adding a new 纲要 means adding a file and a line there, nothing else (the default
 //! checklist for a report year is chosen from each file's `first_year`/`last_year`). A checklist may
 //! `borrow` items from another one by id (the 2015—2020 纲要 is built from the matching 2021 items).
-//! `checklists/report-rules.toml` holds the rules shared by all checklists: required parts and their
-//! heading cues, negation / plan / boilerplate triggers, score weights and grade bands.
+//! Phrases are matched in their width variants after the same folding as the document text
+//! ([`crate::normalize::fold_str`]).
 //!
 //! Files are parsed and validated once ([`std::sync::LazyLock`]); a broken file never panics at run
 //! time: [`get`] returns `None`, [`all`] an empty slice and scoring an `Internal` error. The unit
@@ -29,8 +29,6 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../checklists/gangyao-2015-2020.toml"),
     ),
 ];
-
-const RULES_TOML: &str = include_str!("../checklists/report-rules.toml");
 
 /// Weight given to `strong` phrases; phrases at or above it can make an item SUBSTANTIVE.
 pub const STRONG: f64 = 1.0;
@@ -168,159 +166,7 @@ fn one() -> f64 {
     1.0
 }
 
-// ───────────────────────────── report rules ─────────────────────────────
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rules {
-    pub version: String,
-    pub parts: Vec<PartRule>,
-    pub passages: PassageRules,
-    pub context: ContextRules,
-    pub boilerplate: BoilerplateRules,
-    pub score: ScoreRules,
-    pub grades: Vec<Grade>,
-    pub timeliness: TimelinessRules,
-    pub metrics: std::collections::BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PartRule {
-    pub id: String,
-    pub title: String,
-    pub weight: f64,
-    pub heading: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PassageRules {
-    pub shortcomings_lead: Vec<String>,
-    pub shortcomings_nouns: Vec<String>,
-    pub shortcomings_window: usize,
-    pub next_year_lead: Vec<String>,
-    pub first_responsible: Vec<String>,
-    pub shortcomings_min_deficits: usize,
-    pub causes: Vec<String>,
-    pub next_year_min_sentences: usize,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContextRules {
-    pub negation: Vec<String>,
-    pub pseudo_negation: Vec<String>,
-    pub plan: Vec<String>,
-    pub pseudo_plan: Vec<String>,
-    pub cite: Vec<String>,
-    pub local_title: Vec<String>,
-    pub produce: Vec<String>,
-    pub national_title: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BoilerplateRules {
-    pub phrases: Vec<String>,
-    pub min_hits: usize,
-    pub low_ratio: f64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScoreRules {
-    pub coverage_max: f64,
-    pub concreteness_max: f64,
-    pub timeliness_max: f64,
-    pub concreteness_full_ratio: f64,
-    pub late_grace_days: i64,
-    pub late_partial: f64,
-    pub unknown_share: f64,
-    pub shortcomings_without_causes: f64,
-    pub first_responsible_in_passing: f64,
-    pub next_year_thin: f64,
-    pub mentioned: f64,
-    pub substantive_base: f64,
-    pub substantive_step: f64,
-    pub area_best: f64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Grade {
-    pub grade: String,
-    pub min: f64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TimelinessRules {
-    pub ducha_from_year: i32,
-    pub rule_publication: String,
-    pub rule_department: String,
-    pub rule_2015: String,
-}
-
-impl Rules {
-    pub fn part(&self, id: &str) -> Option<&PartRule> {
-        self.parts.iter().find(|p| p.id == id)
-    }
-
-    /// Grade for a score (bands in data, highest `min` first).
-    pub fn grade(&self, score: f64) -> String {
-        let mut bands: Vec<&Grade> = self.grades.iter().collect();
-        bands.sort_by(|a, b| b.min.total_cmp(&a.min));
-        bands
-            .iter()
-            .find(|g| score >= g.min)
-            .map(|g| g.grade.clone())
-            .unwrap_or_else(|| "D".to_string())
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        for want in [
-            "measures",
-            "shortcomings",
-            "first_responsible",
-            "next_year",
-            "other",
-        ] {
-            let p = self
-                .part(want)
-                .ok_or_else(|| format!("rules: part {want} missing"))?;
-            if p.heading.is_empty() || p.weight < 0.0 {
-                return Err(format!("rules: part {want} has no heading cues"));
-            }
-        }
-        if self.grades.is_empty() || !self.grades.iter().any(|g| g.min <= 0.0) {
-            return Err("rules: grade bands must cover 0".into());
-        }
-        let s = &self.score;
-        for (name, v) in [
-            ("coverage_max", s.coverage_max),
-            ("concreteness_max", s.concreteness_max),
-            ("timeliness_max", s.timeliness_max),
-            ("concreteness_full_ratio", s.concreteness_full_ratio),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(format!("rules: score.{name} must be positive"));
-            }
-        }
-        if self.context.negation.is_empty() || self.context.plan.is_empty() {
-            return Err("rules: empty trigger lists".into());
-        }
-        Ok(())
-    }
-}
-
 // ───────────────────────────── loading ─────────────────────────────
-
-static RULES: LazyLock<Result<Rules, String>> = LazyLock::new(|| {
-    let r: Rules = toml::from_str(RULES_TOML).map_err(|e| format!("report-rules.toml: {e}"))?;
-    r.validate()?;
-    Ok(r)
-});
 
 static CHECKLISTS: LazyLock<Result<Vec<Checklist>, String>> = LazyLock::new(load_all);
 
@@ -337,11 +183,6 @@ static FALLBACK: LazyLock<Checklist> = LazyLock::new(|| Checklist {
         targets: Vec::new(),
     },
 });
-
-/// The shared report rules, or why they failed to load.
-pub fn rules() -> Result<&'static Rules, String> {
-    RULES.as_ref().map_err(Clone::clone)
-}
 
 /// Why the embedded checklists failed to load, if they did.
 pub fn load_error() -> Option<String> {
@@ -384,7 +225,7 @@ pub fn for_year(year: Option<i32>) -> &'static Checklist {
 
 /// The wire form of a checklist, for ListChecklists.
 pub fn to_wire(c: &Checklist) -> wire::Checklist {
-    let required_parts = rules()
+    let required_parts = crate::rules::rules()
         .map(|r| {
             r.parts
                 .iter()
@@ -561,7 +402,7 @@ fn build(raw: &RawChecklist, all: &[RawChecklist]) -> Result<Checklist, String> 
 /// Width variants of a pattern: as written, ASCII folded to full width, full width folded to
 /// ASCII — so a phrase matches whether or not the text was width-folded.
 pub(crate) fn width_variants(p: &str) -> Vec<String> {
-    let to_half: String = p.chars().map(fold_char).collect();
+    let to_half = crate::normalize::fold_str(p);
     let to_full: String = p
         .chars()
         .map(|c| match c {
@@ -573,15 +414,6 @@ pub(crate) fn width_variants(p: &str) -> Vec<String> {
     v.sort();
     v.dedup();
     v
-}
-
-/// Full-width ASCII → ASCII, ideographic space → space.
-pub(crate) fn fold_char(c: char) -> char {
-    match c {
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        '\u{3000}' => ' ',
-        _ => c,
-    }
 }
 
 fn compile(areas: &[Area]) -> Result<Matcher, String> {
@@ -633,7 +465,6 @@ mod tests {
     #[test]
     fn every_embedded_checklist_parses_and_validates() {
         assert_eq!(load_error(), None);
-        assert!(rules().is_ok(), "{:?}", rules().err());
         let all = all();
         assert_eq!(all.len(), EMBEDDED.len());
         for c in all {
@@ -707,14 +538,5 @@ mod tests {
         let v = width_variants("互联网+监管");
         assert!(v.contains(&"互联网＋监管".to_string()));
         assert!(v.contains(&"互联网+监管".to_string()));
-    }
-
-    #[test]
-    fn grades_from_bands() {
-        let r = rules().expect("rules");
-        assert_eq!(r.grade(90.0), "A");
-        assert_eq!(r.grade(70.0), "B");
-        assert_eq!(r.grade(60.0), "C");
-        assert_eq!(r.grade(10.0), "D");
     }
 }

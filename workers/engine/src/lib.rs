@@ -6,7 +6,8 @@
 //! - [`decode`]: bytes → text blocks (media-type sniffing, charsets, HTML/DOCX/PDF), with limits.
 //! - [`normalize`]: width folding with an offset map; [`junk`]: page-furniture removal.
 //! - [`parse`]: metadata, outline, sentences, figures, report kind → [`model::ParsedDoc`].
-//! - [`checklist`]: the 纲要 checklists and 督察规定 rules, loaded from `checklists/*.toml`.
+//! - [`checklist`]: the 纲要 checklists; [`rules`]: the 督察规定 rules shared by all of them;
+//!   both loaded from `checklists/*.toml`.
 //! - [`score`]: every scoring rule, in one place → wire `Assessment`.
 //! - [`render`]: the Chinese text scorecard; [`eval`]: accuracy against labelled corpora.
 
@@ -22,13 +23,14 @@ pub mod model;
 pub mod normalize;
 pub mod parse;
 pub mod render;
+pub mod rules;
 pub mod score;
 
 pub use error::EngineError;
 pub use fazhi_proto::v1 as wire;
 
 /// Bumped whenever a change can alter an assessment; part of the result-cache key.
-pub const ENGINE_VERSION: &str = concat!("fazhi-engine/", env!("CARGO_PKG_VERSION"), "+r1");
+pub const ENGINE_VERSION: &str = concat!("fazhi-engine/", env!("CARGO_PKG_VERSION"), "+r2");
 
 /// Safety limits for hostile input.
 #[derive(Debug, Clone)]

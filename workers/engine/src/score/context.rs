@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use crate::checklist::{self, Rules, width_variants};
+use crate::checklist::width_variants;
+use crate::rules::{self, Rules};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Cue {
@@ -27,7 +28,7 @@ struct CueMatcher {
 }
 
 static MATCHER: LazyLock<Option<CueMatcher>> = LazyLock::new(|| {
-    let rules = checklist::rules().ok()?;
+    let rules = rules::rules().ok()?;
     let mut patterns: Vec<String> = Vec::new();
     let mut tags: Vec<Vec<Cue>> = Vec::new();
     let mut add = |list: &[String], cue: Cue| {
@@ -167,7 +168,7 @@ mod tests {
     use super::*;
 
     fn hits(t: &str) -> CueHits {
-        let r = checklist::rules().expect("rules");
+        let r = rules::rules().expect("rules");
         CueHits::find(t, r, Some(2023))
     }
 

@@ -8,7 +8,8 @@
 //! (plans, shortcomings, headings, slogans, titles, negated or generic sentences) makes it
 //! MENTIONED. No hit at all → ABSENT.
 
-use crate::checklist::{Checklist, Rules, Target};
+use crate::checklist::{Checklist, Target};
+use crate::rules::Rules;
 
 use super::text::{Region, View};
 

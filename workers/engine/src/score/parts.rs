@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use crate::checklist::Rules;
+use crate::rules::Rules;
 
 use super::context::Cue;
 use super::text::{Region, View};
@@ -70,12 +70,12 @@ impl Parts {
     }
 }
 
-/// Heading cues of every part in one automaton: pattern → part flag (FILL = "补齐短板" and the
-/// like, which cancel SHORTCOMINGS).
+/// Heading cues of every part in one automaton: pattern → part flag (FILL = the rules'
+/// `remedy_heading` words such as 补齐短板, which cancel SHORTCOMINGS).
 const FILL: u8 = 128;
 
 static HEADING_CUES: LazyLock<Option<(AhoCorasick, Vec<u8>)>> = LazyLock::new(|| {
-    let rules = crate::checklist::rules().ok()?;
+    let rules = crate::rules::rules().ok()?;
     let mut pats: Vec<String> = Vec::new();
     let mut flags: Vec<u8> = Vec::new();
     let mut add = |p: &str, f: u8| {
@@ -96,7 +96,7 @@ static HEADING_CUES: LazyLock<Option<(AhoCorasick, Vec<u8>)>> = LazyLock::new(||
             }
         }
     }
-    for h in ["补齐短板", "补短板", "补齐", "查漏补缺", "短板事项"] {
+    for h in &rules.passages.remedy_heading {
         add(h, FILL);
     }
     let ac = AhoCorasick::builder()
@@ -107,7 +107,7 @@ static HEADING_CUES: LazyLock<Option<(AhoCorasick, Vec<u8>)>> = LazyLock::new(||
 });
 
 /// Classifies a heading's text into part flags.
-pub(crate) fn classify(title: &str, _rules: &Rules, year: Option<i32>) -> u8 {
+pub(crate) fn classify(title: &str, year: Option<i32>) -> u8 {
     let mut found = 0u8;
     if let Some((ac, flags)) = HEADING_CUES.as_ref() {
         for m in ac.find_overlapping_iter(title) {
@@ -154,7 +154,7 @@ pub(crate) fn detect(v: &mut View<'_>, rules: &Rules) -> Parts {
         if markers.len() >= MAX_LINE_MARKERS {
             break;
         }
-        let f = classify(&s.title, rules, v.year);
+        let f = classify(&s.title, v.year);
         if f == 0 {
             continue;
         }
@@ -202,7 +202,7 @@ pub(crate) fn detect(v: &mut View<'_>, rules: &Rules) -> Parts {
         if covered {
             continue;
         }
-        let f = classify(strip_numbering(body), rules, v.year);
+        let f = classify(strip_numbering(body), v.year);
         if f == 0 || f == MEASURES {
             continue;
         }
@@ -505,32 +505,31 @@ fn assign_regions(v: &mut View<'_>, markers: &[Marker]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checklist;
+    use crate::rules;
 
     #[test]
     fn headings_classify() {
-        let r = checklist::rules().expect("rules");
         let y = Some(2023);
         assert_eq!(
-            classify("存在的问题及下步打算", r, y),
+            classify("存在的问题及下步打算", y),
             SHORTCOMINGS | NEXT_YEAR
         );
-        assert_eq!(classify("存在的不足和原因", r, y), SHORTCOMINGS);
-        assert_eq!(classify("2024年工作安排", r, y), NEXT_YEAR);
-        assert_eq!(classify("下一年度主要工作安排", r, y), NEXT_YEAR);
+        assert_eq!(classify("存在的不足和原因", y), SHORTCOMINGS);
+        assert_eq!(classify("2024年工作安排", y), NEXT_YEAR);
+        assert_eq!(classify("下一年度主要工作安排", y), NEXT_YEAR);
         assert_eq!(
-            classify("履行推进法治建设第一责任人职责情况", r, y),
+            classify("履行推进法治建设第一责任人职责情况", y),
             FIRST_RESPONSIBLE
         );
-        assert_eq!(classify("主要举措和成效", r, y), MEASURES);
-        assert_eq!(classify("其他需要报告的情况", r, y), OTHER);
-        assert_eq!(classify("推进示范创建，补齐短板", r, y), 0);
-        assert_eq!(classify("健全突发事件应对体系", r, y), 0);
+        assert_eq!(classify("主要举措和成效", y), MEASURES);
+        assert_eq!(classify("其他需要报告的情况", y), OTHER);
+        assert_eq!(classify("推进示范创建，补齐短板", y), 0);
+        assert_eq!(classify("健全突发事件应对体系", y), 0);
     }
 
     #[test]
     fn problem_passages() {
-        let r = checklist::rules().expect("rules");
+        let r = rules::rules().expect("rules");
         assert!(admits_problems(
             "虽然取得了明显成效，但仍存在一些差距和不足",
             r

@@ -4,8 +4,9 @@
 
 use std::ops::Range;
 
-use crate::checklist::Rules;
 use crate::model::ParsedDoc;
+use crate::rules::Rules;
+use crate::wire;
 
 use super::context::{Cue, CueHits};
 
@@ -113,7 +114,7 @@ impl<'a> View<'a> {
         let quote_kind = quote_kinds(text, &quotes, rules);
         let cues = CueHits::find(text, rules, year);
         let mut sents = sentences(doc);
-        let body_start = body_start(text, &sents, doc);
+        let body_start = body_start(text, &sents, doc, rules);
         let mut v = View {
             doc,
             text,
@@ -126,7 +127,7 @@ impl<'a> View<'a> {
             body_start,
             year,
         };
-        v.fig_starts = concrete_figures(doc, &v);
+        v.fig_starts = concrete_figures(doc, &v, rules);
         for s in &mut sents {
             s.region = if s.span.start < body_start {
                 Region::Meta
@@ -198,6 +199,16 @@ impl<'a> View<'a> {
     }
 
     /// Section path like "一、工作成效 / （三）持续深化…".
+    /// Wire evidence for a byte range: the quote and its char offsets in the normalized text.
+    pub fn evidence(&self, r: Range<usize>, section: Option<usize>) -> wire::Evidence {
+        wire::Evidence {
+            quote: self.slice(&r).to_string(),
+            start: self.chars.at(r.start),
+            end: self.chars.at(r.end),
+            section: self.section_path(section),
+        }
+    }
+
     pub fn section_path(&self, idx: Option<usize>) -> String {
         let Some(i) = idx.filter(|i| *i < self.doc.sections.len()) else {
             return String::new();
@@ -332,7 +343,7 @@ fn quote_kinds(text: &str, quotes: &[Range<usize>], rules: &Rules) -> Vec<(bool,
 
 /// Figures that make a sentence concrete: digits always; Chinese numerals only as counts of
 /// events or people (两期, 三次, 五名) — 四个意识, 三项制度, 一件事 are slogans, not counts.
-fn concrete_figures(doc: &ParsedDoc, v: &View<'_>) -> Vec<usize> {
+fn concrete_figures(doc: &ParsedDoc, v: &View<'_>, rules: &Rules) -> Vec<usize> {
     let mut out: Vec<usize> = doc
         .figures
         .iter()
@@ -341,10 +352,7 @@ fn concrete_figures(doc: &ParsedDoc, v: &View<'_>) -> Vec<usize> {
                 .raw
                 .chars()
                 .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c));
-            let event_unit = [
-                "次", "期", "场", "批", "名", "人", "份", "卷", "家", "起", "部",
-            ]
-            .contains(&f.unit.as_str());
+            let event_unit = rules.context.event_units.contains(&f.unit);
             !f.unit.is_empty()
                 && f.unit != "年"
                 && (digits || (event_unit && f.value >= 2.0))
@@ -367,7 +375,6 @@ fn is_local_title(title: &str, rules: &Rules) -> bool {
     }
     let chars: Vec<char> = title.chars().collect();
     for (i, c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied();
         let s = c.to_string();
         if !rules.context.local_title.iter().any(|m| m.starts_with(&s)) {
             continue;
@@ -376,9 +383,14 @@ fn is_local_title(title: &str, rules: &Rules) -> bool {
             let mc: Vec<char> = m.chars().collect();
             if chars.get(i..i + mc.len()) == Some(&mc[..]) {
                 // 市场 / 区域 / 地区 are not places.
-                let false_friend = (m == "市" && next == Some('场'))
-                    || (m == "区" && matches!(next, Some('域') | Some('块') | Some('分')))
-                    || (m == "区" && i > 0 && chars[i - 1] == '地');
+                let false_friend = rules.context.local_title_false_friends.iter().any(|f| {
+                    let fc: Vec<char> = f.chars().collect();
+                    (0..fc.len()).any(|k| {
+                        fc.get(k..k + mc.len()) == Some(&mc[..])
+                            && i >= k
+                            && chars.get(i - k..i - k + fc.len()) == Some(&fc[..])
+                    })
+                });
                 if !false_friend {
                     return true;
                 }
@@ -544,25 +556,15 @@ pub(crate) fn split_sentences(text: &str) -> Vec<Range<usize>> {
 
 /// Where the body starts: the first real paragraph sentence (long, with a comma or a stop), not
 /// later than the first section heading.
-fn body_start(text: &str, sents: &[Sent], doc: &ParsedDoc) -> usize {
+fn body_start(text: &str, sents: &[Sent], doc: &ParsedDoc, rules: &Rules) -> usize {
     let first_heading = doc.sections.first().map(|s| s.heading.start);
-    let meta_words = [
-        "索引号",
-        "索 引 号",
-        "发布机构",
-        "发布时间",
-        "发布日期",
-        "生成日期",
-        "文号",
-        "来源",
-        "当前位置",
-    ];
+    let meta_words = &rules.context.metadata_labels;
     let found = sents.iter().find(|s| {
         let t = text.get(s.span.clone()).unwrap_or("");
         !s.heading
             && t.chars().count() >= 20
             && (t.contains('，') || t.contains(',') || t.contains('。'))
-            && !meta_words.iter().any(|m| t.contains(m))
+            && !meta_words.iter().any(|m| t.contains(m.as_str()))
     });
     match (found.map(|s| s.span.start), first_heading) {
         (Some(a), Some(b)) => a.min(b),

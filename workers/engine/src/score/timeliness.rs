@@ -1,9 +1,10 @@
 //! Publication date against the deadline (督察规定 第二十四条: public before 4月1日 of the following
 //! year; reports on years before the 督察规定 fall under the 2015 纲要's first-quarter rule).
 
+use super::findings::Findings;
 use crate::Hints;
-use crate::checklist::Rules;
 use crate::model::{Date, Level, ParsedDoc};
+use crate::rules::Rules;
 use crate::wire;
 
 pub(crate) struct Outcome {
@@ -84,6 +85,34 @@ fn days(d: Date) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d.day) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// Timeliness points, raising LATE or UNDATED: on time → full; late within the grace period →
+/// the partial share; later → none; unknown → the unknown share.
+pub(crate) fn points(tl: &Outcome, rules: &Rules, out: &mut Findings) -> f64 {
+    let sr = &rules.score;
+    let status = tl.wire.status;
+    if status == wire::TimelinessStatus::OnTime as i32 {
+        return sr.timeliness_max;
+    }
+    if status == wire::TimelinessStatus::Late as i32 {
+        out.raise(
+            "LATE",
+            &[
+                ("published", tl.wire.published_date.clone()),
+                ("deadline", tl.wire.deadline.clone()),
+                ("days", tl.days_late.to_string()),
+            ],
+            Vec::new(),
+        );
+        return if tl.days_late <= sr.late_grace_days {
+            sr.timeliness_max * sr.late_partial
+        } else {
+            0.0
+        };
+    }
+    out.raise("UNDATED", &[], Vec::new());
+    sr.timeliness_max * sr.unknown_share
 }
 
 #[cfg(test)]

@@ -1,0 +1,47 @@
+//! Every figure the parser found, on the wire, tied to the checklist item its sentence covers.
+
+use super::coverage;
+use super::text::View;
+use crate::checklist::Checklist;
+use crate::wire;
+
+pub(crate) fn figures(
+    v: &View<'_>,
+    figs: &[crate::model::Figure],
+    cov: Option<&coverage::Coverage>,
+    cl: &Checklist,
+) -> Vec<wire::Figure> {
+    figs.iter()
+        .map(|f| {
+            let item_id = cov
+                .and_then(|c| {
+                    let si = v.sent_at(f.span.start)?;
+                    let lo = c.links.partition_point(|l| l.0 < si);
+                    let same: Vec<&(usize, usize, usize, usize)> =
+                        c.links[lo..].iter().take_while(|l| l.0 == si).collect();
+                    // The nearest hit before the figure, else the first in the sentence.
+                    let pick = same
+                        .iter()
+                        .rev()
+                        .find(|l| l.3 <= f.span.start)
+                        .or_else(|| same.first())?;
+                    cl.areas
+                        .get(pick.1)
+                        .and_then(|a| a.items.get(pick.2))
+                        .map(|i| i.id.clone())
+                })
+                .unwrap_or_default();
+            wire::Figure {
+                value: f.value,
+                unit: f.unit.clone(),
+                raw: f.raw.clone(),
+                start: v.chars.at(f.span.start),
+                end: v.chars.at(f.span.end),
+                metric_id: f.metric.unwrap_or("").to_string(),
+                approximate: f.approximate,
+                planned: f.planned,
+                item_id,
+            }
+        })
+        .collect()
+}

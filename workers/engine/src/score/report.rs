@@ -1,0 +1,94 @@
+//! What the document is (kind, title, issuer, level, year, dates, number) and its outline with
+//! each heading's classified part.
+
+use super::parts::{self, PART_IDS};
+use super::text::View;
+use crate::Hints;
+use crate::model::{DocKind, ParsedDoc};
+use crate::wire;
+
+pub(crate) fn report_info(
+    doc: &ParsedDoc,
+    hints: &Hints,
+    year: Option<i32>,
+    v: &View<'_>,
+    outline: Vec<wire::OutlineNode>,
+) -> wire::ReportInfo {
+    let m = &doc.meta;
+    let (kind, reason) = match doc.kind {
+        DocKind::Report => ("report", ""),
+        DocKind::NotReport(r) => ("not_report", r.as_str()),
+    };
+    wire::ReportInfo {
+        kind: kind.into(),
+        title: m.title.clone().unwrap_or_default(),
+        issuer: m
+            .issuer
+            .clone()
+            .or_else(|| hints.issuer.clone())
+            .unwrap_or_default(),
+        level: m.level.map(|l| l.as_str().to_string()).unwrap_or_default(),
+        year: year.unwrap_or(0),
+        published_date: m
+            .published_date
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default(),
+        document_number: m.document_number.clone().unwrap_or_default(),
+        char_count: v.chars.at(v.text.len()),
+        outline,
+        addressee: m.addressee.clone().unwrap_or_default(),
+        not_report_reason: reason.into(),
+    }
+}
+
+/// The section tree with each node's classified part.
+pub(crate) fn outline(v: &View<'_>) -> Vec<wire::OutlineNode> {
+    let secs = &v.doc.sections;
+    let part_of = |i: usize| -> String {
+        let s = &secs[i];
+        let f = parts::classify(&s.title, v.year);
+        PART_IDS
+            .iter()
+            .filter(|(_, fl)| f & fl != 0)
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    fn build(
+        i: usize,
+        v: &View<'_>,
+        part_of: &dyn Fn(usize) -> String,
+        children: &[Vec<usize>],
+        depth: usize,
+    ) -> wire::OutlineNode {
+        let s = &v.doc.sections[i];
+        wire::OutlineNode {
+            level: i32::from(s.level),
+            numbering: s.numbering.clone(),
+            title: s.title.clone(),
+            start: v.chars.at(s.span.start),
+            end: v.chars.at(s.span.end),
+            part: part_of(i),
+            children: if depth < 12 {
+                children[i]
+                    .iter()
+                    .map(|c| build(*c, v, part_of, children, depth + 1))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); secs.len()];
+    let mut roots = Vec::new();
+    for (i, s) in secs.iter().enumerate() {
+        match s.parent.filter(|p| *p < i) {
+            Some(p) => children[p].push(i),
+            None => roots.push(i),
+        }
+    }
+    roots
+        .into_iter()
+        .map(|r| build(r, v, &part_of, &children, 0))
+        .collect()
+}
