@@ -516,7 +516,7 @@ async fn tenants_are_isolated(mode: Mode) {
     cfg.auth_file = Some(auth.clone());
     h.start_gateway_with(cfg).await;
     h.start_workers(1);
-    let seed = &text_reports()[4];
+    let seed = &sample_reports()[4];
 
     let mut anon = h.client().await;
     let err = anon

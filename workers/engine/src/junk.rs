@@ -1,7 +1,9 @@
 //! Page furniture removal: breadcrumbs, widgets, footers, metadata blocks. Removed lines are kept
-//! (with a kind) because some carry the publication date or the issuer.
+//! (with a kind) because some carry the publication date or the issuer. The words each kind is
+//! recognised by are `[junk]` in `checklists/parse-rules.toml`; the line-length bounds are here.
 
 use crate::model::RemovedLine;
+use crate::wording::{JunkWords, contains_any, starts_any, wording};
 
 /// The body text (kept lines, trimmed, joined by `\n`) and the removed lines.
 #[derive(Debug, Clone, Default)]
@@ -10,107 +12,14 @@ pub struct Cleaned {
     pub removed: Vec<RemovedLine>,
 }
 
-const WIDGET_TOKENS: &[&str] = &[
-    "字体",
-    "字号",
-    "大",
-    "中",
-    "小",
-    "打印",
-    "关闭",
-    "打印本页",
-    "关闭窗口",
-    "关闭本页",
-    "分享到",
-    "分享",
-    "收藏",
-    "返回顶部",
-    "我要写信",
-    "网站地图",
-    "联系我们",
-    "隐私声明",
-    "默认",
-    "放大",
-    "缩小",
-    "【",
-    "】",
-    "[",
-    "]",
-    "|",
-    ":",
-    "：",
-    "(",
-    ")",
-    "纠错",
-    "我要纠错",
-    "保存",
-    "返回",
-    "顶部",
-    "微信",
-    "微博",
-    "QQ空间",
-    "打印此页",
-    "本页",
-];
-
-const FOOTER_KEYS: &[&str] = &[
-    "主办单位",
-    "承办单位",
-    "主办:",
-    "承办:",
-    "网站标识码",
-    "ICP备",
-    "公网安备",
-    "版权所有",
-    "Copyright",
-    "copyright",
-    "技术支持",
-    "建议使用",
-    "分辨率",
-    "政府网站找错",
-];
-
-const META_KEYS: &[&str] = &[
-    "索引号",
-    "索 引 号",
-    "文号",
-    "文 号",
-    "发布机构",
-    "生成日期",
-    "成文日期",
-    "有效性",
-    "有 效 性",
-    "主题分类",
-    "主题词",
-    "内容概述",
-    "标题:",
-    "标 题:",
-    "标题 ",
-    "标 题 ",
-    "发布日期",
-    "发布时间",
-    "日期:",
-    "来源:",
-    "信息来源",
-    "发文机关",
-    "效力状态",
-    "发文字号",
-    "公开方式",
-    "所属机构",
-    "浏览次数",
-    "阅读次数",
-    "访问量",
-    "点击数",
-    "点击量",
-    "责任编辑",
-    "编辑:",
-    "审核:",
-    "公开范围",
-    "分类:",
-];
-
-/// Classifies one line; `None` keeps it.
+/// Classifies one line; `None` keeps it (also when the wording data failed to load, which the
+/// parser reports as an error before it gets here).
 pub fn classify(line: &str) -> Option<&'static str> {
+    let w = &wording().ok()?.junk;
+    classify_with(line, w)
+}
+
+fn classify_with(line: &str, w: &JunkWords) -> Option<&'static str> {
     let l = line.trim();
     if l.is_empty() {
         return None;
@@ -122,53 +31,46 @@ pub fn classify(line: &str) -> Option<&'static str> {
         return Some("furniture");
     }
     if n <= 200
-        && (l.starts_with("当前位置")
-            || l.starts_with("当前所在位置")
-            || l.starts_with("您现在的位置")
-            || l.starts_with("您当前的位置")
-            || l.starts_with("所在位置")
-            || l.starts_with("位置:")
-            || (l.starts_with("首页") && (l.contains('>') || l.contains('»') || l.contains('〉'))))
+        && (starts_any(l, &w.breadcrumb_prefixes)
+            || (l.starts_with(w.breadcrumb_home.as_str())
+                && (l.contains('>') || l.contains('»') || l.contains('〉'))))
     {
         return Some("breadcrumb");
     }
-    if n <= 60 && (l.starts_with("扫一扫") || l.contains("在手机打开") || l.contains("手机扫码"))
-    {
+    if n <= 60 && (starts_any(l, &w.qrcode_prefixes) || contains_any(l, &w.qrcode_words)) {
         return Some("qrcode");
     }
-    if n <= 40
-        && (l.starts_with("相关文章")
-            || l.starts_with("相关阅读")
-            || l.starts_with("【相关阅读】")
-            || l.starts_with("相关链接")
-            || l.starts_with("相关信息"))
-    {
+    if n <= 40 && starts_any(l, &w.related_prefixes) {
         return Some("related");
     }
-    if n <= 80
-        && (l.starts_with("文章关键词") || l.starts_with("关键词:") || l.starts_with("关键字:"))
-    {
+    if n <= 80 && starts_any(l, &w.keyword_prefixes) {
         return Some("keywords");
     }
-    if n <= 40 && (l.starts_with("附件下载") || l == "附件:") {
+    if n <= 40
+        && (starts_any(l, &w.attachment_prefixes) || w.attachment_lines.iter().any(|a| a == l))
+    {
         return Some("attachment");
     }
-    if n <= 200 && FOOTER_KEYS.iter().any(|k| l.contains(k)) {
+    if n <= 200 && contains_any(l, &w.footer_words) {
         return Some("footer");
     }
-    if n <= 160 && META_KEYS.iter().any(|k| l.starts_with(k)) {
+    if n <= 160 && starts_any(l, &w.metadata_prefixes) {
         return Some("metadata");
     }
     // A line made only of widget tokens (字体:[大 中 小] 打印 关闭).
-    if n <= 60 && is_widget_line(l) {
+    if n <= 60 && is_widget_line(l, &w.widget_tokens) {
         return Some("widget");
     }
-    // A news/metadata header line: date + 来源 on one line.
-    if n <= 120 && (l.contains("来源:") || l.contains("来源 ")) && has_date(l) && !l.contains('。')
+    // A news/metadata header line: date + source label on one line.
+    let src = w.source_label.as_str();
+    if n <= 120
+        && (l.contains(&format!("{src}:")) || l.contains(&format!("{src} ")))
+        && has_date(l)
+        && !l.contains('。')
     {
         return Some("metadata");
     }
-    if n <= 30 && l.starts_with("来源") && !l.contains('。') {
+    if n <= 30 && l.starts_with(src) && !l.contains('。') {
         return Some("metadata");
     }
     None
@@ -181,7 +83,7 @@ fn has_date(l: &str) -> bool {
         || l.contains("年") && l.contains("月") && l.contains("日")
 }
 
-fn is_widget_line(l: &str) -> bool {
+fn is_widget_line(l: &str, tokens: &[String]) -> bool {
     let mut rest = l;
     let mut saw_key = false;
     while !rest.is_empty() {
@@ -190,9 +92,9 @@ fn is_widget_line(l: &str) -> bool {
             break;
         }
         // Longest token first.
-        let tok = WIDGET_TOKENS
+        let tok = tokens
             .iter()
-            .filter(|t| rest.starts_with(**t))
+            .filter(|t| rest.starts_with(t.as_str()))
             .max_by_key(|t| t.len());
         match tok {
             Some(t) => {

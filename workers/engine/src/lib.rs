@@ -25,6 +25,7 @@ pub mod parse;
 pub mod render;
 pub mod rules;
 pub mod score;
+pub mod wording;
 
 pub use error::EngineError;
 pub use fazhi_proto::v1 as wire;

@@ -1,105 +1,80 @@
 //! Is this a 法治政府建设 annual report, or a plan, news item, interpretation or other report?
+//! The words each decision rests on are `[kind]` in `checklists/parse-rules.toml`.
 
 use crate::model::{DocKind, Metadata, NotReportReason, Section};
+use crate::wording::{KindWords, contains_any, wording};
 
-/// Classifies from the title first, then genre cues in the text.
+/// Classifies from the title first, then genre cues in the text (a report when the wording
+/// data failed to load, which the parser reports as an error before it gets here).
 pub fn classify(
     text: &str,
     meta: &Metadata,
     sections: &[Section],
     title_inferred: bool,
 ) -> DocKind {
+    let Ok(w) = wording() else {
+        return DocKind::Report;
+    };
+    let w = &w.kind;
     let title = if title_inferred {
         ""
     } else {
         meta.title.as_deref().unwrap_or("")
     };
-    if let Some(r) = from_title(title) {
+    if let Some(r) = from_title(title, w) {
         return DocKind::NotReport(r);
     }
-    // News: reporter/editor bylines near the top, or a headline about a meeting.
+    // News: reporter/editor bylines near the top.
     let head: String = text.chars().take(600).collect();
-    if head.contains("记者") || head.contains("通讯员") || head.contains("讯(") {
+    if contains_any(&head, &w.news_bylines) {
         return DocKind::NotReport(NotReportReason::News);
     }
     // A plan without any past-year structure: every top heading is a task, no 成效 anywhere.
-    let has_result = sections.iter().any(|s| {
-        [
-            "成效",
-            "举措",
-            "做法",
-            "工作情况",
-            "开展情况",
-            "主要工作",
-            "进展",
-        ]
+    let has_result = sections
         .iter()
-        .any(|k| s.title.contains(k))
-    }) || text.contains("报告如下")
-        || text.contains("汇报如下");
+        .any(|s| contains_any(&s.title, &w.result_headings))
+        || contains_any(text, &w.result_phrases);
     if !has_result
-        && (text.contains("牵头单位") || text.contains("责任单位"))
-        && !text.contains("取得")
+        && contains_any(text, &w.plan_duty_words)
+        && !contains_any(text, &w.achievement_words)
     {
         return DocKind::NotReport(NotReportReason::Plan);
     }
     DocKind::Report
 }
 
-fn from_title(title: &str) -> Option<NotReportReason> {
+fn from_title(title: &str, w: &KindWords) -> Option<NotReportReason> {
     if title.is_empty() {
         return None;
     }
     // "关于印发《…》的通知": judge by what is being issued.
     let inner = match (title.find('《'), title.rfind('》')) {
-        (Some(a), Some(b)) if b > a && (title.contains("印发") || title.contains("通知")) => {
-            &title[a..b]
-        }
+        (Some(a), Some(b)) if b > a && contains_any(title, &w.issuing_words) => &title[a..b],
         _ => title,
     };
-    if inner.contains("解读") || title.contains("解读") || title.contains("图解") {
+    if contains_any(title, &w.interpretation) {
         return Some(NotReportReason::Interpretation);
     }
-    if inner.contains("信息公开") || inner.contains("政务公开") {
+    if contains_any(inner, &w.other_disclosure) {
         return Some(NotReportReason::OtherAnnualReport);
     }
-    let about_rule_of_law = ["法治", "依法行政", "依法治"]
-        .iter()
-        .any(|k| inner.contains(k));
-    let reportish =
-        ["报告", "总结", "情况"].iter().any(|k| inner.contains(k)) && !inner.contains("报告会");
-    if inner.contains("要点") || inner.contains("工作计划") || inner.contains("任务清单")
-    {
+    let about_rule_of_law = contains_any(inner, &w.rule_of_law);
+    let reportish = contains_any(inner, &w.reportish) && !contains_any(inner, &w.not_reportish);
+    if contains_any(inner, &w.plan_titles) {
         return Some(NotReportReason::Plan);
     }
-    if inner.contains("实施方案")
-        || inner.contains("规划")
-        || (inner.contains("方案") && !reportish)
+    if contains_any(inner, &w.implementation_titles)
+        || (inner.contains(w.scheme.as_str()) && !reportish)
     {
         return Some(NotReportReason::ImplementationPlan);
     }
-    if !reportish
-        && [
-            "会议",
-            "召开",
-            "举行",
-            "部署",
-            "座谈",
-            "调研",
-            "培训班",
-            "开幕",
-            "启动",
-            "开展",
-        ]
-        .iter()
-        .any(|k| title.contains(k))
-    {
+    if !reportish && contains_any(title, &w.news_titles) {
         return Some(NotReportReason::News);
     }
-    if reportish && inner.contains("报告") && !about_rule_of_law {
+    if reportish && inner.contains(w.report_word.as_str()) && !about_rule_of_law {
         return Some(NotReportReason::OtherAnnualReport);
     }
-    if inner.contains("通知") && !reportish {
+    if inner.contains(w.notice.as_str()) && !reportish {
         return Some(NotReportReason::Other);
     }
     None
@@ -109,35 +84,55 @@ fn from_title(title: &str) -> Option<NotReportReason> {
 mod tests {
     use super::*;
 
+    fn words() -> &'static KindWords {
+        &wording().expect("parse-rules.toml").kind
+    }
+
     #[test]
     fn titles() {
         assert_eq!(
-            from_title("青岑县人民政府办公室关于印发《青岑县2024年法治政府建设工作要点》的通知"),
+            from_title(
+                "青岑县人民政府办公室关于印发《青岑县2024年法治政府建设工作要点》的通知",
+                words()
+            ),
             Some(NotReportReason::Plan)
         );
         assert_eq!(
             from_title(
-                "中共汀阳市委 汀阳市人民政府印发《汀阳市法治政府建设实施方案(2021—2025年)》的通知"
+                "中共汀阳市委 汀阳市人民政府印发《汀阳市法治政府建设实施方案(2021—2025年)》的通知",
+                words()
             ),
             Some(NotReportReason::ImplementationPlan)
         );
         assert_eq!(
-            from_title("县委全面依法治县委员会第七次会议召开 部署2024年法治岚溪建设重点工作"),
+            from_title(
+                "县委全面依法治县委员会第七次会议召开 部署2024年法治岚溪建设重点工作",
+                words()
+            ),
             Some(NotReportReason::News)
         );
         assert_eq!(
-            from_title("鹤汀市沁湖区人民政府2023年政府信息公开工作年度报告"),
+            from_title(
+                "鹤汀市沁湖区人民政府2023年政府信息公开工作年度报告",
+                words()
+            ),
             Some(NotReportReason::OtherAnnualReport)
         );
         assert_eq!(
-            from_title("图解:某县2023年法治政府建设年度报告"),
+            from_title("图解:某县2023年法治政府建设年度报告", words()),
             Some(NotReportReason::Interpretation)
         );
         assert_eq!(
-            from_title("罗源县人民政府关于2023年法治政府建设工作情况的报告"),
+            from_title(
+                "罗源县人民政府关于2023年法治政府建设工作情况的报告",
+                words()
+            ),
             None
         );
-        assert_eq!(from_title("枣阳市2020年法治政府建设工作报告"), None);
-        assert_eq!(from_title("2023年度法治政府建设情况的報告"), None);
+        assert_eq!(
+            from_title("枣阳市2020年法治政府建设工作报告", words()),
+            None
+        );
+        assert_eq!(from_title("2023年度法治政府建设情况的報告", words()), None);
     }
 }

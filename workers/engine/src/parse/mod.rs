@@ -19,6 +19,7 @@ pub fn parse_document(
     charset: &str,
     limits: &Limits,
 ) -> Result<ParsedDoc, EngineError> {
+    crate::wording::wording().map_err(EngineError::Internal)?;
     let decoded = crate::decode::decode(content, media_type, filename, charset, limits)?;
     // Only the folded text is used here: skip building the offset map.
     let folded = crate::normalize::fold_text(&decoded.text, decoded.join_wraps);
