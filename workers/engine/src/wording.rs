@@ -1,5 +1,5 @@
-//! The parser's wording (`checklists/parse-rules.toml`): the word lists junk removal and the
-//! document-kind decision use. Below `parse` and `junk` so both read it without reaching into
+//! The parser's wording (`checklists/parse-rules.toml`): the word lists junk removal, metadata
+//! extraction and the document-kind decision use. Below `parse` and `junk` so both read it without reaching into
 //! each other. Loaded once; a broken file is an error the parser reports, never a panic.
 
 use std::sync::LazyLock;
@@ -11,7 +11,17 @@ use serde::Deserialize;
 pub struct Wording {
     pub version: String,
     pub junk: JunkWords,
+    pub meta: MetaWords,
     pub kind: KindWords,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaWords {
+    pub org_suffixes: Vec<String>,
+    pub addressee_words: Vec<String>,
+    pub title_labels: Vec<String>,
+    pub title_issuer_ends: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

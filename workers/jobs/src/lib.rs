@@ -20,6 +20,7 @@ pub mod redis_store;
 pub mod store;
 pub mod topology;
 pub mod trace;
+mod watch;
 
 use std::time::Duration;
 

@@ -4,6 +4,7 @@
 use super::dates::{ISO_DATE, parse_date_anywhere};
 use crate::lines::lines;
 use crate::model::{Date, DateSource, Level, Metadata, RemovedLine, Section};
+use crate::wording::MetaWords;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -19,23 +20,21 @@ static PLACE: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|_| unreachable!())
 });
 
-const ORG_SUFFIXES: &[&str] = &[
-    "人民政府办公室",
-    "人民政府",
-    "管理委员会",
-    "管委会",
-    "街道办事处",
-    "办事处",
-    "委员会办公室",
-    "委员会",
-    "办公室",
-    "监督管理局",
-    "局",
-    "厅",
-    "委",
-    "中心",
-    "政府",
-];
+/// The wording of metadata (`[meta]` in `checklists/parse-rules.toml`); empty lists when the
+/// data failed to load, which the parser reports as an error before it gets here.
+fn words() -> &'static MetaWords {
+    static EMPTY: LazyLock<MetaWords> = LazyLock::new(|| MetaWords {
+        org_suffixes: Vec::new(),
+        addressee_words: Vec::new(),
+        title_labels: Vec::new(),
+        title_issuer_ends: Vec::new(),
+    });
+    crate::wording::wording().map_or(&EMPTY, |w| &w.meta)
+}
+
+fn is_org_suffix(s: &str) -> bool {
+    words().org_suffixes.iter().any(|x| s.ends_with(x.as_str()))
+}
 
 /// A line that is nothing but a date (a signature date).
 fn date_only(line: &str) -> Option<Date> {
@@ -94,10 +93,7 @@ fn addressee(l: &str) -> Option<String> {
     if !(2..=60).contains(&n) || s.contains('。') {
         return None;
     }
-    ["政府", "委", "局", "厅", "国务院", "中央", "党委", "各"]
-        .iter()
-        .any(|k| s.contains(k))
-        .then(|| s.to_string())
+    crate::wording::contains_any(s, &words().addressee_words).then(|| s.to_string())
 }
 
 fn titleish(l: &str) -> bool {
@@ -153,8 +149,8 @@ fn find_title(
     // A 标题 entry in a metadata block.
     for r in removed {
         let t = r.text.trim();
-        for key in ["标题", "标 题"] {
-            if let Some(rest) = t.strip_prefix(key) {
+        for key in &words().title_labels {
+            if let Some(rest) = t.strip_prefix(key.as_str()) {
                 let rest = rest.trim_start_matches([':', ' ']).trim();
                 let v = rest.split("  ").next().unwrap_or(rest);
                 let v = v.split(" 有效性").next().unwrap_or(v).trim();
@@ -260,7 +256,7 @@ fn is_org_line(l: &str) -> bool {
         && !l.chars().any(|c| "。,;:、!?()《》“”".contains(c))
         && l.split(' ')
             .filter(|s| !s.is_empty())
-            .all(|p| ORG_SUFFIXES.iter().any(|s| p.ends_with(s)) || place_chain(p).1 == p.len())
+            .all(|p| is_org_suffix(p) || place_chain(p).1 == p.len())
 }
 
 /// Consecutive place tokens at the start of `s`: (tokens, bytes consumed).
@@ -286,8 +282,8 @@ fn title_prefix(original: &str) -> Option<String> {
     let simplified = simp(original);
     let title = simplified.as_str();
     let mut cut = title.len();
-    for k in ["关于", "印发"] {
-        if let Some(p) = title.find(k) {
+    for k in &words().title_issuer_ends {
+        if let Some(p) = title.find(k.as_str()) {
             cut = cut.min(p);
         }
     }
@@ -303,7 +299,7 @@ fn title_prefix(original: &str) -> Option<String> {
         return None;
     }
     let rest = &p[used..];
-    if rest.is_empty() || ORG_SUFFIXES.iter().any(|s| rest.ends_with(s)) {
+    if rest.is_empty() || is_org_suffix(rest) {
         let start = p.as_ptr() as usize - title.as_ptr() as usize;
         original.get(start..start + p.len()).map(str::to_string)
     } else {
@@ -313,7 +309,7 @@ fn title_prefix(original: &str) -> Option<String> {
 
 fn is_org(s: &str) -> bool {
     let s = simp(s);
-    ORG_SUFFIXES.iter().any(|x| s.ends_with(x))
+    is_org_suffix(&s)
 }
 
 fn find_issuer(

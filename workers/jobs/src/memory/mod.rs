@@ -1,27 +1,27 @@
-//! In-process [`JobStore`] and [`JobQueue`] for the embedded single-process default
-//! (`fazhi serve` with no broker or cache). Same semantics as the Redis and RabbitMQ
-//! implementations — CAS transitions, per-tenant request-id claims, lazily honoured TTLs,
-//! watch streams, delivery counts with a delivery limit and a dead-letter stream, a prefetch
-//! bound — so the gateway and scorer run the same code paths in both modes.
+//! In-process [`JobStore`] for the embedded single-process default (`fazhi serve` with no broker
+//! or cache), and its queue twin in [`queue`]. Same semantics as the Redis and RabbitMQ
+//! implementations — CAS transitions, per-tenant request-id claims, lazily honoured TTLs, watch
+//! streams; delivery counts with a delivery limit, a dead-letter stream and a prefetch bound —
+//! so the gateway and scorer run the same code paths in both modes.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
+use tokio::sync::broadcast;
 use tokio::time::Instant;
 
 use crate::model::{JobMessage, JobRecord, JobState, now_ms};
 use crate::page_token::{self, Cursor};
-use crate::queue::{Acker, DeadLetter, Delivery, JobQueue, QueueError};
 use crate::store::{CreateOutcome, JobStore, Page, StoreError, Transition};
 use crate::{StoreTtls, clamp_page_size};
 
-// === MemoryStore ===
+mod queue;
+
+pub use queue::MemoryQueue;
 
 /// Job store held in process memory; everything is lost on exit, which is what the embedded
 /// default promises (and the message is self-contained anyway).
@@ -324,7 +324,7 @@ impl JobStore for MemoryStore {
                 .or_insert_with(|| broadcast::channel(64).0);
             (tx.subscribe(), current)
         };
-        Ok(watch_stream(current, rx, {
+        Ok(crate::watch::watch_stream(current, rx, {
             let store = self.clone();
             let id = id.to_string();
             move || {
@@ -357,305 +357,6 @@ impl JobStore for MemoryStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
-/// The watch stream shared by the stores: `current` first, then every broadcast version newer
-/// than the last one sent, until a terminal one. On broadcast lag, `reread` fetches the latest.
-pub(crate) fn watch_stream<F, Fut>(
-    current: JobRecord,
-    rx: broadcast::Receiver<JobRecord>,
-    reread: F,
-) -> BoxStream<'static, JobRecord>
-where
-    F: Fn() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Option<JobRecord>> + Send,
-{
-    struct St<F> {
-        rx: broadcast::Receiver<JobRecord>,
-        last: Option<JobRecord>,
-        pending: Option<JobRecord>,
-        done: bool,
-        reread: F,
-    }
-    let st = St {
-        rx,
-        last: None,
-        pending: Some(current),
-        done: false,
-        reread,
-    };
-    stream::unfold(st, |mut st| async move {
-        loop {
-            if st.done {
-                return None;
-            }
-            let next = match st.pending.take() {
-                Some(r) => r,
-                None => match st.rx.recv().await {
-                    Ok(r) => r,
-                    Err(broadcast::error::RecvError::Lagged(_)) => match (st.reread)().await {
-                        Some(r) => r,
-                        None => continue,
-                    },
-                    Err(broadcast::error::RecvError::Closed) => match (st.reread)().await {
-                        // The publisher went away (job terminal or expired): one last look.
-                        Some(r) if r.state.is_terminal() => {
-                            st.done = true;
-                            if st.last.as_ref().is_some_and(|l| same_version(l, &r)) {
-                                return None;
-                            }
-                            r
-                        }
-                        _ => return None,
-                    },
-                },
-            };
-            if st.last.as_ref().is_some_and(|l| !is_newer(&next, l)) {
-                continue;
-            }
-            if next.state.is_terminal() {
-                st.done = true;
-            }
-            st.last = Some(next.clone());
-            return Some((next, st));
-        }
-    })
-    .boxed()
-}
-
-fn same_version(a: &JobRecord, b: &JobRecord) -> bool {
-    a.state == b.state && a.update_time_ms == b.update_time_ms && a.attempts == b.attempts
-}
-
-/// Versions only move forward: newer update time, or same time with a different state/attempt
-/// count (two writes within one millisecond).
-fn is_newer(next: &JobRecord, last: &JobRecord) -> bool {
-    next.update_time_ms > last.update_time_ms
-        || (next.update_time_ms == last.update_time_ms && !same_version(next, last))
-}
-
-// === MemoryQueue ===
-
-/// In-process job queue with broker-like delivery semantics: a message given back with
-/// `retry` (or dropped unsettled, as on a lost channel) is redelivered with its delivery count
-/// bumped until the count exceeds `delivery_limit`, then it goes to the dead-letter stream.
-#[derive(Clone)]
-pub struct MemoryQueue {
-    inner: Arc<QueueInner>,
-}
-
-struct Envelope {
-    msg: JobMessage,
-    trace: Vec<(String, String)>,
-    delivery_count: u32,
-    redelivered: bool,
-}
-
-struct QueueInner {
-    delivery_limit: u32,
-    ready_tx: mpsc::UnboundedSender<Envelope>,
-    ready_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Envelope>>,
-    dead_tx: mpsc::UnboundedSender<(JobMessage, String)>,
-    dead_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<(JobMessage, String)>>,
-    /// Ready + unacknowledged.
-    depth: AtomicU64,
-}
-
-impl QueueInner {
-    fn requeue(&self, mut env: Envelope) {
-        env.delivery_count += 1;
-        env.redelivered = true;
-        if env.delivery_count > self.delivery_limit {
-            self.depth.fetch_sub(1, Ordering::Relaxed);
-            let _ = self.dead_tx.send((env.msg, "delivery_limit".into()));
-        } else {
-            let _ = self.ready_tx.send(env);
-        }
-    }
-}
-
-impl MemoryQueue {
-    /// `delivery_limit`: failed deliveries allowed before dead-lettering (as `x-delivery-limit`).
-    pub fn new(delivery_limit: u32) -> Self {
-        let (ready_tx, ready_rx) = mpsc::unbounded_channel();
-        let (dead_tx, dead_rx) = mpsc::unbounded_channel();
-        Self {
-            inner: Arc::new(QueueInner {
-                delivery_limit,
-                ready_tx,
-                ready_rx: tokio::sync::Mutex::new(ready_rx),
-                dead_tx,
-                dead_rx: tokio::sync::Mutex::new(dead_rx),
-                depth: AtomicU64::new(0),
-            }),
-        }
-    }
-}
-
-impl Default for MemoryQueue {
-    fn default() -> Self {
-        Self::new(crate::DEFAULT_DELIVERY_LIMIT)
-    }
-}
-
-struct MemAcker {
-    inner: Arc<QueueInner>,
-    env: Mutex<Option<Envelope>>,
-    /// The consumer's prefetch slot, freed as soon as the delivery is settled.
-    permit: Mutex<Option<OwnedSemaphorePermit>>,
-}
-
-impl MemAcker {
-    fn take(&self) -> Result<Envelope, QueueError> {
-        let env = self
-            .env
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(|| QueueError::Unavailable("delivery already settled".into()))?;
-        self.permit.lock().unwrap_or_else(|e| e.into_inner()).take();
-        Ok(env)
-    }
-}
-
-#[async_trait]
-impl Acker for MemAcker {
-    async fn ack(&self) -> Result<(), QueueError> {
-        self.take()?;
-        self.inner.depth.fetch_sub(1, Ordering::Relaxed);
-        Ok(())
-    }
-    async fn retry(&self) -> Result<(), QueueError> {
-        let env = self.take()?;
-        self.inner.requeue(env);
-        Ok(())
-    }
-    async fn reject(&self) -> Result<(), QueueError> {
-        let env = self.take()?;
-        self.inner.depth.fetch_sub(1, Ordering::Relaxed);
-        let _ = self.inner.dead_tx.send((env.msg, "rejected".into()));
-        Ok(())
-    }
-}
-
-impl Drop for MemAcker {
-    /// An unsettled delivery goes back to the queue, like one on a closed AMQP channel.
-    fn drop(&mut self) {
-        let env = self.env.get_mut().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(env) = env {
-            self.inner.requeue(env);
-        }
-    }
-}
-
-struct DeadAcker {
-    inner: Arc<QueueInner>,
-    item: Mutex<Option<(JobMessage, String)>>,
-    settled: AtomicBool,
-}
-
-#[async_trait]
-impl Acker for DeadAcker {
-    async fn ack(&self) -> Result<(), QueueError> {
-        self.settled.store(true, Ordering::Relaxed);
-        Ok(())
-    }
-    async fn retry(&self) -> Result<(), QueueError> {
-        self.settled.store(true, Ordering::Relaxed);
-        let item = self.item.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(item) = item {
-            let _ = self.inner.dead_tx.send(item);
-        }
-        Ok(())
-    }
-    async fn reject(&self) -> Result<(), QueueError> {
-        self.settled.store(true, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-impl Drop for DeadAcker {
-    fn drop(&mut self) {
-        if !self.settled.load(Ordering::Relaxed)
-            && let Some(item) = self
-                .item
-                .get_mut()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-        {
-            let _ = self.inner.dead_tx.send(item);
-        }
-    }
-}
-
-#[async_trait]
-impl JobQueue for MemoryQueue {
-    async fn publish(
-        &self,
-        msg: &JobMessage,
-        trace_context: &[(String, String)],
-    ) -> Result<(), QueueError> {
-        self.inner.depth.fetch_add(1, Ordering::Relaxed);
-        self.inner
-            .ready_tx
-            .send(Envelope {
-                msg: msg.clone(),
-                trace: trace_context.to_vec(),
-                delivery_count: 0,
-                redelivered: false,
-            })
-            .map_err(|_| QueueError::Unavailable("queue closed".into()))
-    }
-
-    async fn consume(&self, prefetch: u16) -> Result<BoxStream<'static, Delivery>, QueueError> {
-        let permits = Arc::new(Semaphore::new(usize::from(prefetch.max(1))));
-        let inner = self.inner.clone();
-        Ok(
-            stream::unfold((inner, permits), |(inner, permits)| async move {
-                let permit = permits.clone().acquire_owned().await.ok()?;
-                let env = inner.ready_rx.lock().await.recv().await?;
-                let delivery = Delivery {
-                    message: env.msg.clone(),
-                    delivery_count: env.delivery_count,
-                    redelivered: env.redelivered,
-                    trace_context: env.trace.clone(),
-                    acker: Box::new(MemAcker {
-                        inner: inner.clone(),
-                        env: Mutex::new(Some(env)),
-                        permit: Mutex::new(Some(permit)),
-                    }),
-                };
-                Some((delivery, (inner, permits)))
-            })
-            .boxed(),
-        )
-    }
-
-    async fn consume_dead_letters(&self) -> Result<BoxStream<'static, DeadLetter>, QueueError> {
-        let inner = self.inner.clone();
-        Ok(stream::unfold(inner, |inner| async move {
-            let (message, reason) = inner.dead_rx.lock().await.recv().await?;
-            let dl = DeadLetter {
-                message: message.clone(),
-                reason: reason.clone(),
-                acker: Box::new(DeadAcker {
-                    inner: inner.clone(),
-                    item: Mutex::new(Some((message, reason))),
-                    settled: AtomicBool::new(false),
-                }),
-            };
-            Some((dl, inner))
-        })
-        .boxed())
-    }
-
-    async fn depth(&self) -> Result<u64, QueueError> {
-        Ok(self.inner.depth.load(Ordering::Relaxed))
-    }
-
-    async fn ping(&self) -> Result<(), QueueError> {
         Ok(())
     }
 }

@@ -19,22 +19,28 @@
 //! Scripts name some keys they derive from the prefix instead of receiving them in `KEYS`;
 //! fine on a single node, not cluster-safe.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
 use prost::Message;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
-use redis::{AsyncCommands, Script, Value};
-use tokio::sync::broadcast;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Value};
 
-use crate::memory::watch_stream;
+mod codec;
+mod hub;
+mod scripts;
+
+use codec::{fields_of, flat_bytes, record_fields, record_from_fields};
+use hub::Hub;
+use scripts::Scripts;
+
 use crate::model::{JobMessage, JobRecord, JobState, now_ms};
 use crate::page_token::{self, Cursor};
 use crate::store::{CreateOutcome, JobStore, Page, StoreError, Transition};
+use crate::watch::watch_stream;
 use crate::{StoreTtls, clamp_page_size};
 
 /// Connection and key-space settings for [`RedisStore::connect`].
@@ -92,90 +98,6 @@ pub struct RedisStore {
     hub: Arc<Hub>,
 }
 
-struct Scripts {
-    create: Script,
-    transition: Script,
-}
-
-/// Labels travel inside the job hash as one prost-encoded field.
-#[derive(Clone, PartialEq, prost::Message)]
-struct Labels {
-    #[prost(btree_map = "string, string", tag = "1")]
-    labels: BTreeMap<String, String>,
-}
-
-const ENC_LUA: &str = r#"
-local function enc(t)
-  local out = {}
-  for i = 1, #t do
-    local s = t[i]
-    out[#out + 1] = #s .. ':' .. s
-  end
-  return table.concat(out)
-end
-"#;
-
-/// KEYS: job, req, tenant index, queued set, msg.
-/// ARGV: job key prefix, ttl s, has_req, req value, id, create ms, update ms, state,
-/// prune-before ms, msg bytes ("" = none), terminal, then field/value pairs.
-const CREATE_LUA: &str = r#"
-if ARGV[3] == '1' then
-  local v = redis.call('GET', KEYS[2])
-  if v then
-    local sep = string.find(v, '|', 1, true)
-    local eid = v
-    if sep then eid = string.sub(v, 1, sep - 1) end
-    local ekey = ARGV[1] .. eid
-    if redis.call('EXISTS', ekey) == 1 then
-      return {'existing', redis.call('HGETALL', ekey)}
-    end
-  end
-end
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return {'existing', redis.call('HGETALL', KEYS[1])}
-end
-local ttl = tonumber(ARGV[2])
-local fields = {}
-for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('EXPIRE', KEYS[1], ttl)
-if ARGV[3] == '1' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ttl) end
-redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[9])
-redis.call('EXPIRE', KEYS[3], ttl * 2)
-if ARGV[8] == 'QUEUED' then redis.call('ZADD', KEYS[4], ARGV[7], ARGV[5]) end
-if ARGV[10] ~= '' and ARGV[11] ~= '1' then redis.call('SET', KEYS[5], ARGV[10], 'EX', ttl) end
-return {'created'}
-"#;
-
-/// KEYS: job, queued set, msg[, result].
-/// ARGV: ",FROM1,FROM2,", to, now ms, ttl s, set_ec, ec, set_em, em, bump, set_cl, cl,
-/// channel, id, terminal, result ttl s, result bytes.
-const TRANSITION_LUA: &str = r#"
-if #KEYS >= 4 then redis.call('SET', KEYS[4], ARGV[16], 'EX', tonumber(ARGV[15])) end
-local st = redis.call('HGET', KEYS[1], 'state')
-if not st then return false end
-if not string.find(ARGV[1], ',' .. st .. ',', 1, true) then return false end
-local ut = redis.call('HGET', KEYS[1], 'ut') or '0'
-local now = ARGV[3]
-if tonumber(now) < tonumber(ut) then now = ut end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'ut', now)
-if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'ec', ARGV[6]) end
-if ARGV[7] == '1' then redis.call('HSET', KEYS[1], 'em', ARGV[8]) end
-if ARGV[9] == '1' then redis.call('HINCRBY', KEYS[1], 'att', 1) end
-if ARGV[10] == '1' then redis.call('HSET', KEYS[1], 'cl', ARGV[11]) end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
-if ARGV[2] == 'QUEUED' then
-  redis.call('ZADD', KEYS[2], now, ARGV[13])
-else
-  redis.call('ZREM', KEYS[2], ARGV[13])
-end
-if ARGV[14] == '1' then redis.call('DEL', KEYS[3]) end
-local flat = redis.call('HGETALL', KEYS[1])
-redis.call('PUBLISH', ARGV[12], enc(flat))
-return flat
-"#;
-
 fn map_err(e: redis::RedisError) -> StoreError {
     match e.kind() {
         redis::ErrorKind::Parse | redis::ErrorKind::UnexpectedReturnType => {
@@ -192,108 +114,6 @@ fn map_err(e: redis::RedisError) -> StoreError {
 
 fn secs(d: Duration) -> u64 {
     d.as_secs().max(1)
-}
-
-fn fields_of(flat: Vec<Vec<u8>>) -> HashMap<String, Vec<u8>> {
-    let mut m = HashMap::with_capacity(flat.len() / 2);
-    let mut it = flat.into_iter();
-    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-        m.insert(String::from_utf8_lossy(&k).into_owned(), v);
-    }
-    m
-}
-
-fn record_from_fields(m: &HashMap<String, Vec<u8>>) -> Result<JobRecord, StoreError> {
-    let s = |k: &str| -> String {
-        m.get(k)
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-            .unwrap_or_default()
-    };
-    let int = |k: &str| -> Result<i64, StoreError> {
-        let v = s(k);
-        if v.is_empty() {
-            return Ok(0);
-        }
-        v.parse::<i64>()
-            .map_err(|_| StoreError::Corrupt(format!("field {k}={v:?}")))
-    };
-    let state_s = s("state");
-    let state = JobState::parse(&state_s)
-        .ok_or_else(|| StoreError::Corrupt(format!("state {state_s:?}")))?;
-    let labels = match m.get("lab") {
-        Some(b) if !b.is_empty() => {
-            Labels::decode(b.as_slice())
-                .map_err(|e| StoreError::Corrupt(format!("labels: {e}")))?
-                .labels
-        }
-        _ => BTreeMap::new(),
-    };
-    Ok(JobRecord {
-        id: s("id"),
-        tenant: s("tenant"),
-        state,
-        create_time_ms: int("ct")?,
-        update_time_ms: int("ut")?,
-        attempts: u32::try_from(int("att")?).unwrap_or(0),
-        error_code: s("ec"),
-        error_message: s("em"),
-        content_sha256: s("sha"),
-        result_key: s("rk"),
-        checklist_id: s("cl"),
-        deduplicated: s("dd") == "1",
-        request_id: s("rid"),
-        labels,
-    })
-}
-
-fn record_fields(r: &JobRecord) -> Vec<(&'static str, Vec<u8>)> {
-    vec![
-        ("id", r.id.clone().into_bytes()),
-        ("tenant", r.tenant.clone().into_bytes()),
-        ("state", r.state.as_str().as_bytes().to_vec()),
-        ("ct", r.create_time_ms.to_string().into_bytes()),
-        ("ut", r.update_time_ms.to_string().into_bytes()),
-        ("att", r.attempts.to_string().into_bytes()),
-        ("ec", r.error_code.clone().into_bytes()),
-        ("em", r.error_message.clone().into_bytes()),
-        ("sha", r.content_sha256.clone().into_bytes()),
-        ("rk", r.result_key.clone().into_bytes()),
-        ("cl", r.checklist_id.clone().into_bytes()),
-        (
-            "dd",
-            if r.deduplicated {
-                b"1".to_vec()
-            } else {
-                b"0".to_vec()
-            },
-        ),
-        ("rid", r.request_id.clone().into_bytes()),
-        (
-            "lab",
-            Labels {
-                labels: r.labels.clone(),
-            }
-            .encode_to_vec(),
-        ),
-    ]
-}
-
-/// Parses the netstring list published on `{p}events:{id}`.
-fn decode_event(payload: &[u8]) -> Option<JobRecord> {
-    let mut flat = Vec::new();
-    let mut rest = payload;
-    while !rest.is_empty() {
-        let colon = rest.iter().position(|&b| b == b':')?;
-        let len: usize = std::str::from_utf8(&rest[..colon]).ok()?.parse().ok()?;
-        let body = rest.get(colon + 1..colon + 1 + len)?;
-        flat.push(body.to_vec());
-        rest = &rest[colon + 1 + len..];
-    }
-    record_from_fields(&fields_of(flat)).ok()
-}
-
-fn flat_bytes(v: Value) -> Result<Vec<Vec<u8>>, StoreError> {
-    redis::from_redis_value::<Vec<Vec<u8>>>(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 impl RedisStore {
@@ -314,17 +134,12 @@ impl RedisStore {
         .await
         .map_err(|_| StoreError::Unavailable("redis connect timed out".into()))?
         .map_err(map_err)?;
-        let hub = Arc::new(Hub {
-            state: Mutex::new(HubState::default()),
-        });
+        let hub = Arc::new(Hub::new());
         Ok(Self {
             con,
             client,
             cfg: Arc::new(cfg),
-            scripts: Arc::new(Scripts {
-                create: Script::new(CREATE_LUA),
-                transition: Script::new(&format!("{ENC_LUA}{TRANSITION_LUA}")),
-            }),
+            scripts: Arc::new(Scripts::load()),
             hub,
         })
     }
@@ -811,223 +626,5 @@ impl JobStore for RedisStore {
             Ok(())
         })
         .await
-    }
-}
-
-// === watch hub ===
-
-/// One pub/sub connection per store, shared by all watch streams: a gateway with thousands of
-/// open WatchJob streams holds one extra Redis connection, not thousands. A background task
-/// reads the subscription, fans events out per job, re-subscribes after a reconnect (and then
-/// re-reads every watched job, since events may have been missed meanwhile).
-struct Hub {
-    state: Mutex<HubState>,
-}
-
-#[derive(Default)]
-struct HubState {
-    sink: Option<PubSubSink>,
-    /// Set while the background task runs.
-    running: bool,
-    subs: HashMap<String, broadcast::Sender<JobRecord>>,
-    connected: Option<tokio::sync::watch::Receiver<bool>>,
-}
-
-impl Hub {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    async fn subscribe(
-        self: &Arc<Self>,
-        store: &RedisStore,
-        id: &str,
-        channel: &str,
-    ) -> Result<broadcast::Receiver<JobRecord>, StoreError> {
-        let mut connected = {
-            let mut g = self.lock();
-            if !g.running {
-                g.running = true;
-                let (tx, rx) = tokio::sync::watch::channel(false);
-                g.connected = Some(rx);
-                // The task's store handle gets its own (unused) hub, so it holds no strong
-                // reference to this one: dropping the last store stops the task.
-                let mut detached = store.clone();
-                detached.hub = Arc::new(Hub {
-                    state: Mutex::new(HubState::default()),
-                });
-                tokio::spawn(hub_task(Arc::downgrade(self), detached, tx));
-            }
-            g.connected
-                .clone()
-                .ok_or_else(|| StoreError::Unavailable("watch hub not running".into()))?
-        };
-        let wait = store.cfg.connection_timeout + store.cfg.response_timeout;
-        tokio::time::timeout(wait, connected.wait_for(|c| *c))
-            .await
-            .map_err(|_| StoreError::Unavailable("redis pub/sub connect timed out".into()))?
-            .map_err(|_| StoreError::Unavailable("watch hub stopped".into()))?;
-        let (rx, sink) = {
-            let mut g = self.lock();
-            let tx = g
-                .subs
-                .entry(id.to_string())
-                .or_insert_with(|| broadcast::channel(32).0);
-            (tx.subscribe(), g.sink.clone())
-        };
-        let mut sink =
-            sink.ok_or_else(|| StoreError::Unavailable("redis pub/sub disconnected".into()))?;
-        tokio::time::timeout(store.cfg.response_timeout, sink.subscribe(channel))
-            .await
-            .map_err(|_| StoreError::Unavailable("redis SUBSCRIBE timed out".into()))?
-            .map_err(map_err)?;
-        Ok(rx)
-    }
-}
-
-async fn hub_task(hub: Weak<Hub>, store: RedisStore, connected: tokio::sync::watch::Sender<bool>) {
-    let prefix = store.events_channel("");
-    let mut backoff = Duration::from_millis(100);
-    let mut first = true;
-    loop {
-        let Some(h) = hub.upgrade() else { return };
-        drop(h);
-        let pubsub = tokio::time::timeout(
-            store.cfg.connection_timeout,
-            store.client.get_async_pubsub(),
-        )
-        .await;
-        let pubsub = match pubsub {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "redis pub/sub connect failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-                continue;
-            }
-            Err(_) => {
-                tracing::warn!("redis pub/sub connect timed out");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-                continue;
-            }
-        };
-        backoff = Duration::from_millis(100);
-        let (mut sink, mut msgs) = pubsub.split();
-        // Re-subscribe everything watched before the reconnect, then catch up by re-reading.
-        let watched: Vec<String> = match hub.upgrade() {
-            Some(h) => {
-                let mut g = h.lock();
-                g.sink = Some(sink.clone());
-                g.subs.keys().cloned().collect()
-            }
-            None => return,
-        };
-        for id in &watched {
-            if let Err(e) = sink.subscribe(store.events_channel(id)).await {
-                tracing::warn!(error = %e, "redis re-SUBSCRIBE failed");
-            }
-        }
-        if !first {
-            metrics::counter!("fazhi_cache_reconnects_total").increment(1);
-            for id in &watched {
-                if let Ok(Some(rec)) = store.get_any(id).await {
-                    fan_out(&hub, &mut sink, &store, rec).await;
-                }
-            }
-        }
-        first = false;
-        let _ = connected.send(true);
-        let mut sweep = tokio::time::interval(Duration::from_secs(30));
-        loop {
-            tokio::select! {
-                m = msgs.next() => {
-                    let Some(m) = m else { break };
-                    let channel = m.get_channel_name();
-                    if !channel.starts_with(&prefix) {
-                        continue;
-                    }
-                    if let Some(rec) = decode_event(m.get_payload_bytes()) {
-                        fan_out(&hub, &mut sink, &store, rec).await;
-                    }
-                }
-                _ = sweep.tick() => {
-                    let Some(h) = hub.upgrade() else { return };
-                    let idle: Vec<String> = {
-                        let mut g = h.lock();
-                        let idle: Vec<String> = g.subs.iter()
-                            .filter(|(_, tx)| tx.receiver_count() == 0)
-                            .map(|(id, _)| id.clone())
-                            .collect();
-                        for id in &idle { g.subs.remove(id); }
-                        idle
-                    };
-                    for id in idle {
-                        let _ = sink.unsubscribe(store.events_channel(&id)).await;
-                    }
-                }
-            }
-        }
-        tracing::warn!("redis pub/sub connection lost; reconnecting");
-        let _ = connected.send(false);
-        if let Some(h) = hub.upgrade() {
-            h.lock().sink = None;
-        }
-    }
-}
-
-async fn fan_out(hub: &Weak<Hub>, sink: &mut PubSubSink, store: &RedisStore, rec: JobRecord) {
-    let Some(h) = hub.upgrade() else { return };
-    let done = {
-        let mut g = h.lock();
-        match g.subs.get(&rec.id) {
-            Some(tx) => {
-                let _ = tx.send(rec.clone());
-                if rec.state.is_terminal() || tx.receiver_count() == 0 {
-                    g.subs.remove(&rec.id);
-                    true
-                } else {
-                    false
-                }
-            }
-            None => false,
-        }
-    };
-    if done {
-        let _ = sink.unsubscribe(store.events_channel(&rec.id)).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn event_round_trip() {
-        let rec = JobRecord {
-            id: "j1".into(),
-            tenant: "t".into(),
-            state: JobState::Running,
-            create_time_ms: 1,
-            update_time_ms: 2,
-            attempts: 3,
-            error_code: String::new(),
-            error_message: "a:b 5:x".into(),
-            content_sha256: "ab".into(),
-            result_key: "rk".into(),
-            checklist_id: String::new(),
-            deduplicated: true,
-            request_id: "r".into(),
-            labels: BTreeMap::from([("k".into(), "v".into())]),
-        };
-        let mut payload = Vec::new();
-        for (k, v) in record_fields(&rec) {
-            payload.extend_from_slice(format!("{}:", k.len()).as_bytes());
-            payload.extend_from_slice(k.as_bytes());
-            payload.extend_from_slice(format!("{}:", v.len()).as_bytes());
-            payload.extend_from_slice(&v);
-        }
-        assert_eq!(decode_event(&payload), Some(rec));
-        assert_eq!(decode_event(b"5:ab"), None);
     }
 }

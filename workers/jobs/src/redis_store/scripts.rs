@@ -1,0 +1,22 @@
+//! The Lua scripts every state change runs, kept as `.lua` files beside this one so they read
+//! and grep as Lua: one script per change, so concurrent writers never interleave half-writes.
+
+use redis::Script;
+
+const ENC_LUA: &str = include_str!("enc.lua");
+const CREATE_LUA: &str = include_str!("create.lua");
+const TRANSITION_LUA: &str = include_str!("transition.lua");
+
+pub(super) struct Scripts {
+    pub create: Script,
+    pub transition: Script,
+}
+
+impl Scripts {
+    pub(super) fn load() -> Self {
+        Self {
+            create: Script::new(CREATE_LUA),
+            transition: Script::new(&format!("{ENC_LUA}{TRANSITION_LUA}")),
+        }
+    }
+}
