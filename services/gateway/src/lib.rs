@@ -11,17 +11,19 @@
 //! - [`auth`]: API keys → tenants (auth file of key hashes), the interceptor.
 //! - [`limits`]: per-tenant token bucket and in-flight cap.
 //! - [`validate`]: request validation and the result-cache key.
-//! - [`service`]: the `ReportService` rpcs.
+//! - [`core`]: the service core every transport shares (admission, publish, reads, assess).
+//! - [`service`]: the gRPC `ReportService` adapter over the core.
 //! - [`error`]: [`ApiError`] and the single mapping to `tonic::Status`.
 //! - [`convert`]: wire conversions, job ids, page tokens, traceparent.
-//! - [`server`]: listeners, health, reflection, HTTP side port, shutdown.
+//! - [`server`]: listeners, health, reflection, shutdown.
+//! - [`ops`]: the ops HTTP port (`/metrics`, `/healthz`, `/readyz`) the gateway and the worker share.
 //! - [`telemetry`]: the gRPC metrics tower layer.
 //!
-//! Behaviour clients can rely on (beyond DESIGN.md's table):
+//! Behaviour clients can rely on (the contracts are in `docs/ARCHITECTURE.md`):
 //! - **Errors** carry exactly one `google.rpc.ErrorInfo` (domain `fazhi.v1`, UPPER_SNAKE
 //!   reason), a `BadRequest` for field problems, `RetryInfo` for limits. Backend trouble
 //!   (store/queue down or slower than `store_timeout`/`publish_timeout`) is UNAVAILABLE.
-//! - **Submit**: validated → SHA-256 → result key (see [`validate::result_key`]) → cache hit
+//! - **Submit**: validated → SHA-256 → result key (see `fazhi_engine::input::Input::cache_key`) → cache hit
 //!   gives a job born SUCCEEDED with `deduplicated = true`; otherwise the job is recorded
 //!   QUEUED (with its message, for the orphan reconciler), published with confirm, and only
 //!   then answered. A failed publish marks the job FAILED/`PUBLISH_FAILED` → UNAVAILABLE;
@@ -57,8 +59,10 @@
 pub mod auth;
 pub mod config;
 pub mod convert;
+pub mod core;
 pub mod error;
 pub mod limits;
+pub mod ops;
 pub mod server;
 pub mod service;
 pub mod telemetry;
@@ -66,6 +70,7 @@ pub mod validate;
 
 pub use auth::{Authenticator, DEFAULT_TENANT, key_digest};
 pub use config::{GatewayConfig, TenantLimits, TlsConfig};
+pub use core::ReportCore;
 pub use error::{ApiError, DOMAIN, GatewayError};
 pub use server::{BoundGateway, Gateway, LATENCY_BUCKETS, SERVICE_NAME, serve};
 pub use service::ReportApi;

@@ -7,10 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::get;
 use fazhi_jobs::{JobQueue, JobStore};
 use fazhi_proto::v1::report_service_server::ReportServiceServer;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -27,6 +23,7 @@ use tonic_health::server::{HealthReporter, HealthService};
 use crate::auth::{AuthInterceptor, Authenticator};
 use crate::config::GatewayConfig;
 use crate::error::GatewayError;
+use crate::ops::{OpsState, serve_ops};
 use crate::service::ReportApi;
 use crate::telemetry::GrpcMetricsLayer;
 
@@ -159,13 +156,18 @@ impl BoundGateway {
         ));
 
         let http_task = http.map(|listener| {
-            let state = HttpState {
+            let state = OpsState {
                 store: gw.store.clone(),
                 queue: gw.queue.clone(),
                 metrics: gw.metrics.clone(),
                 timeout: cfg.store_timeout,
             };
-            tokio::spawn(serve_http(listener, state, shutdown.clone()))
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                serve_ops(listener, state, shutdown)
+                    .await
+                    .map_err(GatewayError::Http)
+            })
         });
 
         let api = ReportApi::new(
@@ -297,19 +299,6 @@ fn load_tls(tls: &crate::config::TlsConfig) -> Result<ServerTlsConfig, GatewayEr
     Ok(cfg)
 }
 
-/// Both backends answer within `timeout`.
-async fn backends_ready(
-    store: &Arc<dyn JobStore>,
-    queue: &Arc<dyn JobQueue>,
-    timeout: Duration,
-) -> bool {
-    let (s, q) = tokio::join!(
-        tokio::time::timeout(timeout, store.ping()),
-        tokio::time::timeout(timeout, queue.ping())
-    );
-    matches!(s, Ok(Ok(()))) && matches!(q, Ok(Ok(())))
-}
-
 /// Re-checks the backends every `interval` and flips the health status on change.
 async fn health_loop(
     store: Arc<dyn JobStore>,
@@ -327,7 +316,7 @@ async fn health_loop(
             _ = shutdown.cancelled() => return,
             _ = ticker.tick() => {}
         }
-        let ok = backends_ready(&store, &queue, timeout).await;
+        let ok = crate::ops::backends_ready(&store, &queue, timeout).await;
         if shutdown.is_cancelled() {
             return;
         }
@@ -346,55 +335,5 @@ async fn health_loop(
             }
             last = Some(ok);
         }
-    }
-}
-
-#[derive(Clone)]
-struct HttpState {
-    store: Arc<dyn JobStore>,
-    queue: Arc<dyn JobQueue>,
-    metrics: Option<PrometheusHandle>,
-    timeout: Duration,
-}
-
-async fn serve_http(
-    listener: TcpListener,
-    state: HttpState,
-    shutdown: CancellationToken,
-) -> Result<(), GatewayError> {
-    let app = axum::Router::new()
-        .route("/metrics", get(metrics_handler))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(ready_handler))
-        .with_state(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .map_err(GatewayError::Http)
-}
-
-async fn metrics_handler(State(s): State<HttpState>) -> impl IntoResponse {
-    match &s.metrics {
-        Some(h) => (
-            StatusCode::OK,
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            h.render(),
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "metrics recorder not installed\n").into_response(),
-    }
-}
-
-async fn ready_handler(State(s): State<HttpState>) -> impl IntoResponse {
-    if backends_ready(&s.store, &s.queue, s.timeout).await {
-        (StatusCode::OK, "ready\n")
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store or queue unreachable\n",
-        )
     }
 }

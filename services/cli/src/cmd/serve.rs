@@ -348,13 +348,19 @@ pub async fn worker(a: WorkerArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot bind the HTTP port {addr}"))?;
         let http_addr = listener.local_addr()?;
-        let state = WorkerHttp {
+        let state = fazhi_gateway::ops::OpsState {
             store: backends.store.clone(),
             queue: backends.queue.clone(),
-            metrics,
+            metrics: Some(metrics),
+            timeout: Duration::from_secs(2),
         };
         let shutdown = shutdown.clone();
-        tasks.spawn(async move { ("http", worker_http(listener, state, shutdown).await) });
+        tasks.spawn(async move {
+            let r = fazhi_gateway::ops::serve_ops(listener, state, shutdown)
+                .await
+                .context("worker HTTP server failed");
+            ("http", r)
+        });
         tracing::info!(http = %http_addr, "worker HTTP side port listening");
     }
     tracing::info!(
@@ -636,57 +642,6 @@ async fn wait_signal() -> &'static str {
 async fn wait_signal() -> &'static str {
     let _ = tokio::signal::ctrl_c().await;
     "ctrl-c"
-}
-
-// ---------------------------------------------------------------- worker HTTP side port
-
-#[derive(Clone)]
-struct WorkerHttp {
-    store: Arc<dyn JobStore>,
-    queue: Arc<dyn JobQueue>,
-    metrics: PrometheusHandle,
-}
-
-async fn worker_http(
-    listener: tokio::net::TcpListener,
-    state: WorkerHttp,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::get};
-
-    async fn metrics(State(s): State<WorkerHttp>) -> impl IntoResponse {
-        (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            s.metrics.render(),
-        )
-    }
-    async fn ready(State(s): State<WorkerHttp>) -> impl IntoResponse {
-        let t = Duration::from_secs(2);
-        let (st, q) = tokio::join!(
-            tokio::time::timeout(t, s.store.ping()),
-            tokio::time::timeout(t, s.queue.ping())
-        );
-        if matches!(st, Ok(Ok(()))) && matches!(q, Ok(Ok(()))) {
-            (StatusCode::OK, "ready\n")
-        } else {
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "store or queue unreachable\n",
-            )
-        }
-    }
-    let app = axum::Router::new()
-        .route("/metrics", get(metrics))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(ready))
-        .with_state(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("worker HTTP server failed")
 }
 
 #[cfg(test)]

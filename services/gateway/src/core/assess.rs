@@ -1,0 +1,92 @@
+//! The synchronous path: a cached result if there is one, else the engine on a bounded
+//! blocking pool with a timeout, panics contained; the result is cached for later submissions.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use fazhi_proto::v1 as wire;
+use prost::Message as _;
+
+use super::ReportCore;
+use crate::auth::Tenant;
+use crate::error::ApiError;
+use crate::validate::{ValidRequest, validate};
+
+impl ReportCore {
+    pub async fn assess(
+        &self,
+        tenant: &Tenant,
+        req: wire::SubmitReportRequest,
+    ) -> Result<wire::Assessment, ApiError> {
+        let v = validate(req, self.cfg.max_document_bytes)?;
+        tracing::Span::current().record("content_sha256", v.content_sha256.as_str());
+        tenant
+            .0
+            .try_acquire()
+            .map_err(|retry_after| ApiError::RateLimited {
+                tenant: tenant.name().to_string(),
+                retry_after,
+            })?;
+        // The cache is an optimisation here: if the store is down we still assess.
+        match self.store(self.store.get_result(&v.result_key)).await {
+            Ok(Some(bytes)) => match wire::Assessment::decode(bytes.as_slice()) {
+                Ok(a) => {
+                    metrics::counter!("fazhi_cache_hits_total").increment(1);
+                    return Ok(a);
+                }
+                Err(e) => tracing::warn!(error = %e, "cached assessment unreadable"),
+            },
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "result cache unavailable; assessing anyway"),
+        }
+
+        let permit = tokio::time::timeout(
+            Duration::from_millis(250),
+            self.assess_slots.clone().acquire_owned(),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or(ApiError::AssessBusy {
+            retry_after: Duration::from_secs(1),
+        })?;
+        let limits = self.cfg.engine_limits.clone();
+        let job = v.clone();
+        // The permit moves into the blocking task: a timed-out assessment keeps its slot until
+        // it really ends, so runaway inputs cannot pile up unbounded threads.
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                fazhi_engine::assess(&job.submission(), &limits)
+            }))
+        });
+        let assessment = match tokio::time::timeout(self.cfg.assess_timeout, task).await {
+            Err(_) => return Err(ApiError::EngineTimeout(self.cfg.assess_timeout)),
+            Ok(Err(_)) | Ok(Ok(Err(_))) => {
+                tracing::error!("engine panicked");
+                return Err(ApiError::EnginePanic);
+            }
+            Ok(Ok(Ok(r))) => r?,
+        };
+        self.cache_assessment(&v, &assessment);
+        Ok(assessment)
+    }
+
+    /// Stores a synchronous result in the cache in the background; a failure only costs a
+    /// later cache miss.
+    fn cache_assessment(&self, v: &ValidRequest, a: &wire::Assessment) {
+        let store = self.store.clone();
+        let timeout = self.cfg.store_timeout;
+        let bytes = a.encode_to_vec();
+        let key = v.result_key.clone();
+        tokio::spawn(async move {
+            match tokio::time::timeout(timeout, store.put_result(&key, &bytes)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "caching synchronous assessment failed"),
+                Err(_) => tracing::warn!("caching synchronous assessment timed out"),
+            }
+        });
+    }
+
+    // === jobs ===
+}
