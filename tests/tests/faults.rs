@@ -1,4 +1,4 @@
-//! Fault tests: the reliability rules of DESIGN.md, proven against the REAL `fazhi` binary
+//! Fault tests: the reliability rules of docs/ARCHITECTURE.md, proven against the REAL `fazhi` binary
 //! (`fazhi gateway`, `fazhi worker` as separate OS processes) on the real RabbitMQ and Redis.
 //!
 //! Every scenario runs under its own queue and Redis prefix, on free loopback ports; a

@@ -40,7 +40,7 @@ impl NotReportReason {
     }
 }
 
-/// Administrative level of the issuer, spelled as in DESIGN.md and the corpus labels.
+/// Administrative level of the issuer, spelled as in the API contract (docs/ARCHITECTURE.md) and the labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Province,
@@ -145,7 +145,7 @@ pub struct Figure {
     /// The figure as written (e.g. "4000余件", "1.2万余场", "二十余").
     pub raw: String,
     pub span: Range<usize>,
-    /// DESIGN metric id when the left context matches one.
+    /// Metric id (docs/ARCHITECTURE.md) when the left context matches one.
     pub metric: Option<&'static str>,
     /// 余/多/近/约/超过/以上/左右.
     pub approximate: bool,

@@ -1,7 +1,7 @@
 //! fazhi-scorer: the worker loop. Takes jobs from a [`JobQueue`], runs the engine off the
 //! async runtime, stores the result in the [`JobStore`], and only then acks.
 //!
-//! Reliability rules implemented here (see `DESIGN.md`, "Reliability rules"):
+//! Reliability rules implemented here (`docs/ARCHITECTURE.md`, "Reliability rules"):
 //! - at-least-once: a delivery is acked only after its outcome is stored; every redelivery of
 //!   a job that is already terminal (or CANCELLED) is acked as a no-op;
 //! - a job whose record the store lost is recreated from the self-contained message;

@@ -1,4 +1,4 @@
-//! Figures: numbers with units (971件, 97%, 1.2万余场, 二十余, 近3000), tied to DESIGN metric ids by
+//! Figures: numbers with units (971件, 97%, 1.2万余场, 二十余, 近3000), tied to the API's metric ids by
 //! their left context. Years, dates, document and article numbers are not figures.
 
 use crate::model::{Figure, Section, Sentence};
@@ -271,7 +271,7 @@ fn parse_cn(s: &str) -> Option<f64> {
     any.then_some((total + cur) as f64)
 }
 
-/// DESIGN metric id for a figure, from the clause before it (and the sentence for domain).
+/// The metric id for a figure, from the clause before it (and the sentence for domain).
 fn bind_metric(ctx: &Ctx<'_>, unit: &str) -> Option<&'static str> {
     let clause = ctx.clause;
     let sentence = ctx.sentence;

@@ -2,11 +2,16 @@
 //! metadata and report kind.
 
 pub mod dates;
+mod docno;
 pub mod figures;
+mod issuer;
 pub mod kind;
 pub mod meta;
 pub mod outline;
+mod published;
 pub mod sentences;
+mod title;
+mod year;
 
 use crate::model::ParsedDoc;
 use crate::{EngineError, Limits};

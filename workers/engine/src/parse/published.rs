@@ -1,0 +1,102 @@
+//! The publication date (发布日期 lines, metadata blocks, the dated signature) and the signature.
+
+use super::dates::{ISO_DATE, parse_date_anywhere};
+use super::issuer::is_org_line;
+use crate::model::{Date, DateSource, RemovedLine};
+
+/// A line that is nothing but a date (a signature date).
+pub(super) fn date_only(line: &str) -> Option<Date> {
+    let l = line.trim();
+    if l.chars().count() > 20 {
+        return None;
+    }
+    let d = parse_date_anywhere(l)?;
+    let rest: String = l
+        .chars()
+        .filter(|c| !c.is_ascii_digit() && !"年月日-/.〇○零一二三四五六七八九十 ".contains(*c))
+        .collect();
+    rest.is_empty().then_some(d)
+}
+
+pub(super) fn find_published(body: &[&str], removed: &[RemovedLine]) -> Option<(Date, DateSource)> {
+    let all = removed
+        .iter()
+        .map(|r| r.text.as_str())
+        .chain(body.iter().take(12).copied());
+    let mut block = None;
+    for l in all {
+        for key in [
+            "发布时间",
+            "发布日期",
+            "日期:",
+            "日期 ",
+            "发文日期",
+            "公开日期",
+            "时间:",
+        ] {
+            if let Some(p) = l.find(key) {
+                // 生成日期 / 成文日期 are not publication lines.
+                let before = &l[..p];
+                if before.ends_with("生成") || before.ends_with("成文") {
+                    continue;
+                }
+                if let Some(d) = parse_date_anywhere(&l[p..]) {
+                    return Some((d, DateSource::PublishedLine));
+                }
+            }
+        }
+        // A news header line that opens with the date: "2024-03-22 18:36 来源:…".
+        if l.contains("来源")
+            && let Some(d) = ISO_DATE
+                .find(l)
+                .filter(|m| m.start() == 0)
+                .and_then(|m| parse_date_anywhere(m.as_str()))
+        {
+            return Some((d, DateSource::PublishedLine));
+        }
+        if block.is_none()
+            && let Some(p) = l.find("生成日期")
+            && let Some(d) = parse_date_anywhere(&l[p..])
+        {
+            block = Some(d);
+        }
+    }
+    if let Some(d) = block {
+        return Some((d, DateSource::MetadataBlock));
+    }
+    find_signature(body)
+        .and_then(|s| s.1)
+        .map(|d| (d, DateSource::Signature))
+}
+
+/// The signature: org lines right before the last date-only line (or ending the body).
+pub(super) fn find_signature(body: &[&str]) -> Option<(String, Option<Date>)> {
+    let idx = body.iter().rposition(|l| date_only(l).is_some());
+    let (end, date) = match idx {
+        Some(i) => (i, date_only(body[i])),
+        None => (body.len(), None),
+    };
+    let mut orgs: Vec<&str> = Vec::new();
+    let mut j = end;
+    while j > 0 && orgs.len() < 3 {
+        let l = body[j - 1].trim();
+        if is_org_line(l) {
+            orgs.push(l);
+            j -= 1;
+        } else {
+            break;
+        }
+    }
+    orgs.reverse();
+    if orgs.is_empty() {
+        return date
+            .map(|d| (String::new(), Some(d)))
+            .filter(|_| idx.is_some_and(|i| i + 6 >= body.len()));
+    }
+    // Multiple orgs on one line separated by spaces also count as joint issuers.
+    let joined: Vec<String> = orgs
+        .iter()
+        .flat_map(|l| l.split(' ').filter(|s| !s.is_empty()).map(str::to_string))
+        .collect();
+    Some((joined.join("、"), date))
+}
