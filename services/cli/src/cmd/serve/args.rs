@@ -1,0 +1,335 @@
+//! The flags of `serve`, `gateway` and `worker`, and their conversion to the libraries' configs.
+
+use std::{
+    net::{SocketAddr, ToSocketAddrs},
+    path::PathBuf,
+    sync::Arc,
+    time::Duration,
+};
+
+use clap::Args;
+use fazhi_gateway::{GatewayConfig, TenantLimits, TlsConfig};
+use fazhi_jobs::DEFAULT_DELIVERY_LIMIT;
+use fazhi_scorer::{ReconcileConfig, WorkerConfig};
+use tokio::sync::Semaphore;
+
+use crate::cmd::parse_duration;
+
+/// Where jobs and results live. Both URLs set → RabbitMQ + Redis; neither → in memory
+/// (`serve` only).
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    /// RabbitMQ URL, e.g. amqp://guest:guest@127.0.0.1:5672/%2f.
+    #[arg(
+        long,
+        env = "FAZHI_AMQP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub amqp_url: Option<String>,
+    /// Redis URL, e.g. redis://127.0.0.1:6379/0.
+    #[arg(
+        long,
+        env = "FAZHI_REDIS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub redis_url: Option<String>,
+    /// Prefix of the RabbitMQ queue and exchange names ({prefix}jobs, {prefix}dlx,
+    /// {prefix}jobs.dead).
+    #[arg(long, env = "FAZHI_QUEUE_PREFIX", default_value = "fazhi.")]
+    pub queue_prefix: String,
+    /// Prefix of every Redis key and channel.
+    #[arg(long, env = "FAZHI_REDIS_PREFIX", default_value = "fazhi:")]
+    pub redis_prefix: String,
+    /// Failed deliveries before a job is dead-lettered (x-delivery-limit; must match the
+    /// existing queue).
+    #[arg(long, env = "FAZHI_DELIVERY_LIMIT", default_value_t = DEFAULT_DELIVERY_LIMIT)]
+    pub delivery_limit: u32,
+    /// How long job records are kept after their last update.
+    #[arg(long, env = "FAZHI_JOB_TTL", default_value = "7d", value_parser = parse_duration)]
+    pub job_ttl: Duration,
+    /// How long assessments (content-addressed, shared) are kept.
+    #[arg(long, env = "FAZHI_RESULT_TTL", default_value = "30d", value_parser = parse_duration)]
+    pub result_ttl: Duration,
+    /// How long to keep retrying the first connection to RabbitMQ and Redis at startup.
+    #[arg(long, env = "FAZHI_CONNECT_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+}
+
+/// Settings every server process has.
+#[derive(Debug, Clone, Args)]
+pub struct ProcessArgs {
+    /// HTTP side port for /metrics, /healthz, /readyz; `off` for none.
+    #[arg(long, env = "FAZHI_HTTP_ADDR", default_value = "127.0.0.1:9464", value_parser = parse_opt_addr)]
+    pub http_addr: OptAddr,
+    /// Time allowed for in-flight calls and jobs to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "FAZHI_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+/// The gRPC front.
+#[derive(Debug, Clone, Args)]
+pub struct GatewayOpts {
+    /// gRPC listen address (port 0 picks a free port).
+    #[arg(long, env = "FAZHI_GRPC_ADDR", default_value = "127.0.0.1:50051", value_parser = parse_addr)]
+    pub grpc_addr: SocketAddr,
+    /// TOML file of tenants and SHA-256 hashes of their API keys; unset = open, every caller is
+    /// tenant "default".
+    #[arg(long, env = "FAZHI_AUTH_FILE", value_name = "FILE")]
+    pub auth_file: Option<PathBuf>,
+    /// Largest document accepted, in bytes (larger → RESOURCE_EXHAUSTED).
+    #[arg(long, env = "FAZHI_MAX_DOCUMENT_BYTES", default_value_t = GatewayConfig::default().max_document_bytes)]
+    pub max_document_bytes: usize,
+    /// Per tenant: QUEUED + RUNNING jobs at most (per gateway process).
+    #[arg(long, env = "FAZHI_MAX_IN_FLIGHT", default_value_t = TenantLimits::default().max_in_flight)]
+    pub max_in_flight: usize,
+    /// Per tenant: sustained submissions per second (token bucket).
+    #[arg(long, env = "FAZHI_SUBMIT_RATE", default_value_t = TenantLimits::default().submit_rate_per_sec)]
+    pub submit_rate: f64,
+    /// Per tenant: submissions allowed in one burst.
+    #[arg(long, env = "FAZHI_SUBMIT_BURST", default_value_t = TenantLimits::default().submit_burst)]
+    pub submit_burst: f64,
+    /// Wall-clock limit of one synchronous AssessReport.
+    #[arg(long, env = "FAZHI_ASSESS_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub assess_timeout: Duration,
+    /// Synchronous AssessReport calls running at once.
+    #[arg(long, env = "FAZHI_ASSESS_CONCURRENCY", default_value_t = GatewayConfig::default().assess_concurrency)]
+    pub assess_concurrency: usize,
+    /// Bound on each job-store call (past it: UNAVAILABLE).
+    #[arg(long, env = "FAZHI_STORE_TIMEOUT", default_value = "2s", value_parser = parse_duration)]
+    pub store_timeout: Duration,
+    /// Bound on one publish including the broker's confirm.
+    #[arg(long, env = "FAZHI_PUBLISH_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub publish_timeout: Duration,
+    /// PEM certificate chain for TLS on the gRPC port (with --tls-key).
+    #[arg(
+        long,
+        env = "FAZHI_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS on the gRPC port (with --tls-cert).
+    #[arg(
+        long,
+        env = "FAZHI_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA bundle: clients must present a certificate it signed (mTLS).
+    #[arg(
+        long,
+        env = "FAZHI_TLS_CLIENT_CA",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+/// The scorer loops.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerOpts {
+    /// Jobs each worker loop runs at once (unacknowledged deliveries).
+    #[arg(long, env = "FAZHI_PREFETCH", default_value_t = 4)]
+    pub prefetch: u16,
+    /// Engine runs at once in this process, shared by its loops; 0 = one per CPU core.
+    /// Prefetched jobs beyond it wait in memory as encoded messages, not as running threads.
+    #[arg(long, env = "FAZHI_ENGINE_THREADS", default_value_t = 0)]
+    pub engine_threads: usize,
+    /// Wall-clock limit of one engine run; past it the job is retried, then dead-lettered.
+    #[arg(long, env = "FAZHI_JOB_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub job_timeout: Duration,
+    /// How long a delivery is held while the store is unreachable before it is given back.
+    #[arg(long, env = "FAZHI_STORE_OUTAGE_LIMIT", default_value = "300s", value_parser = parse_duration)]
+    pub store_outage_limit: Duration,
+    /// Don't consume the dead-letter queue here (some other worker marks dead jobs FAILED).
+    #[arg(long, env = "FAZHI_NO_DEAD_LETTERS")]
+    pub no_dead_letters: bool,
+    /// How often to re-publish orphaned QUEUED jobs; 0 = never.
+    #[arg(long, env = "FAZHI_RECONCILE_EVERY", default_value = "60s", value_parser = parse_duration)]
+    pub reconcile_every: Duration,
+    /// Only jobs QUEUED and untouched this long count as orphaned.
+    #[arg(long, env = "FAZHI_RECONCILE_OLDER_THAN", default_value = "600s", value_parser = parse_duration)]
+    pub reconcile_older_than: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    #[command(flatten)]
+    pub gateway: GatewayOpts,
+    #[command(flatten)]
+    pub worker: WorkerOpts,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+    /// In-process worker loops.
+    #[arg(long, env = "FAZHI_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    #[command(flatten)]
+    pub gateway: GatewayOpts,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    #[command(flatten)]
+    pub worker: WorkerOpts,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+    /// Worker loops in this process (each with its own consumer).
+    #[arg(long, env = "FAZHI_WORKERS", default_value_t = 1)]
+    pub workers: usize,
+}
+
+/// An optional listen address (`off` = none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptAddr(pub Option<SocketAddr>);
+
+fn parse_opt_addr(s: &str) -> Result<OptAddr, String> {
+    match s.trim() {
+        "" | "off" | "none" | "disabled" => Ok(OptAddr(None)),
+        s => parse_addr(s).map(|a| OptAddr(Some(a))),
+    }
+}
+
+/// `ip:port` or `host:port` (resolved once, first address).
+fn parse_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse() {
+        return Ok(a);
+    }
+    s.to_socket_addrs()
+        .map_err(|e| format!("bad address {s:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{s:?} resolves to no address"))
+}
+
+impl GatewayOpts {
+    pub(super) fn config(&self, process: &ProcessArgs) -> GatewayConfig {
+        let base = GatewayConfig::default().with_max_document_bytes(self.max_document_bytes);
+        GatewayConfig {
+            grpc_addr: self.grpc_addr,
+            http_addr: process.http_addr.0,
+            auth_file: self.auth_file.clone(),
+            default_limits: TenantLimits {
+                max_in_flight: self.max_in_flight,
+                submit_rate_per_sec: self.submit_rate,
+                submit_burst: self.submit_burst,
+            },
+            engine_limits: fazhi_engine::Limits {
+                max_input_bytes: self.max_document_bytes,
+                ..fazhi_engine::Limits::default()
+            },
+            assess_timeout: self.assess_timeout,
+            assess_concurrency: self.assess_concurrency,
+            store_timeout: self.store_timeout,
+            publish_timeout: self.publish_timeout,
+            shutdown_grace: process.shutdown_grace,
+            tls: match (&self.tls_cert, &self.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsConfig {
+                    cert_pem: cert.clone(),
+                    key_pem: key.clone(),
+                    client_ca_pem: self.tls_client_ca.clone(),
+                }),
+                _ => None,
+            },
+            ..base
+        }
+    }
+}
+
+impl WorkerOpts {
+    /// `primary`: the one loop per process that also consumes dead letters and reconciles.
+    pub(super) fn config(
+        &self,
+        process: &ProcessArgs,
+        primary: bool,
+        slots: &Arc<Semaphore>,
+    ) -> WorkerConfig {
+        WorkerConfig {
+            prefetch: self.prefetch.max(1),
+            engine_slots: slots.clone(),
+            job_timeout: self.job_timeout,
+            store_outage_limit: self.store_outage_limit,
+            shutdown_grace: process.shutdown_grace,
+            dead_letters: primary && !self.no_dead_letters,
+            reconcile: (primary && !self.reconcile_every.is_zero()).then(|| ReconcileConfig {
+                every: self.reconcile_every,
+                older_than: self.reconcile_older_than,
+                ..ReconcileConfig::default()
+            }),
+            ..WorkerConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use clap::Parser;
+    use fazhi_gateway::GatewayConfig;
+    use fazhi_scorer::{ReconcileConfig, WorkerConfig};
+    use tokio::sync::Semaphore;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct T {
+        #[command(flatten)]
+        gateway: GatewayOpts,
+        #[command(flatten)]
+        worker: WorkerOpts,
+        #[command(flatten)]
+        process: ProcessArgs,
+    }
+
+    /// The flag defaults shown in --help are the libraries' own defaults.
+    #[test]
+    fn defaults_match_libraries() {
+        let t = T::try_parse_from(["t"]).unwrap();
+        let got = t.gateway.config(&t.process);
+        let want = GatewayConfig::default();
+        assert_eq!(got.grpc_addr, want.grpc_addr);
+        assert_eq!(got.http_addr, want.http_addr);
+        assert_eq!(got.max_document_bytes, want.max_document_bytes);
+        assert_eq!(got.max_message_bytes, want.max_message_bytes);
+        assert_eq!(got.default_limits, want.default_limits);
+        assert_eq!(got.assess_timeout, want.assess_timeout);
+        assert_eq!(got.assess_concurrency, want.assess_concurrency);
+        assert_eq!(got.store_timeout, want.store_timeout);
+        assert_eq!(got.publish_timeout, want.publish_timeout);
+        assert_eq!(got.shutdown_grace, want.shutdown_grace);
+        let slots = Arc::new(Semaphore::new(fazhi_scorer::default_engine_slots()));
+        let w = t.worker.config(&t.process, true, &slots);
+        let d = WorkerConfig::default();
+        assert_eq!(w.prefetch, d.prefetch);
+        assert_eq!(
+            w.engine_slots.available_permits(),
+            d.engine_slots.available_permits()
+        );
+        assert_eq!(w.job_timeout, d.job_timeout);
+        assert_eq!(w.store_outage_limit, d.store_outage_limit);
+        let (rc, drc) = (w.reconcile.unwrap(), ReconcileConfig::default());
+        assert_eq!((rc.every, rc.older_than), (drc.every, drc.older_than));
+        assert!(w.dead_letters);
+        assert!(!t.worker.config(&t.process, false, &slots).dead_letters);
+    }
+
+    #[test]
+    fn http_addr_off() {
+        assert_eq!(parse_opt_addr("off"), Ok(OptAddr(None)));
+        assert!(parse_opt_addr("127.0.0.1:1").unwrap().0.is_some());
+    }
+}
