@@ -1,5 +1,6 @@
 //! The flags of `serve`, `gateway` and `worker`, and their conversion to the libraries' configs.
 
+use super::defaults::D;
 use std::{
     net::{SocketAddr, ToSocketAddrs},
     path::PathBuf,
@@ -40,17 +41,17 @@ pub struct BackendArgs {
     #[arg(long, env = "FAZHI_QUEUE_PREFIX", default_value = "fazhi.")]
     pub queue_prefix: String,
     /// Prefix of every Redis key and channel.
-    #[arg(long, env = "FAZHI_REDIS_PREFIX", default_value = "fazhi:")]
+    #[arg(long, env = "FAZHI_REDIS_PREFIX", default_value = D.redis_prefix.as_str())]
     pub redis_prefix: String,
     /// Failed deliveries before a job is dead-lettered (x-delivery-limit; must match the
     /// existing queue).
     #[arg(long, env = "FAZHI_DELIVERY_LIMIT", default_value_t = DEFAULT_DELIVERY_LIMIT)]
     pub delivery_limit: u32,
     /// How long job records are kept after their last update.
-    #[arg(long, env = "FAZHI_JOB_TTL", default_value = "7d", value_parser = parse_duration)]
+    #[arg(long, env = "FAZHI_JOB_TTL", default_value = D.job_ttl.as_str(), value_parser = parse_duration)]
     pub job_ttl: Duration,
     /// How long assessments (content-addressed, shared) are kept.
-    #[arg(long, env = "FAZHI_RESULT_TTL", default_value = "30d", value_parser = parse_duration)]
+    #[arg(long, env = "FAZHI_RESULT_TTL", default_value = D.result_ttl.as_str(), value_parser = parse_duration)]
     pub result_ttl: Duration,
     /// How long to keep retrying the first connection to RabbitMQ and Redis at startup.
     #[arg(long, env = "FAZHI_CONNECT_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
@@ -61,10 +62,10 @@ pub struct BackendArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ProcessArgs {
     /// HTTP side port for /metrics, /healthz, /readyz; `off` for none.
-    #[arg(long, env = "FAZHI_HTTP_ADDR", default_value = "127.0.0.1:9464", value_parser = parse_opt_addr)]
+    #[arg(long, env = "FAZHI_HTTP_ADDR", default_value = D.http_addr.as_str(), value_parser = parse_opt_addr)]
     pub http_addr: OptAddr,
     /// Time allowed for in-flight calls and jobs to finish after SIGTERM/SIGINT.
-    #[arg(long, env = "FAZHI_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, env = "FAZHI_SHUTDOWN_GRACE", default_value = D.shutdown_grace.as_str(), value_parser = parse_duration)]
     pub shutdown_grace: Duration,
 }
 
@@ -72,7 +73,7 @@ pub struct ProcessArgs {
 #[derive(Debug, Clone, Args)]
 pub struct GatewayOpts {
     /// gRPC listen address (port 0 picks a free port).
-    #[arg(long, env = "FAZHI_GRPC_ADDR", default_value = "127.0.0.1:50051", value_parser = parse_addr)]
+    #[arg(long, env = "FAZHI_GRPC_ADDR", default_value = D.grpc_addr.as_str(), value_parser = parse_addr)]
     pub grpc_addr: SocketAddr,
     /// TOML file of tenants and SHA-256 hashes of their API keys; unset = open, every caller is
     /// tenant "default".
@@ -91,16 +92,16 @@ pub struct GatewayOpts {
     #[arg(long, env = "FAZHI_SUBMIT_BURST", default_value_t = TenantLimits::default().submit_burst)]
     pub submit_burst: f64,
     /// Wall-clock limit of one synchronous AssessReport.
-    #[arg(long, env = "FAZHI_ASSESS_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "FAZHI_ASSESS_TIMEOUT", default_value = D.assess_timeout.as_str(), value_parser = parse_duration)]
     pub assess_timeout: Duration,
     /// Synchronous AssessReport calls running at once.
     #[arg(long, env = "FAZHI_ASSESS_CONCURRENCY", default_value_t = GatewayConfig::default().assess_concurrency)]
     pub assess_concurrency: usize,
     /// Bound on each job-store call (past it: UNAVAILABLE).
-    #[arg(long, env = "FAZHI_STORE_TIMEOUT", default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, env = "FAZHI_STORE_TIMEOUT", default_value = D.store_timeout.as_str(), value_parser = parse_duration)]
     pub store_timeout: Duration,
     /// Bound on one publish including the broker's confirm.
-    #[arg(long, env = "FAZHI_PUBLISH_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, env = "FAZHI_PUBLISH_TIMEOUT", default_value = D.publish_timeout.as_str(), value_parser = parse_duration)]
     pub publish_timeout: Duration,
     /// PEM certificate chain for TLS on the gRPC port (with --tls-key).
     #[arg(
@@ -132,26 +133,26 @@ pub struct GatewayOpts {
 #[derive(Debug, Clone, Args)]
 pub struct WorkerOpts {
     /// Jobs each worker loop runs at once (unacknowledged deliveries).
-    #[arg(long, env = "FAZHI_PREFETCH", default_value_t = 4)]
+    #[arg(long, env = "FAZHI_PREFETCH", default_value_t = D.prefetch)]
     pub prefetch: u16,
     /// Engine runs at once in this process, shared by its loops; 0 = one per CPU core.
     /// Prefetched jobs beyond it wait in memory as encoded messages, not as running threads.
     #[arg(long, env = "FAZHI_ENGINE_THREADS", default_value_t = 0)]
     pub engine_threads: usize,
     /// Wall-clock limit of one engine run; past it the job is retried, then dead-lettered.
-    #[arg(long, env = "FAZHI_JOB_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, env = "FAZHI_JOB_TIMEOUT", default_value = D.job_timeout.as_str(), value_parser = parse_duration)]
     pub job_timeout: Duration,
     /// How long a delivery is held while the store is unreachable before it is given back.
-    #[arg(long, env = "FAZHI_STORE_OUTAGE_LIMIT", default_value = "300s", value_parser = parse_duration)]
+    #[arg(long, env = "FAZHI_STORE_OUTAGE_LIMIT", default_value = D.store_outage_limit.as_str(), value_parser = parse_duration)]
     pub store_outage_limit: Duration,
     /// Don't consume the dead-letter queue here (some other worker marks dead jobs FAILED).
     #[arg(long, env = "FAZHI_NO_DEAD_LETTERS")]
     pub no_dead_letters: bool,
     /// How often to re-publish orphaned QUEUED jobs; 0 = never.
-    #[arg(long, env = "FAZHI_RECONCILE_EVERY", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, env = "FAZHI_RECONCILE_EVERY", default_value = D.reconcile_every.as_str(), value_parser = parse_duration)]
     pub reconcile_every: Duration,
     /// Only jobs QUEUED and untouched this long count as orphaned.
-    #[arg(long, env = "FAZHI_RECONCILE_OLDER_THAN", default_value = "600s", value_parser = parse_duration)]
+    #[arg(long, env = "FAZHI_RECONCILE_OLDER_THAN", default_value = D.reconcile_older_than.as_str(), value_parser = parse_duration)]
     pub reconcile_older_than: Duration,
 }
 

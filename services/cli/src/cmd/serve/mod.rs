@@ -10,6 +10,7 @@
 
 mod args;
 mod backends;
+mod defaults;
 mod signals;
 mod supervise;
 
