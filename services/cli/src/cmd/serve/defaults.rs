@@ -55,9 +55,9 @@ pub(super) static D: LazyLock<Defaults> = LazyLock::new(|| {
 /// A duration as `parse_duration` reads it: whole days as `7d`, whole seconds as `30s`, else ms.
 fn duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms > 0 && ms % 86_400_000 == 0 {
+    if ms > 0 && ms.is_multiple_of(86_400_000) {
         format!("{}d", ms / 86_400_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
