@@ -11,8 +11,15 @@ use serde::Deserialize;
 pub struct Wording {
     pub version: String,
     pub junk: JunkWords,
+    pub outline: OutlineWords,
     pub meta: MetaWords,
     pub kind: KindWords,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutlineWords {
+    pub part_title_words: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -23,26 +23,11 @@ fn is_terminal(c: char) -> bool {
     )
 }
 
-/// Words that mark a heading naming one of the report's parts (used to rank unnumbered headings).
+/// A heading naming one of the report's parts (`[outline] part_title_words`): ranks unnumbered
+/// headings.
 pub fn is_part_title(t: &str) -> bool {
-    [
-        "成效",
-        "举措",
-        "主要做法",
-        "主要工作",
-        "工作开展情况",
-        "存在的",
-        "不足",
-        "问题",
-        "打算",
-        "安排",
-        "下一步",
-        "第一责任人",
-        "工作思路",
-        "其他需要报告",
-    ]
-    .iter()
-    .any(|k| t.contains(k))
+    crate::wording::wording()
+        .is_ok_and(|w| crate::wording::contains_any(t, &w.outline.part_title_words))
 }
 
 /// Builds the section list in document order; parents precede children.
