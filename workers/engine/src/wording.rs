@@ -12,8 +12,79 @@ pub struct Wording {
     pub version: String,
     pub junk: JunkWords,
     pub outline: OutlineWords,
+    pub figures: FigureWords,
     pub meta: MetaWords,
     pub kind: KindWords,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FigureWords {
+    /// Regex: plan or target markers before a figure.
+    pub plan: String,
+    /// Regex: section titles whose figures are plans.
+    pub next_year_heading: String,
+    pub comparative: Vec<String>,
+    pub bind: BindWords,
+}
+
+/// The words of the metric-binding rules (`[figures.bind]`), one field a condition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindWords {
+    pub mediation: String,
+    pub appearance_rate: Vec<String>,
+    pub appearance_rate_all: Vec<String>,
+    pub mediation_rate: Vec<String>,
+    pub mediation_word: String,
+    pub legality_rate: Vec<String>,
+    pub legality_rate_all: Vec<String>,
+    pub legality_rate_not: Vec<String>,
+    pub online_rate: Vec<String>,
+    pub online_rate_channel: Vec<String>,
+    pub online_rate_ratio: Vec<String>,
+    pub count_units: Vec<String>,
+    pub case_units: Vec<String>,
+    pub concluded: Vec<String>,
+    pub subset: Vec<String>,
+    pub reconsideration: Vec<String>,
+    pub reconsideration_not: Vec<String>,
+    pub litigation: Vec<String>,
+    pub litigation_pairs: Vec<Vec<String>>,
+    pub litigation_not: Vec<String>,
+    pub legal_aid: Vec<String>,
+    pub legal_aid_not: Vec<String>,
+    pub filing_units: Vec<String>,
+    pub filing: Vec<String>,
+    pub normative_document: String,
+    pub normative_not: Vec<String>,
+    pub legality_units: Vec<String>,
+    pub legality_word: String,
+    pub legality_review: Vec<String>,
+    pub legality_review_right: Vec<String>,
+    pub review_verbs: Vec<String>,
+    pub legality_objects: Vec<String>,
+    pub review_contract_verb: String,
+    pub contracts: Vec<String>,
+    pub legal_adviser: String,
+    pub drafting: String,
+    pub legality_not: Vec<String>,
+    pub mediation_units: Vec<String>,
+    pub dispute_words: Vec<String>,
+    pub mediation_not: Vec<String>,
+    pub staff_units: Vec<String>,
+    pub certified: Vec<String>,
+    pub enforcement_staff: String,
+    pub certified_sentence: String,
+    pub certified_not: Vec<String>,
+    pub file_units: Vec<String>,
+    pub case_review: String,
+    pub case_file_heads: Vec<String>,
+    pub event_units: Vec<String>,
+    pub popularization: Vec<String>,
+    pub lecture: String,
+    pub lecture_sentence: Vec<String>,
+    pub popularization_not: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +144,13 @@ pub struct KindWords {
 static WORDING: LazyLock<Result<Wording, String>> = LazyLock::new(|| {
     let w: Wording = toml::from_str(include_str!("../checklists/parse-rules.toml"))
         .map_err(|e| format!("parse-rules.toml: {e}"))?;
+    for (field, pattern) in [
+        ("figures.plan", &w.figures.plan),
+        ("figures.next_year_heading", &w.figures.next_year_heading),
+        ("figures.bind.mediation", &w.figures.bind.mediation),
+    ] {
+        regex::Regex::new(pattern).map_err(|e| format!("parse-rules.toml: {field}: {e}"))?;
+    }
     if w.junk.widget_tokens.iter().any(String::is_empty) {
         return Err("parse-rules.toml: junk.widget_tokens holds an empty token".into());
     }

@@ -2,6 +2,7 @@
 //! their left context. Years, dates, document and article numbers are not figures.
 
 use crate::model::{Figure, Section, Sentence};
+use crate::wording::{BindWords, FigureWords};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -21,20 +22,24 @@ static FIG: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|_| unreachable!())
 });
 
-static PLAN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"下一步|力争|计划(?:在|于|到|年内|年底)|目标(?:是|为)|确保|拟|争取|将(?:继续|进一步|持续|全面|加快|推动|着力|深入|不断|加强|扎实|努力|重点|力争|逐步|于)|到20\d\d年|年底前|预计",
-    )
-    .unwrap_or_else(|_| unreachable!())
-});
+/// The figure wording (`[figures]` in `checklists/parse-rules.toml`) with its patterns compiled;
+/// `None` when the data failed to load, which the parser reports before it gets here.
+struct Words {
+    w: &'static FigureWords,
+    plan: Regex,
+    next_year_heading: Regex,
+    mediation: Regex,
+}
 
-static NEXT_YEAR_SECTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"下一步|下步|下一年度|20\d\d年(?:度)?(?:主要)?(?:工作)?(?:安排|打算|计划|思路|重点|要点)|工作(?:安排|打算|思路|计划)|努力方向")
-        .unwrap_or_else(|_| unreachable!())
+static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
+    let w = &crate::wording::wording().ok()?.figures;
+    Some(Words {
+        w,
+        plan: Regex::new(&w.plan).ok()?,
+        next_year_heading: Regex::new(&w.next_year_heading).ok()?,
+        mediation: Regex::new(&w.bind.mediation).ok()?,
+    })
 });
-
-static MEDIATION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|[^协])调解|调处|化解").unwrap_or_else(|_| unreachable!()));
 
 /// Extracts figures in document order.
 pub fn extract(
@@ -43,9 +48,12 @@ pub fn extract(
     sections: &[Section],
     _year: Option<i32>,
 ) -> Vec<Figure> {
+    let Some(words) = WORDS.as_ref() else {
+        return Vec::new();
+    };
     let next_year_sections: Vec<bool> = sections
         .iter()
-        .map(|s| NEXT_YEAR_SECTION.is_match(&s.title))
+        .map(|s| words.next_year_heading.is_match(&s.title))
         .collect();
     let in_next_year = |idx: Option<usize>| {
         let mut cur = idx;
@@ -124,22 +132,16 @@ pub fn extract(
             let clause = left_clause(near);
             let wide = wide_clause(near);
             let right = right_clause(after);
-            let comparative = [
-                "低于",
-                "高于",
-                "不足",
-                "不到",
-                "未达到",
-                "未达",
-                "少于",
-                "超出",
-            ]
-            .iter()
-            .any(|k| clause.ends_with(k) || before.ends_with(k));
+            let comparative = words
+                .w
+                .comparative
+                .iter()
+                .any(|k| clause.ends_with(k.as_str()) || before.ends_with(k.as_str()));
             let metric = if comparative || (is_cn && !approx_suffix) {
                 None
             } else {
                 bind_metric(
+                    words,
                     &Ctx {
                         clause,
                         wide,
@@ -157,7 +159,7 @@ pub fn extract(
                 metric,
                 approximate,
                 // A plan cue before the figure (力争…95%), not a purpose clause after it.
-                planned: section_planned || PLAN.is_match(window_before(st, m.start, 150)),
+                planned: section_planned || words.plan.is_match(window_before(st, m.start, 150)),
                 sentence: si,
             });
         }
@@ -271,150 +273,108 @@ fn parse_cn(s: &str) -> Option<f64> {
     any.then_some((total + cur) as f64)
 }
 
-/// The metric id for a figure, from the clause before it (and the sentence for domain).
-fn bind_metric(ctx: &Ctx<'_>, unit: &str) -> Option<&'static str> {
+/// The metric id for a figure, from the clause before it (and the sentence for domain). The
+/// rules' shape is here; every word they test is `[figures.bind]` in the parser's wording.
+fn bind_metric(words: &Words, ctx: &Ctx<'_>, unit: &str) -> Option<&'static str> {
+    let b: &BindWords = &words.w.bind;
     let clause = ctx.clause;
     let sentence = ctx.sentence;
     let has = |k: &str| clause.contains(k);
+    let any = |ks: &[String]| ks.iter().any(|k| clause.contains(k.as_str()));
+    let all = |ks: &[String]| ks.iter().all(|k| clause.contains(k.as_str()));
+    let wide_any = |ks: &[String]| ks.iter().any(|k| ctx.wide.contains(k.as_str()));
     let wide = |k: &str| ctx.wide.contains(k);
-    let right = |k: &str| ctx.right.contains(k);
+    let right_any = |ks: &[String]| ks.iter().any(|k| ctx.right.contains(k.as_str()));
+    let sentence_any = |ks: &[String]| ks.iter().any(|k| sentence.contains(k.as_str()));
+    let unit_in = |us: &[String]| us.iter().any(|u| u == unit);
     if unit == "%" {
-        if has("出庭应诉率") || has("出庭率") || (has("负责人出庭") && has("率")) {
+        if any(&b.appearance_rate) || all(&b.appearance_rate_all) {
             return Some("admin_litigation_appearance_rate");
         }
-        if (has("调解成功率") || has("成功率") || has("调处成功率"))
-            && (MEDIATION.is_match(sentence) || has("调解"))
+        if any(&b.mediation_rate) && (words.mediation.is_match(sentence) || has(&b.mediation_word))
         {
             return Some("mediation_success_rate");
         }
-        if (has("合法性审查率") || has("合法性审核率") || (has("合法性审") && has("率")))
-            && !has("法制审核")
-            && !has("公平竞争")
-        {
+        if (any(&b.legality_rate) || all(&b.legality_rate_all)) && !any(&b.legality_rate_not) {
             return Some("legality_review_rate");
         }
-        if has("网上可办率")
-            || has("可网办率")
-            || has("网办率")
-            || has("网上可办")
-            || has("全程网办")
-            || ((has("网上办") || has("掌上办")) && (has("比例") || has("率")))
-        {
+        if any(&b.online_rate) || (any(&b.online_rate_channel) && any(&b.online_rate_ratio)) {
             return Some("online_service_rate");
         }
         return None;
     }
-    if unit.is_empty() || unit == "个百分点" {
+    if unit.is_empty() || unit == "个百分点" || !unit_in(&b.count_units) {
         return None;
     }
-    let count_units = [
-        "件", "起", "宗", "个", "份", "项", "人", "名", "卷", "本", "场", "场次", "次", "期",
-        "人次", "件次",
-    ];
-    if !count_units.contains(&unit) {
-        return None;
-    }
-    let case_unit = matches!(unit, "件" | "起" | "宗" | "个" | "件次");
-    let concluded = [
-        "审结",
-        "办结",
-        "结案",
-        "作出",
-        "纠错",
-        "维持",
-        "撤销",
-        "败诉",
-        "胜诉",
-        "化解率",
-        "立案",
-    ]
-    .iter()
-    .any(|k| has(k));
-    let subset = ["答复", "第三人", "汇总", "其中"].iter().any(|k| wide(k));
-    if case_unit && has("复议") && !concluded && !has("应诉") && !subset {
+    let case_unit = unit_in(&b.case_units);
+    let concluded = any(&b.concluded);
+    let subset = wide_any(&b.subset);
+    if case_unit && any(&b.reconsideration) && !concluded && !any(&b.reconsideration_not) && !subset
+    {
         return Some("admin_reconsideration_cases");
     }
     if case_unit
-        && (has("行政诉讼")
-            || has("应诉案件")
-            || has("行政应诉")
-            || has("一审行政")
-            || (has("应诉") && has("案件"))
-            || (has("被告") && has("案件")))
+        && (any(&b.litigation) || b.litigation_pairs.iter().any(|p| all(p)))
         && !concluded
-        && !has("出庭")
+        && !any(&b.litigation_not)
         && !subset
     {
         return Some("admin_litigation_cases");
     }
-    if case_unit && has("法律援助") && !has("任务") {
+    if case_unit && any(&b.legal_aid) && !any(&b.legal_aid_not) {
         return Some("legal_aid_cases");
     }
-    let filing = has("备案") || has("报备");
-    if matches!(unit, "件" | "份")
-        && (filing && (has("规范性文件") || sentence.contains("规范性文件"))
-            || (has("规范性文件")
-                && !has("审查")
-                && !has("审核")
-                && !has("清理")
-                && (sentence.contains("备案") || sentence.contains("报备"))))
+    let filing = any(&b.filing);
+    let normative = b.normative_document.as_str();
+    if unit_in(&b.filing_units)
+        && (filing && (has(normative) || sentence.contains(normative))
+            || (has(normative) && !any(&b.normative_not) && sentence_any(&b.filing)))
     {
         return Some("normative_documents_filed");
     }
-    let legality_object = ["文件", "协议", "合同", "议题", "涉法", "事项"]
-        .iter()
-        .any(|k| wide(k));
-    if (matches!(unit, "件" | "份" | "项") || (unit == "个" && has("合法性")))
-        && (has("合法性审查")
-            || has("合法性审核")
-            || has("审查规范性文件")
-            || has("审核规范性文件")
-            || right("合法性审查")
-            || right("合法性审核")
-            || ((wide("审查") || wide("审核")) && legality_object && sentence.contains("合法性"))
-            || (wide("审查")
-                && (wide("合同") || wide("协议"))
-                && sentence.contains("法律顾问")
-                && !wide("起草")))
-        && !wide("公平竞争")
-        && !wide("法制审核")
+    let legality_object = wide_any(&b.legality_objects);
+    if (unit_in(&b.legality_units) || (unit == "个" && has(&b.legality_word)))
+        && (any(&b.legality_review)
+            || right_any(&b.legality_review_right)
+            || (wide_any(&b.review_verbs)
+                && legality_object
+                && sentence.contains(b.legality_word.as_str()))
+            || (wide(&b.review_contract_verb)
+                && wide_any(&b.contracts)
+                && sentence.contains(b.legal_adviser.as_str())
+                && !wide(&b.drafting)))
+        && !wide_any(&b.legality_not)
         && !filing
     {
         return Some("legality_reviews");
     }
-    if matches!(unit, "件" | "起" | "宗")
-        && MEDIATION.is_match(clause)
-        && (has("纠纷") || has("矛盾") || has("案件") || has("调解"))
-        && !has("成功")
-        && !has("法律援助")
-        && !["结案", "复议", "执行", "和解"].iter().any(|k| has(k))
+    if unit_in(&b.mediation_units)
+        && words.mediation.is_match(clause)
+        && any(&b.dispute_words)
+        && !any(&b.mediation_not)
     {
         return Some("mediation_disputes");
     }
-    if matches!(unit, "人" | "名")
-        && (has("持证") || has("执法证") || (has("执法人员") && sentence.contains("持证")))
-        && !has("新考取")
-        && !has("新增")
-        && !has("培训")
+    if unit_in(&b.staff_units)
+        && (any(&b.certified)
+            || (has(&b.enforcement_staff) && sentence.contains(b.certified_sentence.as_str())))
+        && !any(&b.certified_not)
     {
         return Some("certified_enforcement_staff");
     }
-    if matches!(unit, "卷" | "件" | "本" | "份" | "宗")
-        && (has("评查")
-            || ((ctx.right.starts_with("案卷") || ctx.right.starts_with("行政执法案卷"))
-                && sentence.contains("评查")))
+    if unit_in(&b.file_units)
+        && (has(&b.case_review)
+            || (b
+                .case_file_heads
+                .iter()
+                .any(|h| ctx.right.starts_with(h.as_str()))
+                && sentence.contains(b.case_review.as_str())))
     {
         return Some("case_files_reviewed");
     }
-    if matches!(unit, "场" | "场次" | "次" | "期")
-        && (has("普法")
-            || has("法治宣传")
-            || has("宣传活动")
-            || has("法治讲座")
-            || has("送法")
-            || (has("讲座") && (sentence.contains("宣传") || sentence.contains("普法"))))
-        && !has("巡演")
-        && !has("法律援助")
+    if unit_in(&b.event_units)
+        && (any(&b.popularization) || (has(&b.lecture) && sentence_any(&b.lecture_sentence)))
+        && !any(&b.popularization_not)
     {
         return Some("law_popularization_events");
     }
