@@ -91,7 +91,11 @@ pub fn shared_corpus(test: &str) -> Option<PathBuf> {
             if dir.join("labels.toml").is_file() {
                 Some(dir)
             } else {
-                eprintln!(
+                // Straight to the process's stderr: the test harness captures `eprintln!`, and a
+                // skip must show in the run's output.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
                     "SKIPPED {test}: shared corpus not found at {} (set FAZHI_CORPUS)",
                     dir.display()
                 );

@@ -91,15 +91,31 @@ pub struct BindWords {
 #[serde(deny_unknown_fields)]
 pub struct OutlineWords {
     pub part_title_words: Vec<String>,
+    pub not_heading_words: Vec<String>,
+    pub not_heading_prefixes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetaWords {
     pub org_suffixes: Vec<String>,
     pub addressee_words: Vec<String>,
     pub title_labels: Vec<String>,
     pub title_issuer_ends: Vec<String>,
+    pub title_genre_words: Vec<String>,
+    pub title_complete_words: Vec<String>,
+    pub title_field_ends: Vec<String>,
+    pub published_labels: Vec<String>,
+    pub not_published_prefixes: Vec<String>,
+    pub block_date_label: String,
+    pub source_label: String,
+    pub issuer_label: String,
+    pub party_prefix: String,
+    pub department_suffixes: Vec<String>,
+    pub committee_suffix: String,
+    pub not_department_committees: Vec<String>,
+    pub street_words: Vec<String>,
+    pub zone_words: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -12,12 +12,7 @@ use crate::wording::MetaWords;
 /// The wording of metadata (`[meta]` in `checklists/parse-rules.toml`); empty lists when the
 /// data failed to load, which the parser reports as an error before it gets here.
 pub(super) fn words() -> &'static MetaWords {
-    static EMPTY: LazyLock<MetaWords> = LazyLock::new(|| MetaWords {
-        org_suffixes: Vec::new(),
-        addressee_words: Vec::new(),
-        title_labels: Vec::new(),
-        title_issuer_ends: Vec::new(),
-    });
+    static EMPTY: LazyLock<MetaWords> = LazyLock::new(MetaWords::default);
     crate::wording::wording().map_or(&EMPTY, |w| &w.meta)
 }
 
@@ -38,7 +33,7 @@ pub(super) fn is_org_line(l: &str) -> bool {
 pub(super) fn place_chain(s: &str) -> (Vec<&str>, usize) {
     let mut pos = 0;
     let mut toks = Vec::new();
-    let s2 = s.strip_prefix("中共").unwrap_or(s);
+    let s2 = s.strip_prefix(words().party_prefix.as_str()).unwrap_or(s);
     let off = s.len() - s2.len();
     while let Some(m) = PLACE.find(&s2[pos..]) {
         if m.as_str().chars().count() < 2 {
@@ -63,8 +58,9 @@ pub(super) fn find_issuer(
 ) -> Option<String> {
     // 1. 发布机构 in a metadata block.
     for r in removed {
-        if let Some(p) = r.text.find("发布机构") {
-            let rest = r.text[p + "发布机构".len()..].trim_start_matches([':', ' ']);
+        let label = words().issuer_label.as_str();
+        if let Some(p) = r.text.find(label) {
+            let rest = r.text[p + label.len()..].trim_start_matches([':', ' ']);
             let v: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
             if v.chars().count() >= 3 {
                 return Some(v);
@@ -100,8 +96,9 @@ pub(super) fn find_issuer(
     }
     // 5. A 来源 line.
     for r in removed {
-        if let Some(p) = r.text.find("来源") {
-            let rest = r.text[p + "来源".len()..].trim_start_matches([':', ' ']);
+        let label = words().source_label.as_str();
+        if let Some(p) = r.text.find(label) {
+            let rest = r.text[p + label.len()..].trim_start_matches([':', ' ']);
             let v: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
             if v.chars().count() >= 3 && (is_org(&v) || place_chain(&v).1 > 0) {
                 return Some(v);
@@ -198,12 +195,17 @@ pub fn level_of(issuer: &str) -> Option<Level> {
     let name = issuer.split('、').next_back().unwrap_or(issuer);
     let simplified = simp(name.trim());
     let name = simplified.as_str();
-    if (name.ends_with('局') || name.ends_with('厅'))
-        || (name.ends_with("委员会") && !name.contains("管理委员会") && !name.contains("依法治"))
+    let w = words();
+    let committee = name.ends_with(w.committee_suffix.as_str())
+        && !crate::wording::contains_any(name, &w.not_department_committees);
+    if w.department_suffixes
+        .iter()
+        .any(|s| name.ends_with(s.as_str()))
+        || committee
     {
         return Some(Level::Department);
     }
-    if name.contains("街道") {
+    if crate::wording::contains_any(name, &w.street_words) {
         return Some(Level::Street);
     }
     let (toks, _) = place_chain(name);
@@ -212,22 +214,7 @@ pub fn level_of(issuer: &str) -> Option<Level> {
     {
         return Some(Level::Township);
     }
-    if [
-        "新区",
-        "开发区",
-        "高新区",
-        "经开区",
-        "园区",
-        "示范区",
-        "试验区",
-        "管委会",
-        "管理委员会",
-        "保税区",
-        "自贸区",
-    ]
-    .iter()
-    .any(|k| name.contains(k))
-    {
+    if crate::wording::contains_any(name, &w.zone_words) {
         return Some(Level::Zone);
     }
     let last = toks.last()?;

@@ -77,7 +77,7 @@ pub fn outline(text: &str) -> Vec<Section> {
         if line.chars().last().is_some_and(is_terminal) || line.contains('。') {
             continue;
         }
-        if line.contains("报告") || line.starts_with("附件") || looks_like_date(line) {
+        if not_heading(line) || looks_like_date(line) {
             continue;
         }
         let next = all.get(idx + 1).map(|x| x.1).unwrap_or("");
@@ -150,6 +150,14 @@ pub fn outline(text: &str) -> Vec<Section> {
         stack.push(out.len() - 1);
     }
     out
+}
+
+/// The title or an attachment line (`[outline]` not-heading words).
+fn not_heading(line: &str) -> bool {
+    crate::wording::wording().is_ok_and(|w| {
+        crate::wording::contains_any(line, &w.outline.not_heading_words)
+            || crate::wording::starts_any(line, &w.outline.not_heading_prefixes)
+    })
 }
 
 fn looks_like_date(line: &str) -> bool {

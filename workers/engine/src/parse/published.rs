@@ -1,7 +1,7 @@
 //! The publication date (发布日期 lines, metadata blocks, the dated signature) and the signature.
 
 use super::dates::{ISO_DATE, parse_date_anywhere};
-use super::issuer::is_org_line;
+use super::issuer::{is_org_line, words};
 use crate::model::{Date, DateSource, RemovedLine};
 
 /// A line that is nothing but a date (a signature date).
@@ -25,19 +25,15 @@ pub(super) fn find_published(body: &[&str], removed: &[RemovedLine]) -> Option<(
         .chain(body.iter().take(12).copied());
     let mut block = None;
     for l in all {
-        for key in [
-            "发布时间",
-            "发布日期",
-            "日期:",
-            "日期 ",
-            "发文日期",
-            "公开日期",
-            "时间:",
-        ] {
-            if let Some(p) = l.find(key) {
+        let w = words();
+        for key in &w.published_labels {
+            if let Some(p) = l.find(key.as_str()) {
                 // 生成日期 / 成文日期 are not publication lines.
                 let before = &l[..p];
-                if before.ends_with("生成") || before.ends_with("成文") {
+                if w.not_published_prefixes
+                    .iter()
+                    .any(|x| before.ends_with(x.as_str()))
+                {
                     continue;
                 }
                 if let Some(d) = parse_date_anywhere(&l[p..]) {
@@ -46,7 +42,7 @@ pub(super) fn find_published(body: &[&str], removed: &[RemovedLine]) -> Option<(
             }
         }
         // A news header line that opens with the date: "2024-03-22 18:36 来源:…".
-        if l.contains("来源")
+        if l.contains(w.source_label.as_str())
             && let Some(d) = ISO_DATE
                 .find(l)
                 .filter(|m| m.start() == 0)
@@ -55,7 +51,7 @@ pub(super) fn find_published(body: &[&str], removed: &[RemovedLine]) -> Option<(
             return Some((d, DateSource::PublishedLine));
         }
         if block.is_none()
-            && let Some(p) = l.find("生成日期")
+            && let Some(p) = l.find(w.block_date_label.as_str())
             && let Some(d) = parse_date_anywhere(&l[p..])
         {
             block = Some(d);

@@ -9,12 +9,7 @@ pub(super) fn titleish(l: &str) -> bool {
     let n = l.chars().count();
     (6..=90).contains(&n)
         && !l.contains('。')
-        && [
-            "报告", "方案", "要点", "通知", "计划", "规划", "解读", "会议", "情况", "总结", "意见",
-            "召开", "工作",
-        ]
-        .iter()
-        .any(|k| l.contains(k))
+        && crate::wording::contains_any(l, &words().title_genre_words)
 }
 
 pub(super) fn find_title(
@@ -43,9 +38,7 @@ pub(super) fn find_title(
             if let Some(next) = body.get(i + 1) {
                 let next = next.trim();
                 let nn = next.chars().count();
-                if !l.contains("报告")
-                    && !l.contains("方案")
-                    && !l.contains("要点")
+                if !crate::wording::contains_any(l, &words().title_complete_words)
                     && (2..=40).contains(&nn)
                     && titleish(next)
                 {
@@ -62,7 +55,11 @@ pub(super) fn find_title(
             if let Some(rest) = t.strip_prefix(key.as_str()) {
                 let rest = rest.trim_start_matches([':', ' ']).trim();
                 let v = rest.split("  ").next().unwrap_or(rest);
-                let v = v.split(" 有效性").next().unwrap_or(v).trim();
+                let v = words()
+                    .title_field_ends
+                    .iter()
+                    .fold(v, |v, end| v.split(end.as_str()).next().unwrap_or(v))
+                    .trim();
                 if !v.is_empty() {
                     return Some((v.to_string(), false));
                 }
