@@ -50,6 +50,9 @@ pub struct PassageRules {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContextRules {
+    pub law_title_endings: Vec<String>,
+    pub not_law_title_endings: Vec<String>,
+    pub title_joiners: Vec<String>,
     pub local_title_false_friends: Vec<String>,
     pub event_units: Vec<String>,
     pub metadata_labels: Vec<String>,

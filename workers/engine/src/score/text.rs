@@ -297,13 +297,7 @@ fn quote_kinds(text: &str, quotes: &[Range<usize>], rules: &Rules) -> Vec<(bool,
     for (i, q) in quotes.iter().enumerate() {
         if i > 0 {
             let gap = text.get(quotes[i - 1].end..q.start).unwrap_or("x").trim();
-            if gap.is_empty()
-                || gap == "、"
-                || gap == "和"
-                || gap == "及"
-                || gap == ","
-                || gap == "，"
-            {
+            if gap.is_empty() || rules.context.title_joiners.iter().any(|j| j == gap) {
                 let prev = out[i - 1];
                 out.push(prev);
                 continue;
@@ -321,8 +315,9 @@ fn quote_kinds(text: &str, quotes: &[Range<usize>], rules: &Rules) -> Vec<(bool,
             .iter()
             .any(|c| tail.ends_with(c.as_str()));
         let title = text.get(q.clone()).unwrap_or("");
+        let ends = |xs: &[String]| xs.iter().any(|x| title.ends_with(x.as_str()));
         let law =
-            (title.ends_with("法》") && !title.ends_with("办法》")) || title.ends_with("法典》");
+            ends(&rules.context.law_title_endings) && !ends(&rules.context.not_law_title_endings);
         let national = law
             || rules
                 .context
