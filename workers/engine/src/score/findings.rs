@@ -13,6 +13,10 @@ use crate::wire;
 pub(crate) const RAISED: &[(&str, &[&str])] = &[
     ("NOT_A_REPORT", &["reason"]),
     ("CHECKLIST_YEAR_MISMATCH", &["year", "checklist"]),
+    (
+        "CHECKLIST_PERIOD_ENDED",
+        &["year", "checklist", "last_year"],
+    ),
     ("YEAR_UNKNOWN", &[]),
     ("MISSING_PART_MEASURES", &[]),
     ("SHORTCOMINGS_HOLLOW", &[]),

@@ -2,7 +2,8 @@
 //!
 //! How an assessment is made:
 //! 1. **Checklist**: the client's, else by report year (document, then hints): ≤ 2020 →
-//!    `gangyao-2015-2020`, else `gangyao-2021-2025`.
+//!    `gangyao-2015-2020`, else `gangyao-2021-2025`; a year after the latest checklist's period is
+//!    judged by the latest with a CHECKLIST_PERIOD_ENDED finding.
 //! 2. **Regions** ([`parts`]): headings are classified into the 督察规定 第二十五条 parts (parser
 //!    sections first, then short heading-like lines, then passages such as “虽然…但仍存在…不足” and
 //!    “下一步，…”). Text under shortcomings or next-year parts is not achievement; the title and
@@ -114,6 +115,19 @@ pub fn score(
     {
         let args = [("year", y.to_string()), ("checklist", cl.id.clone())];
         out.raise("CHECKLIST_YEAR_MISMATCH", &args, Vec::new());
+    }
+    // No 纲要 covers the year yet (reports on 2026 are due before the next one is published):
+    // judged by the latest, and said so.
+    if checklist_id.is_none()
+        && let Some(y) = year
+        && y > cl.last_year
+    {
+        let args = [
+            ("year", y.to_string()),
+            ("checklist", cl.id.clone()),
+            ("last_year", cl.last_year.to_string()),
+        ];
+        out.raise("CHECKLIST_PERIOD_ENDED", &args, Vec::new());
     }
     if year.is_none() {
         out.raise("YEAR_UNKNOWN", &[], Vec::new());

@@ -202,3 +202,44 @@ fn large_repetitive_input_scores() {
     assert_eq!(a.areas.len(), 9);
     assert!(a.normalized_text.len() > 1_000_000);
 }
+
+/// A report on a year no checklist covers yet is judged by the latest and says so; a client that
+/// names a checklist gets the year-mismatch finding instead.
+#[test]
+fn year_after_the_latest_checklist_is_flagged() {
+    let text = BASE.replace("2023", "2026");
+    let a = assess(&text, 2026);
+    assert_eq!(a.checklist_id, "gangyao-2021-2025");
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.code == "CHECKLIST_PERIOD_ENDED")
+        .expect("CHECKLIST_PERIOD_ENDED");
+    assert!(
+        f.message.contains("2026") && f.message.contains("2025"),
+        "{}",
+        f.message
+    );
+    assert!(!f.rule.is_empty());
+    let within = assess(BASE, 2023);
+    assert!(
+        !within
+            .findings
+            .iter()
+            .any(|f| f.code == "CHECKLIST_PERIOD_ENDED")
+    );
+    let doc = from_text(&text, Some(2026));
+    let named = score(&doc, &Hints::default(), Some("gangyao-2021-2025"), "x").expect("score");
+    assert!(
+        !named
+            .findings
+            .iter()
+            .any(|f| f.code == "CHECKLIST_PERIOD_ENDED")
+    );
+    assert!(
+        named
+            .findings
+            .iter()
+            .any(|f| f.code == "CHECKLIST_YEAR_MISMATCH")
+    );
+}
