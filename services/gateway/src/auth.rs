@@ -7,7 +7,7 @@
 //! [[tenant]]
 //! name = "beijing-platform"
 //! key_sha256 = ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
-//! max_in_flight = 100        # optional, default from GatewayConfig::default_limits
+//! max_in_flight = 100        # optional (0 = no cap), default from GatewayConfig::default_limits
 //! submit_rate_per_sec = 50   # optional
 //! submit_burst = 100         # optional
 //! ```
@@ -109,10 +109,16 @@ impl Authenticator {
                 submit_rate_per_sec: t
                     .submit_rate_per_sec
                     .unwrap_or(defaults.submit_rate_per_sec),
-                submit_burst: t.submit_burst.unwrap_or(defaults.submit_burst),
+                // A tenant given a rate but no burst (and no default burst) may burst one
+                // second's worth.
+                submit_burst: t.submit_burst.unwrap_or(if defaults.submit_burst >= 1.0 {
+                    defaults.submit_burst
+                } else {
+                    t.submit_rate_per_sec.unwrap_or(0.0).max(1.0)
+                }),
             };
-            if !(limits.submit_rate_per_sec > 0.0 && limits.submit_burst >= 1.0) {
-                return Err(format!("tenant {:?}: rate must be > 0, burst ≥ 1", t.name));
+            if let Err(e) = limits.validate() {
+                return Err(format!("tenant {:?}: {e}", t.name));
             }
             let tenant = Tenant(Arc::new(TenantState::new(&t.name, limits)));
             for k in t.key_sha256 {

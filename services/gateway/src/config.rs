@@ -9,24 +9,35 @@ use crate::error::GatewayError;
 
 /// Per-tenant limits; also the limits of the open-mode tenant `default` and of tenants whose
 /// auth-file entry leaves a field out.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Limits exist to share capacity between tenants; the queue exists to absorb bursts. So by
+/// default they are off (0): one platform may queue a province's reports at once. Operators who
+/// serve several tenants set them per tenant in the auth file, or as defaults with the flags.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TenantLimits {
     /// QUEUED + RUNNING jobs a tenant may have (counted per gateway process, see
-    /// [`crate::limits`]).
+    /// [`crate::limits`]); 0 = no cap.
     pub max_in_flight: usize,
-    /// Token-bucket refill rate for SubmitReport/SubmitReports items/AssessReport.
+    /// Token-bucket refill rate for SubmitReport/SubmitReports items/AssessReport; 0 = no rate
+    /// limit.
     pub submit_rate_per_sec: f64,
-    /// Bucket size: how many submissions may arrive at once after a quiet period.
+    /// Bucket size: how many submissions may arrive at once after a quiet period (used when a
+    /// rate is set).
     pub submit_burst: f64,
 }
 
-impl Default for TenantLimits {
-    fn default() -> Self {
-        Self {
-            max_in_flight: 100,
-            submit_rate_per_sec: 50.0,
-            submit_burst: 100.0,
+impl TenantLimits {
+    /// A rate is 0 (off) or positive and finite; with a rate, the burst holds at least one.
+    pub fn validate(&self) -> Result<(), String> {
+        let rate = self.submit_rate_per_sec;
+        if !(rate.is_finite() && rate >= 0.0) || (rate > 0.0 && !(self.submit_burst >= 1.0)) {
+            return Err(
+                "submit_rate_per_sec must be ≥ 0 (0 = no limit), and submit_burst ≥ 1 when a \
+                 rate is set"
+                    .into(),
+            );
         }
+        Ok(())
     }
 }
 
@@ -126,12 +137,9 @@ impl GatewayConfig {
                 "assess_concurrency must be ≥ 1".into(),
             ));
         }
-        let l = &self.default_limits;
-        if !(l.submit_rate_per_sec > 0.0 && l.submit_burst >= 1.0) {
-            return Err(GatewayError::Config(
-                "submit_rate_per_sec must be > 0 and submit_burst ≥ 1".into(),
-            ));
-        }
+        self.default_limits
+            .validate()
+            .map_err(GatewayError::Config)?;
         Ok(())
     }
 }

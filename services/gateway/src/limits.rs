@@ -68,6 +68,9 @@ impl TenantState {
 
     fn try_acquire_at(&self, now: Instant) -> Result<(), Duration> {
         let rate = self.limits.submit_rate_per_sec;
+        if rate <= 0.0 {
+            return Ok(());
+        }
         let mut b = lock(&self.bucket);
         let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
         b.tokens = (b.tokens + elapsed * rate).min(self.limits.submit_burst);
@@ -94,6 +97,9 @@ impl TenantState {
         Fut: std::future::Future<Output = bool>,
     {
         let max = self.limits.max_in_flight;
+        if max == 0 {
+            return true;
+        }
         let snapshot: Vec<String> = {
             let mut g = lock(&self.in_flight);
             if g.ids.len() < max {
@@ -124,7 +130,11 @@ impl TenantState {
         g.ids.len() < max
     }
 
+    /// Remembers a queued job for the in-flight cap (nothing to remember without a cap).
     pub fn track(&self, job_id: &str) {
+        if self.limits.max_in_flight == 0 {
+            return;
+        }
         lock(&self.in_flight).ids.insert(job_id.to_string());
     }
 
@@ -170,5 +180,20 @@ mod tests {
         tokio::time::sleep(PRUNE_EVERY).await;
         assert!(s.has_capacity(|id| async move { id == "a" }).await);
         assert_eq!(s.in_flight(), 1);
+    }
+
+    /// The defaults are off: any number of submissions at once, no cap, and nothing tracked.
+    #[tokio::test]
+    async fn default_limits_are_off() {
+        let s = TenantState::new("t", TenantLimits::default());
+        let now = Instant::now();
+        for _ in 0..20_000 {
+            assert!(s.try_acquire_at(now).is_ok());
+        }
+        for i in 0..1000 {
+            s.track(&format!("j{i}"));
+        }
+        assert_eq!(s.in_flight(), 0);
+        assert!(s.has_capacity(|_| async { false }).await);
     }
 }

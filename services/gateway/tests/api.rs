@@ -1207,3 +1207,29 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     s.read_to_string(&mut out).await.expect("read");
     out
 }
+
+/// On the default settings one tenant's bulk import is all accepted: 2,000 submissions at once
+/// through SubmitReports, far past the old cap of 100 in flight and 50 a second. The queue is
+/// what absorbs the burst; no worker runs, so every job stays QUEUED.
+#[tokio::test]
+async fn default_limits_accept_a_bulk_import() {
+    let app = spawn_app(Opts::default()).await;
+    let mut c = app.client().await;
+    let n = 2000;
+    let reqs: Vec<wire::SubmitReportRequest> = (0..n)
+        .map(|i| submission(&format!("{REPORT}{i}")))
+        .collect();
+    let mut stream = c
+        .submit_reports(with_key(futures::stream::iter(reqs), None))
+        .await
+        .expect("SubmitReports")
+        .into_inner();
+    let mut accepted = 0;
+    while let Some(item) = stream.next().await {
+        let job = item.expect("accepted on default limits");
+        assert_eq!(job.state(), wire::JobState::Queued);
+        accepted += 1;
+    }
+    assert_eq!(accepted, n);
+    app.stop().await;
+}

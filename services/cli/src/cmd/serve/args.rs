@@ -82,10 +82,13 @@ pub struct GatewayOpts {
     /// Largest document accepted, in bytes (larger → RESOURCE_EXHAUSTED).
     #[arg(long, env = "FAZHI_MAX_DOCUMENT_BYTES", default_value_t = GatewayConfig::default().max_document_bytes)]
     pub max_document_bytes: usize,
-    /// Per tenant: QUEUED + RUNNING jobs at most (per gateway process).
+    /// Per tenant: QUEUED + RUNNING jobs at most (per gateway process); 0 = no cap. Off by
+    /// default so one platform can queue a whole province at once; when several tenants share
+    /// the service, set limits per tenant in the auth file (or defaults here), e.g.
+    /// `--max-in-flight 1000 --submit-rate 200 --submit-burst 400`.
     #[arg(long, env = "FAZHI_MAX_IN_FLIGHT", default_value_t = TenantLimits::default().max_in_flight)]
     pub max_in_flight: usize,
-    /// Per tenant: sustained submissions per second (token bucket).
+    /// Per tenant: sustained submissions per second (token bucket); 0 = no rate limit (default).
     #[arg(long, env = "FAZHI_SUBMIT_RATE", default_value_t = TenantLimits::default().submit_rate_per_sec)]
     pub submit_rate: f64,
     /// Per tenant: submissions allowed in one burst.
