@@ -30,7 +30,8 @@ impl TenantLimits {
     /// A rate is 0 (off) or positive and finite; with a rate, the burst holds at least one.
     pub fn validate(&self) -> Result<(), String> {
         let rate = self.submit_rate_per_sec;
-        if !(rate.is_finite() && rate >= 0.0) || (rate > 0.0 && !(self.submit_burst >= 1.0)) {
+        let burst_ok = self.submit_burst.is_finite() && self.submit_burst >= 1.0;
+        if !rate.is_finite() || rate < 0.0 || (rate > 0.0 && !burst_ok) {
             return Err(
                 "submit_rate_per_sec must be ≥ 0 (0 = no limit), and submit_burst ≥ 1 when a \
                  rate is set"
