@@ -63,7 +63,7 @@ pub struct GatewayConfig {
     pub max_document_bytes: usize,
     /// gRPC decode limit per message. Must exceed `max_document_bytes` (the request also holds
     /// hints and labels), so oversize documents get our RESOURCE_EXHAUSTED with details rather
-    /// than tonic's bare OUT_OF_RANGE. Default: `max_document_bytes + 1 MiB`.
+    /// than tonic's bare OUT_OF_RANGE. Default: [`decode_limit`] (twice the document limit + 1 MiB).
     pub max_message_bytes: usize,
     /// gRPC encode limit (assessments carry the normalized text). Default 64 MiB.
     pub max_response_bytes: usize,
@@ -97,7 +97,7 @@ impl Default for GatewayConfig {
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             http_addr: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
             max_document_bytes,
-            max_message_bytes: max_document_bytes + MESSAGE_SLACK,
+            max_message_bytes: decode_limit(max_document_bytes),
             max_response_bytes: 64 * 1024 * 1024,
             auth_file: None,
             default_limits: TenantLimits::default(),
@@ -117,11 +117,21 @@ impl Default for GatewayConfig {
 /// Room for everything in a request besides the document bytes.
 pub const MESSAGE_SLACK: usize = 1024 * 1024;
 
+/// The transport's decode limit for a document limit: twice the document plus the request's
+/// other fields, so a document anywhere near the limit reaches validation and is refused with
+/// RESOURCE_EXHAUSTED `DOCUMENT_TOO_LARGE` rather than cut off by the transport (OUT_OF_RANGE,
+/// which only messages over twice the limit still get).
+pub fn decode_limit(max_document_bytes: usize) -> usize {
+    max_document_bytes
+        .saturating_mul(2)
+        .saturating_add(MESSAGE_SLACK)
+}
+
 impl GatewayConfig {
     /// Sets the document limit and keeps the decode limit above it.
     pub fn with_max_document_bytes(mut self, n: usize) -> Self {
         self.max_document_bytes = n;
-        self.max_message_bytes = n.saturating_add(MESSAGE_SLACK);
+        self.max_message_bytes = decode_limit(n);
         self
     }
 

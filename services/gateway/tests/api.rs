@@ -1233,3 +1233,21 @@ async fn default_limits_accept_a_bulk_import() {
     assert_eq!(accepted, n);
     app.stop().await;
 }
+
+/// A document a little over the default limit (21 MiB against 20 MiB) is refused by validation
+/// with DOCUMENT_TOO_LARGE, not cut off by the transport with OUT_OF_RANGE.
+#[tokio::test]
+async fn document_just_over_the_default_limit_is_document_too_large() {
+    let app = spawn_app(Opts::default()).await;
+    let mut c = app.client().await;
+    let mut r = submission(REPORT);
+    if let Some(d) = r.document.as_mut() {
+        d.content = vec![b'a'; 21 * 1024 * 1024];
+    }
+    let s = c
+        .submit_report(with_key(r, None))
+        .await
+        .expect_err("over the limit");
+    assert_reason(&s, Code::ResourceExhausted, "DOCUMENT_TOO_LARGE");
+    app.stop().await;
+}
