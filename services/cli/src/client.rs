@@ -135,6 +135,48 @@ pub fn submit_request(
     }
 }
 
+/// How often a throttled call is retried before its RESOURCE_EXHAUSTED is returned.
+pub const RETRY_ATTEMPTS: u32 = 10;
+
+/// The wait a refusal asks for: RESOURCE_EXHAUSTED carries RetryInfo (rate or in-flight limit);
+/// anything else is not retried.
+pub fn retry_after(status: &tonic::Status) -> Option<std::time::Duration> {
+    use tonic_types::StatusExt;
+    if status.code() != tonic::Code::ResourceExhausted {
+        return None;
+    }
+    status.get_details_retry_info()?.retry_delay
+}
+
+/// `wait` stretched by a random factor in 0.5..1.5, so clients refused together do not all
+/// come back in the same instant.
+pub fn jittered(wait: std::time::Duration) -> std::time::Duration {
+    wait.mul_f64(rand::random_range(0.5..1.5))
+}
+
+/// Runs `call`, and while the server answers RESOURCE_EXHAUSTED with RetryInfo, waits as asked
+/// (with jitter) and calls again, at most [`RETRY_ATTEMPTS`] times. Returns the result and how
+/// many times the call was throttled.
+pub async fn with_retry<T, F, Fut>(mut call: F) -> (Result<T, tonic::Status>, u32)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+{
+    let mut throttled = 0;
+    loop {
+        match call().await {
+            Err(s) if throttled < RETRY_ATTEMPTS => match retry_after(&s) {
+                Some(wait) => {
+                    throttled += 1;
+                    tokio::time::sleep(jittered(wait)).await;
+                }
+                None => return (Err(s), throttled),
+            },
+            r => return (r, throttled),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +187,39 @@ mod tests {
         assert_eq!(media_type_for(Path::new("a.pdf")), "application/pdf");
         assert_eq!(media_type_for(Path::new("a.txt")), "text/plain");
         assert_eq!(media_type_for(Path::new("a")), "");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_calls_wait_as_asked_then_succeed() {
+        use tonic_types::{ErrorDetails, StatusExt};
+        let limited = || {
+            tonic::Status::with_error_details(
+                tonic::Code::ResourceExhausted,
+                "rate",
+                ErrorDetails::with_retry_info(Some(std::time::Duration::from_secs(2))),
+            )
+        };
+        let mut calls = 0;
+        let start = tokio::time::Instant::now();
+        let (r, throttled) = with_retry(|| {
+            calls += 1;
+            let n = calls;
+            async move { if n < 3 { Err(limited()) } else { Ok(n) } }
+        })
+        .await;
+        assert_eq!(r.ok(), Some(3));
+        assert_eq!(throttled, 2);
+        // Two waits of 2 s each, jittered into 1..3 s.
+        let waited = start.elapsed();
+        assert!(
+            waited >= std::time::Duration::from_secs(2)
+                && waited <= std::time::Duration::from_secs(6)
+        );
+        // Other errors are not retried.
+        let (r, throttled) =
+            with_retry(|| async { Err::<(), _>(tonic::Status::invalid_argument("bad")) }).await;
+        assert_eq!(r.map_err(|s| s.code()), Err(tonic::Code::InvalidArgument));
+        assert_eq!(throttled, 0);
     }
 
     #[test]

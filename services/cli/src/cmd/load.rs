@@ -78,6 +78,8 @@ struct Stats {
     submit_us: Histogram<u64>,
     ok: u64,
     deduplicated: u64,
+    /// RESOURCE_EXHAUSTED answers waited out as RetryInfo asked.
+    throttled: u64,
     errors: BTreeMap<String, u64>,
     completion_us: Histogram<u64>,
     sampled: u64,
@@ -91,6 +93,7 @@ impl Stats {
             submit_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)?,
             ok: 0,
             deduplicated: 0,
+            throttled: 0,
             errors: BTreeMap::new(),
             completion_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)?,
             sampled: 0,
@@ -259,16 +262,26 @@ async fn submit(shared: &Arc<Shared>, n: u64, start: Instant) {
     if shared.vary {
         vary(path, &mut doc.content, shared.nonce, n);
     }
-    let mut req = Request::new(SubmitReportRequest {
+    let msg = SubmitReportRequest {
         request_id: String::new(),
         document: Some(doc),
         hints: None,
         checklist_id: shared.checklist.clone(),
         labels: Default::default(),
-    });
-    req.set_timeout(SUBMIT_TIMEOUT);
-    let mut client = shared.clients[(n % shared.clients.len() as u64) as usize].clone();
-    let result = client.submit_report(req).await;
+    };
+    let client = shared.clients[(n % shared.clients.len() as u64) as usize].clone();
+    // Honour RetryInfo (with jitter) instead of hammering a server that is limiting us; the
+    // recorded latency then includes the waits, as a client would see it.
+    let (result, throttled) = client::with_retry(|| {
+        let mut req = Request::new(msg.clone());
+        req.set_timeout(SUBMIT_TIMEOUT);
+        let mut c = client.clone();
+        async move { c.submit_report(req).await }
+    })
+    .await;
+    if throttled > 0 {
+        shared.stats().throttled += u64::from(throttled);
+    }
     let latency = start.elapsed();
     match result {
         Ok(resp) => {
@@ -465,6 +478,7 @@ impl Summary {
                 "duration_s": secs,
                 "submitted_ok": st.ok,
                 "deduplicated": st.deduplicated,
+                "throttled": st.throttled,
                 "errors": errors,
                 "errors_by_code": st.errors,
                 "throughput_rps": st.ok as f64 / secs,
@@ -494,9 +508,10 @@ impl Summary {
             v["vary"],
         );
         println!(
-            "submitted   {} ok ({} deduplicated), {} errors in {:.2} s → {:.1} req/s",
+            "submitted   {} ok ({} deduplicated, {} throttled and retried), {} errors in {:.2} s → {:.1} req/s",
             v["submitted_ok"],
             v["deduplicated"],
+            v["throttled"],
             v["errors"],
             f(v, "duration_s"),
             f(v, "throughput_rps"),

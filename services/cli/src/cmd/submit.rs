@@ -102,13 +102,15 @@ async fn submit_one(
     let mut msg = client::submit_request(path, content, request_id, args.checklist.as_deref());
     msg.hints = args.hints.to_wire();
     msg.labels = args.labels.iter().cloned().collect();
-    let mut req = Request::new(msg);
-    req.set_timeout(CALL_TIMEOUT);
-    let job = client
-        .submit_report(req)
-        .await
-        .map_err(status_error)?
-        .into_inner();
+    // A shared service may limit a tenant's rate: wait as the server asks, then resend.
+    let (result, _) = client::with_retry(|| {
+        let mut req = Request::new(msg.clone());
+        req.set_timeout(CALL_TIMEOUT);
+        let mut c = client.clone();
+        async move { c.submit_report(req).await }
+    })
+    .await;
+    let job = result.map_err(status_error)?.into_inner();
     print_job(args.json, path, &job)?;
     if !args.wait {
         return Ok(());
