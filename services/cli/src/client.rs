@@ -135,6 +135,28 @@ pub fn submit_request(
     }
 }
 
+/// The report files in a directory (not descending; hidden files, `.toml` labels and `.md`
+/// notes left out), sorted by name. An empty directory is an error.
+pub fn report_files(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    use anyhow::Context;
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        let skip = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_none_or(|n| n.starts_with('.') || n.ends_with(".toml") || n.ends_with(".md"));
+        if path.is_file() && !skip {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    if paths.is_empty() {
+        anyhow::bail!("no report files in {}", dir.display());
+    }
+    Ok(paths)
+}
+
 /// How often a throttled call is retried before its RESOURCE_EXHAUSTED is returned.
 pub const RETRY_ATTEMPTS: u32 = 10;
 

@@ -324,9 +324,6 @@ impl Server {
             .env("FAZHI_GRPC_ADDR", format!("127.0.0.1:{grpc_port}"))
             .env("FAZHI_HTTP_ADDR", format!("127.0.0.1:{http_port}"))
             .env("FAZHI_LOG", "warn")
-            .env("FAZHI_SUBMIT_RATE", "100000")
-            .env("FAZHI_SUBMIT_BURST", "100000")
-            .env("FAZHI_MAX_IN_FLIGHT", "100000")
             .stdout(Stdio::null())
             .stderr(Stdio::from(log_file));
         for (k, v) in envs {
@@ -413,6 +410,27 @@ impl Drop for Server {
 
 fn exercise(server: &Server) {
     let seeds = seeds();
+    // A directory of 400 distinct reports on the default limits: every one accepted, one line
+    // each on stdout, and the summary on stderr.
+    let dir = temp_dir("bulk");
+    let base = std::fs::read(&seeds[0]).expect("example report");
+    for i in 0..400 {
+        let mut content = base.clone();
+        content.extend_from_slice(format!("\n附：批量导入测试第{i}份。\n").as_bytes());
+        std::fs::write(dir.join(format!("r{i:03}.txt")), content).expect("write report");
+    }
+    let out = run(fazhi().args(["submit", "--server", &server.grpc]).arg(&dir));
+    assert!(out.status.success(), "submit DIR: {}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(" job "))
+            .count(),
+        400
+    );
+    let err = text(&out.stderr);
+    assert!(err.contains("400 file(s): 400 accepted"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
     // submit --wait: job printed, then the scorecard; exit 0.
     let out = run(fazhi()
         .args([

@@ -397,24 +397,7 @@ fn extend_zip_comment(content: &mut Vec<u8>, tag: &[u8]) {
 }
 
 fn read_dir(dir: &Path) -> anyhow::Result<Vec<(PathBuf, Document)>> {
-    let mut paths = Vec::new();
-    for entry in
-        std::fs::read_dir(dir).with_context(|| format!("cannot read --dir {}", dir.display()))?
-    {
-        let path = entry?.path();
-        let is_report = path.is_file()
-            && !path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.') || n.ends_with(".toml") || n.ends_with(".md"));
-        if is_report {
-            paths.push(path);
-        }
-    }
-    paths.sort();
-    if paths.is_empty() {
-        bail!("no report files in {}", dir.display());
-    }
+    let paths = client::report_files(dir)?;
     paths
         .into_iter()
         .map(|p| {

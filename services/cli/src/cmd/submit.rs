@@ -29,8 +29,9 @@ pub struct ConnArgs {
 
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    /// Report files: .html/.htm, .docx, .pdf, .txt by extension; anything else is sniffed.
-    #[arg(required = true, value_name = "FILE")]
+    /// Report files, or directories whose report files are all submitted: .html/.htm, .docx,
+    /// .pdf, .txt by extension; anything else is sniffed.
+    #[arg(required = true, value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -67,28 +68,88 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn run(args: &SubmitArgs) -> anyhow::Result<ExitCode> {
+    let mut files = Vec::new();
+    for p in &args.files {
+        if p.is_dir() {
+            files.extend(client::report_files(p)?);
+        } else {
+            files.push(p.clone());
+        }
+    }
     let mut client = client::connect(&args.conn.server, args.conn.api_key.as_deref()).await?;
-    let mut failed = 0usize;
-    let many = args.files.len() > 1;
-    for (i, path) in args.files.iter().enumerate() {
+    let many = files.len() > 1;
+    // Progress on stderr for a batch (indicatif draws only on a terminal); results on stdout.
+    let bar = if many {
+        indicatif::ProgressBar::new(files.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{pos}/{len} [{bar:40}] {per_sec} {eta} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut summary = Summary::default();
+    for (i, path) in files.iter().enumerate() {
         let request_id = match &args.request_id {
             Some(id) if many => format!("{id}-{}", i + 1),
             Some(id) => id.clone(),
             None => String::new(),
         };
-        if let Err(e) = submit_one(&mut client, args, path, request_id).await {
-            failed += 1;
-            eprintln!("fazhi submit: {}: {e:#}", path.display());
+        match submit_one(&mut client, args, path, request_id, &bar).await {
+            Ok(outcome) => summary.add(&outcome),
+            Err(e) => {
+                summary.failed += 1;
+                bar.suspend(|| eprintln!("fazhi submit: {}: {e:#}", path.display()));
+            }
         }
+        bar.inc(1);
     }
-    if failed > 0 {
+    bar.finish_and_clear();
+    if many {
         eprintln!(
-            "fazhi submit: {failed} of {} file(s) failed",
-            args.files.len()
+            "fazhi submit: {} file(s): {} accepted ({} answered from the cache), {} failed; \
+             {} throttled wait(s)",
+            files.len(),
+            summary.accepted,
+            summary.deduplicated,
+            summary.failed,
+            summary.throttled
         );
+    }
+    if summary.failed > 0 {
+        if !many {
+            eprintln!(
+                "fazhi submit: {} of {} file(s) failed",
+                summary.failed,
+                files.len()
+            );
+        }
         Ok(ExitCode::FAILURE)
     } else {
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// What one submission came to.
+struct Outcome {
+    deduplicated: bool,
+    throttled: u32,
+}
+
+/// Counts over a batch, for the closing line.
+#[derive(Default)]
+struct Summary {
+    accepted: usize,
+    deduplicated: usize,
+    failed: usize,
+    throttled: u64,
+}
+
+impl Summary {
+    fn add(&mut self, o: &Outcome) {
+        self.accepted += 1;
+        self.deduplicated += usize::from(o.deduplicated);
+        self.throttled += u64::from(o.throttled);
     }
 }
 
@@ -97,13 +158,14 @@ async fn submit_one(
     args: &SubmitArgs,
     path: &std::path::Path,
     request_id: String,
-) -> anyhow::Result<()> {
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<Outcome> {
     let content = std::fs::read(path).context("cannot read file")?;
     let mut msg = client::submit_request(path, content, request_id, args.checklist.as_deref());
     msg.hints = args.hints.to_wire();
     msg.labels = args.labels.iter().cloned().collect();
     // A shared service may limit a tenant's rate: wait as the server asks, then resend.
-    let (result, _) = client::with_retry(|| {
+    let (result, throttled) = client::with_retry(|| {
         let mut req = Request::new(msg.clone());
         req.set_timeout(CALL_TIMEOUT);
         let mut c = client.clone();
@@ -111,16 +173,20 @@ async fn submit_one(
     })
     .await;
     let job = result.map_err(status_error)?.into_inner();
-    print_job(args.json, path, &job)?;
+    let outcome = Outcome {
+        deduplicated: job.deduplicated,
+        throttled,
+    };
+    bar.suspend(|| print_job(args.json, path, &job))?;
     if !args.wait {
-        return Ok(());
+        return Ok(outcome);
     }
     let first_state = job.state;
     let job = tokio::time::timeout(args.wait_timeout, wait_done(client, job))
         .await
         .map_err(|_| anyhow::anyhow!("still not done after {:?}", args.wait_timeout))??;
     if !args.json && job.state != first_state {
-        print_job(false, path, &job)?;
+        bar.suspend(|| print_job(false, path, &job))?;
     }
     match job.state() {
         JobState::Succeeded => {
@@ -133,12 +199,13 @@ async fn submit_one(
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            if args.json {
-                println!("{}", serde_json::to_string(&assessment)?);
+            let text = if args.json {
+                serde_json::to_string(&assessment)?
             } else {
-                println!("{}", fazhi_engine::render::scorecard(&assessment));
-            }
-            Ok(())
+                fazhi_engine::render::scorecard(&assessment)
+            };
+            bar.suspend(|| println!("{text}"));
+            Ok(outcome)
         }
         state => bail!(
             "job {} ended {}: {} {}",
