@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use fazhi_engine::input::Input;
-use fazhi_proto::v1::{Document, ReportHints, SubmitReportRequest};
+use fazhi_proto::v1::SubmitReportRequest;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldViolation};
@@ -22,14 +22,10 @@ pub const MAX_LABEL_VALUE_LEN: usize = 256;
 #[derive(Debug, Clone)]
 pub struct ValidRequest {
     pub request_id: String,
-    /// The content, with media type, filename and charset in the input's canonical form.
-    pub document: Document,
+    /// The document's bytes.
+    pub content: Vec<u8>,
     /// The engine input the queued and the synchronous path both assess.
     pub input: Input,
-    /// `input`'s hints in wire form, as the job message carries them.
-    pub hints: ReportHints,
-    /// Requested checklist (canonical); empty = chosen by report year.
-    pub checklist_id: String,
     pub labels: std::collections::BTreeMap<String, String>,
     /// Lowercase hex SHA-256 of `document.content`.
     pub content_sha256: String,
@@ -40,7 +36,7 @@ pub struct ValidRequest {
 impl ValidRequest {
     /// The engine's view of this request.
     pub fn submission(&self) -> fazhi_engine::Submission<'_> {
-        self.input.submission(&self.document.content)
+        self.input.submission(&self.content)
     }
 }
 
@@ -134,17 +130,9 @@ pub fn validate(
     };
     let content_sha256 = hex::encode(Sha256::digest(&document.content));
     let result_key = input.cache_key(&content_sha256);
-    let document = Document {
-        content: document.content,
-        media_type: input.media_type.clone(),
-        filename: input.filename.clone(),
-        charset: input.charset.clone(),
-    };
     Ok(ValidRequest {
         request_id: req.request_id,
-        document,
-        hints: input.wire_hints(),
-        checklist_id: input.checklist_id.clone().unwrap_or_default(),
+        content: document.content,
         input,
         labels: req.labels.into_iter().collect(),
         content_sha256,
@@ -169,6 +157,7 @@ fn sorted(m: &HashMap<String, String>) -> Vec<(&String, &String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fazhi_proto::v1::{Document, ReportHints};
 
     fn req(content: &[u8]) -> SubmitReportRequest {
         SubmitReportRequest {
@@ -223,9 +212,10 @@ mod tests {
         });
         r.checklist_id = " gangyao-2021-2025".into();
         let v = validate(r, 10).expect("valid");
-        assert_eq!(v.hints.issuer, "某县人民政府");
-        assert_eq!(v.hints.published_date, "2024-03-01");
-        assert_eq!(v.checklist_id, "gangyao-2021-2025");
+        let hints = v.input.wire_hints();
+        assert_eq!(hints.issuer, "某县人民政府");
+        assert_eq!(hints.published_date, "2024-03-01");
+        assert_eq!(v.input.checklist_id.as_deref(), Some("gangyao-2021-2025"));
         assert_eq!(v.input.hints.issuer.as_deref(), Some("某县人民政府"));
         assert_eq!(v.result_key, v.input.cache_key(&v.content_sha256));
     }
