@@ -132,6 +132,7 @@ pub fn submit_request(
         hints: None,
         checklist_id: checklist_id.unwrap_or_default().to_string(),
         labels: Default::default(),
+        notify_url: String::new(),
     }
 }
 

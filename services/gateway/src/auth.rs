@@ -57,6 +57,10 @@ struct TenantEntry {
     max_in_flight: Option<usize>,
     submit_rate_per_sec: Option<f64>,
     submit_burst: Option<f64>,
+    /// HMAC key for this tenant's webhook signatures.
+    webhook_secret: Option<String>,
+    /// notify_url used when a submission names none.
+    notify_url: Option<String>,
 }
 
 /// Maps keys to tenants.
@@ -70,7 +74,14 @@ pub enum Authenticator {
 
 impl Authenticator {
     pub fn open(limits: TenantLimits) -> Self {
-        Self::Open(Tenant(Arc::new(TenantState::new(DEFAULT_TENANT, limits))))
+        Self::open_with(limits, crate::webhook::TenantWebhook::default())
+    }
+
+    /// Open mode whose tenant has webhook settings (`--webhook-secret`, `--notify-url`).
+    pub fn open_with(limits: TenantLimits, webhook: crate::webhook::TenantWebhook) -> Self {
+        Self::Open(Tenant(Arc::new(
+            TenantState::new(DEFAULT_TENANT, limits).with_webhook(webhook),
+        )))
     }
 
     /// Reads the TOML auth file; fields a tenant leaves out come from `defaults`.
@@ -120,7 +131,19 @@ impl Authenticator {
             if let Err(e) = limits.validate() {
                 return Err(format!("tenant {:?}: {e}", t.name));
             }
-            let tenant = Tenant(Arc::new(TenantState::new(&t.name, limits)));
+            if t.webhook_secret.as_deref().is_some_and(|s| s.len() < 16) {
+                return Err(format!(
+                    "tenant {:?}: webhook_secret must be at least 16 characters",
+                    t.name
+                ));
+            }
+            let webhook = crate::webhook::TenantWebhook {
+                secret: t.webhook_secret.filter(|s| !s.is_empty()),
+                default_url: t.notify_url.filter(|s| !s.trim().is_empty()),
+            };
+            let tenant = Tenant(Arc::new(
+                TenantState::new(&t.name, limits).with_webhook(webhook),
+            ));
             for k in t.key_sha256 {
                 let k = k.trim().to_ascii_lowercase();
                 if k.len() != 64 || !k.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -146,12 +169,23 @@ impl Authenticator {
         &self,
         metadata: &tonic::metadata::MetadataMap,
     ) -> Result<Tenant, ApiError> {
+        self.authenticate_header(metadata.get("authorization").and_then(|v| v.to_str().ok()))
+    }
+
+    /// A tenant by name (the webhook sender signs with its secret).
+    pub fn tenant_named(&self, name: &str) -> Option<Tenant> {
+        match self {
+            Self::Open(t) => (t.name() == name).then(|| t.clone()),
+            Self::Keys(keys) => keys.values().find(|t| t.name() == name).cloned(),
+        }
+    }
+
+    /// The tenant of an `Authorization: Bearer KEY` value (gRPC metadata or HTTP header).
+    pub fn authenticate_header(&self, authorization: Option<&str>) -> Result<Tenant, ApiError> {
         match self {
             Self::Open(t) => Ok(t.clone()),
             Self::Keys(keys) => {
-                let key = metadata
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
+                let key = authorization
                     .and_then(|v| {
                         let (scheme, rest) = v.trim().split_once(' ')?;
                         scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
@@ -166,7 +200,6 @@ impl Authenticator {
     }
 }
 
-/// Lowercase hex SHA-256 of an API key, as written in the auth file.
 pub fn key_digest(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }

@@ -88,6 +88,8 @@ pub struct GatewayConfig {
     /// Time allowed for in-flight rpcs to finish after shutdown is requested.
     pub shutdown_grace: Duration,
     pub tls: Option<TlsConfig>,
+    /// Webhook allowlist, open-mode secret and default URL, retry policy.
+    pub webhooks: crate::webhook::WebhookConfig,
 }
 
 impl Default for GatewayConfig {
@@ -110,6 +112,7 @@ impl Default for GatewayConfig {
             watch_poll_interval: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(10),
             tls: None,
+            webhooks: crate::webhook::WebhookConfig::default(),
         }
     }
 }
@@ -151,6 +154,17 @@ impl GatewayConfig {
         self.default_limits
             .validate()
             .map_err(GatewayError::Config)?;
+        if self.webhooks.secret.as_ref().is_some_and(|s| s.len() < 16) {
+            return Err(GatewayError::Config(
+                "webhook secret must be at least 16 characters".into(),
+            ));
+        }
+        if let Some(url) = &self.webhooks.default_url {
+            self.webhooks
+                .allow
+                .check_url(url)
+                .map_err(|e| GatewayError::Config(format!("default notify_url: {e}")))?;
+        }
         Ok(())
     }
 }

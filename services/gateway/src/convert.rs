@@ -62,6 +62,24 @@ pub fn job_to_wire(r: &JobRecord) -> wire::Job {
             .collect(),
         checklist_id: r.checklist_id.clone(),
         error_code: r.error_code.clone(),
+        webhook: r.webhook.as_ref().map(|w| webhook_to_wire(&r.id, w)),
+    }
+}
+
+fn webhook_to_wire(job_id: &str, w: &fazhi_jobs::Webhook) -> wire::WebhookDelivery {
+    let when = |ms: i64| (ms > 0).then(|| timestamp(ms));
+    wire::WebhookDelivery {
+        url: w.url.clone(),
+        delivery_id: crate::webhook::delivery_id(job_id),
+        state: match w.state {
+            fazhi_jobs::DeliveryState::Pending => wire::DeliveryState::DeliveryPending,
+            fazhi_jobs::DeliveryState::Delivered => wire::DeliveryState::Delivered,
+            fazhi_jobs::DeliveryState::Failed => wire::DeliveryState::DeliveryFailed,
+        } as i32,
+        attempts: i32::try_from(w.attempts).unwrap_or(i32::MAX),
+        last_attempt_time: when(w.last_attempt_ms),
+        next_attempt_time: when(w.next_attempt_ms),
+        last_error: w.last_error.clone(),
     }
 }
 

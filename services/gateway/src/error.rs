@@ -95,6 +95,15 @@ pub enum ApiError {
     ShuttingDown,
     #[error("internal error: {0}")]
     Internal(String),
+    /// No HTTP route has this path.
+    #[error("no route for {0}")]
+    NoRoute(String),
+    /// The path exists but not with this HTTP method.
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed { method: String, path: String },
+    /// The notify_url's host is not on the operator's allowlist (or no webhooks are allowed).
+    #[error("notify_url {0:?} is not allowed: {1}")]
+    WebhookNotAllowed(String, String),
 }
 
 fn describe(v: &[FieldViolation]) -> String {
@@ -155,6 +164,9 @@ impl ApiError {
             Self::EnginePanic => (Code::Internal, "ENGINE_PANIC"),
             Self::ShuttingDown => (Code::Unavailable, "SHUTTING_DOWN"),
             Self::Internal(_) => (Code::Internal, "INTERNAL"),
+            Self::NoRoute(_) => (Code::NotFound, "NOT_FOUND"),
+            Self::MethodNotAllowed { .. } => (Code::Unimplemented, "METHOD_NOT_ALLOWED"),
+            Self::WebhookNotAllowed(..) => (Code::InvalidArgument, "WEBHOOK_NOT_ALLOWED"),
         }
     }
 
@@ -187,6 +199,12 @@ impl ApiError {
             }
             Self::PublishFailed { job_id, .. } => put("jobId", job_id.clone()),
             Self::BackendTimeout(what) => put("backend", (*what).to_string()),
+            Self::NoRoute(path) => put("path", path.clone()),
+            Self::MethodNotAllowed { method, path } => {
+                put("method", method.clone());
+                put("path", path.clone());
+            }
+            Self::WebhookNotAllowed(url, _) => put("notifyUrl", url.clone()),
             _ => {}
         }
         m
@@ -202,39 +220,123 @@ impl ApiError {
     }
 }
 
-impl From<ApiError> for Status {
-    fn from(err: ApiError) -> Self {
-        let (code, reason) = err.code_and_reason();
+/// What both faces send for an error: the gRPC code, the ErrorInfo reason and metadata, the
+/// message (backend detail withheld), field violations and a retry delay.
+#[derive(Debug, Clone)]
+pub struct ErrorReply {
+    pub code: Code,
+    pub reason: &'static str,
+    pub message: String,
+    pub metadata: HashMap<String, String>,
+    pub violations: Vec<FieldViolation>,
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// The one rendering of an error, shared by the gRPC status and the HTTP JSON body.
+    pub fn reply(&self) -> ErrorReply {
+        let (code, reason) = self.code_and_reason();
         // Internal details (backend messages) are logged, not sent: they may name hosts.
         let message = match code {
             Code::Internal | Code::Unavailable => {
-                tracing::warn!(error = %err, reason, "rpc failed");
-                match &err {
+                tracing::warn!(error = %self, reason, "request failed");
+                match self {
                     ApiError::PublishFailed { job_id, .. } => {
                         format!("job {job_id} could not be queued; it was marked FAILED, retry")
                     }
                     ApiError::Engine(_) | ApiError::EnginePanic | ApiError::ShuttingDown => {
-                        err.to_string()
+                        self.to_string()
                     }
                     _ => format!("{reason}: temporarily unavailable, retry with backoff"),
                 }
             }
-            _ => err.to_string(),
+            _ => self.to_string(),
         };
+        let mut violations = Vec::new();
+        if let ApiError::InvalidArgument { violations: v, .. } = self {
+            violations.extend(v.iter().cloned());
+        }
+        if let ApiError::DocumentTooLarge { .. } = self {
+            violations.push(FieldViolation {
+                field: "document.content".into(),
+                description: self.to_string(),
+            });
+        }
+        ErrorReply {
+            code,
+            reason,
+            message,
+            metadata: self.metadata(),
+            violations,
+            retry_after: self.retry_after(),
+        }
+    }
+}
+
+impl ErrorReply {
+    /// The HTTP status of the usual gRPC mapping, with 413 for documents over the size limit,
+    /// 412 for a job in the wrong state and 405 for a method a path does not take.
+    pub fn http_status(&self) -> http::StatusCode {
+        use http::StatusCode as H;
+        match (self.code, self.reason) {
+            (_, "DOCUMENT_TOO_LARGE" | "DECOMPRESSION_LIMIT") => H::PAYLOAD_TOO_LARGE,
+            (_, "METHOD_NOT_ALLOWED") => H::METHOD_NOT_ALLOWED,
+            (Code::Ok, _) => H::OK,
+            (Code::InvalidArgument | Code::OutOfRange, _) => H::BAD_REQUEST,
+            (Code::Unauthenticated, _) => H::UNAUTHORIZED,
+            (Code::PermissionDenied, _) => H::FORBIDDEN,
+            (Code::NotFound, _) => H::NOT_FOUND,
+            (Code::AlreadyExists | Code::Aborted, _) => H::CONFLICT,
+            (Code::FailedPrecondition, _) => H::PRECONDITION_FAILED,
+            (Code::ResourceExhausted, _) => H::TOO_MANY_REQUESTS,
+            (Code::Cancelled, _) => H::from_u16(499).unwrap_or(H::BAD_REQUEST),
+            (Code::Unimplemented, _) => H::NOT_IMPLEMENTED,
+            (Code::Unavailable, _) => H::SERVICE_UNAVAILABLE,
+            (Code::DeadlineExceeded, _) => H::GATEWAY_TIMEOUT,
+            (Code::Unknown | Code::Internal | Code::DataLoss, _) => H::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// `google.rpc.Status` in its JSON mapping, details as `Any` with `@type`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let mut details = vec![json!({
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": self.reason,
+            "domain": DOMAIN,
+            "metadata": self.metadata,
+        })];
+        if !self.violations.is_empty() {
+            details.push(json!({
+                "@type": "type.googleapis.com/google.rpc.BadRequest",
+                "fieldViolations": self.violations.iter().map(|v| json!({
+                    "field": v.field,
+                    "description": v.description,
+                })).collect::<Vec<_>>(),
+            }));
+        }
+        if let Some(d) = self.retry_after {
+            details.push(json!({
+                "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                "retryDelay": format!("{}.{:03}s", d.as_secs(), d.subsec_millis()),
+            }));
+        }
+        json!({"code": self.code as i32, "message": self.message, "details": details})
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(err: ApiError) -> Self {
+        let reply = err.reply();
         let mut details = ErrorDetails::new();
-        details.set_error_info(reason, DOMAIN, err.metadata());
-        if let ApiError::InvalidArgument { violations, .. } = &err {
-            for v in violations {
-                details.add_bad_request_violation(v.field.clone(), v.description.clone());
-            }
+        details.set_error_info(reply.reason, DOMAIN, reply.metadata);
+        for v in reply.violations {
+            details.add_bad_request_violation(v.field, v.description);
         }
-        if let ApiError::DocumentTooLarge { .. } = &err {
-            details.add_bad_request_violation("document.content", err.to_string());
-        }
-        if let Some(delay) = err.retry_after() {
+        if let Some(delay) = reply.retry_after {
             details.set_retry_info(Some(delay));
         }
-        Status::with_error_details(code, message, details)
+        Status::with_error_details(reply.code, reply.message, details)
     }
 }
 

@@ -13,11 +13,14 @@
 //! - [`validate`]: request validation and the result-cache key.
 //! - [`core`]: the service core every transport shares (admission, publish, reads, assess).
 //! - [`service`]: the gRPC `ReportService` adapter over the core.
+//! - [`rest`]: the same service over HTTP/JSON (the proto's `google.api.http` rules), SSE watch,
+//!   multipart upload and `/openapi.json`, on the same port (routed by content type).
 //! - [`error`]: [`ApiError`] and the single mapping to `tonic::Status`.
 //! - [`convert`]: wire conversions, job ids, page tokens, traceparent.
 //! - [`server`]: listeners, health, reflection, shutdown.
 //! - [`ops`]: the ops HTTP port (`/metrics`, `/healthz`, `/readyz`) the gateway and the worker share.
 //! - [`telemetry`]: the gRPC metrics tower layer.
+//! - [`webhook`]: signed webhooks on job end: allowlist, signature, sender, durable delivery loop.
 //!
 //! Behaviour clients can rely on (the contracts are in `docs/ARCHITECTURE.md`):
 //! - **Errors** carry exactly one `google.rpc.ErrorInfo` (domain `fazhi.v1`, UPPER_SNAKE
@@ -63,10 +66,12 @@ pub mod core;
 pub mod error;
 pub mod limits;
 pub mod ops;
+pub mod rest;
 pub mod server;
 pub mod service;
 pub mod telemetry;
 pub mod validate;
+pub mod webhook;
 
 pub use auth::{Authenticator, DEFAULT_TENANT, key_digest};
 pub use config::{GatewayConfig, TenantLimits, TlsConfig};

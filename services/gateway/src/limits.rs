@@ -23,6 +23,8 @@ const PRUNE_EVERY: Duration = Duration::from_millis(200);
 pub struct TenantState {
     pub name: String,
     pub limits: TenantLimits,
+    /// Signing secret and default notify_url.
+    pub webhook: crate::webhook::TenantWebhook,
     bucket: Mutex<Bucket>,
     in_flight: Mutex<InFlight>,
 }
@@ -46,6 +48,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl TenantState {
+    /// The same tenant with its webhook settings.
+    pub fn with_webhook(mut self, webhook: crate::webhook::TenantWebhook) -> Self {
+        self.webhook = webhook;
+        self
+    }
+
     pub fn new(name: &str, limits: TenantLimits) -> Self {
         Self {
             name: name.to_string(),
@@ -54,6 +62,7 @@ impl TenantState {
                 last: Instant::now(),
             }),
             limits,
+            webhook: Default::default(),
             in_flight: Mutex::new(InFlight {
                 ids: HashSet::new(),
                 last_prune: None,

@@ -1,5 +1,6 @@
-//! Server assembly: the gRPC port (ReportService behind auth, health, reflection v1 and
-//! v1alpha, gzip, explicit message limits, optional TLS/mTLS) and the HTTP side port
+//! Server assembly: the public port (gRPC: ReportService behind auth, health, reflection v1 and
+//! v1alpha, gzip, explicit message limits; and the same service over HTTP/JSON, routed by
+//! content type; optional TLS/mTLS) and the HTTP side port
 //! (`/metrics`, `/healthz`, `/readyz`), with health kept current by a background task and an
 //! orderly shutdown: NOT_SERVING first, then drain within `shutdown_grace`.
 
@@ -13,6 +14,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
+use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
@@ -22,6 +24,7 @@ use tonic_health::server::{HealthReporter, HealthService};
 
 use crate::auth::{AuthInterceptor, Authenticator};
 use crate::config::GatewayConfig;
+use crate::core::ReportCore;
 use crate::error::GatewayError;
 use crate::ops::{OpsState, serve_ops};
 use crate::service::ReportApi;
@@ -56,7 +59,13 @@ impl Gateway {
         cfg.validate()?;
         let auth = match &cfg.auth_file {
             Some(path) => Authenticator::from_file(path, &cfg.default_limits)?,
-            None => Authenticator::open(cfg.default_limits.clone()),
+            None => Authenticator::open_with(
+                cfg.default_limits.clone(),
+                crate::webhook::TenantWebhook {
+                    secret: cfg.webhooks.secret.clone(),
+                    default_url: cfg.webhooks.default_url.clone(),
+                },
+            ),
         };
         Ok(Self {
             cfg,
@@ -170,14 +179,26 @@ impl BoundGateway {
             })
         });
 
-        let api = ReportApi::new(
+        // Webhooks are delivered by every gateway (claims in the store keep them apart).
+        let deliverer = if cfg.webhooks.allow.is_empty() {
+            None
+        } else {
+            let d = crate::webhook::deliver::Deliverer::new(
+                gw.store.clone(),
+                gw.auth.clone(),
+                cfg.webhooks.clone(),
+            )
+            .map_err(GatewayError::Config)?;
+            Some(tokio::spawn(d.run(shutdown.clone())))
+        };
+        let core = Arc::new(ReportCore::new(
             cfg.clone(),
             gw.store.clone(),
             gw.queue.clone(),
             gw.auth.clone(),
             shutdown.clone(),
-        );
-        let api = ReportServiceServer::new(api)
+        ));
+        let api = ReportServiceServer::new(ReportApi::over(core.clone()))
             .accept_compressed(CompressionEncoding::Gzip)
             .send_compressed(CompressionEncoding::Gzip)
             .max_decoding_message_size(cfg.max_message_bytes)
@@ -193,20 +214,28 @@ impl BoundGateway {
             .send_compressed(CompressionEncoding::Gzip);
         let reflection_v1 = reflection_builder().build_v1()?;
         let reflection_v1alpha = reflection_builder().build_v1alpha()?;
+        let grpc_routes = Routes::new(api)
+            .add_service(health_svc)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .prepare()
+            .into_axum_router()
+            .layer(GrpcMetricsLayer);
+        let app = axum::Router::new().fallback_service(ByContentType {
+            grpc: grpc_routes,
+            http: crate::rest::router(core),
+        });
 
         let mut builder = Server::builder();
         if let Some(tls) = &cfg.tls {
             builder = builder.tls_config(load_tls(tls)?)?;
         }
         let router = builder
+            .accept_http1(true)
             .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .http2_keepalive_timeout(Some(Duration::from_secs(10)))
-            .layer(GrpcMetricsLayer)
-            .add_service(api)
-            .add_service(health_svc)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha);
+            .add_routes(Routes::from(app));
 
         let incoming = TcpIncoming::from(grpc).with_nodelay(Some(true));
         let signal = {
@@ -239,6 +268,9 @@ impl BoundGateway {
         // Whatever ended the server ends the helpers too.
         shutdown.cancel();
         checker.abort();
+        if let Some(d) = deliverer {
+            let _ = tokio::time::timeout(grace, d).await;
+        }
         if let Some(t) = http_task {
             match tokio::time::timeout(grace, t).await {
                 Ok(Ok(Err(e))) => tracing::warn!(error = %e, "HTTP server failed"),
@@ -247,6 +279,41 @@ impl BoundGateway {
             }
         }
         result
+    }
+}
+
+/// One public port for both faces: `application/grpc*` requests go to the gRPC services, every
+/// other request to the HTTP/JSON face ([`crate::rest`]).
+#[derive(Clone)]
+struct ByContentType {
+    grpc: axum::Router,
+    http: axum::Router,
+}
+
+impl tower::Service<http::Request<axum::body::Body>> for ByContentType {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = axum::routing::future::RouteFuture<std::convert::Infallible>;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        // Both routers are always ready.
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<axum::body::Body>) -> Self::Future {
+        let grpc = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/grpc"));
+        if grpc {
+            self.grpc.call(req)
+        } else {
+            self.http.call(req)
+        }
     }
 }
 

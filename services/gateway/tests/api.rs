@@ -147,6 +147,23 @@ impl JobStore for HangingStore {
         self.gate().await;
         self.inner.put_result(key, bytes).await
     }
+    async fn claim_webhooks(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<fazhi_jobs::JobRecord>, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.claim_webhooks(now_ms, lease, limit).await
+    }
+    async fn record_webhook(
+        &self,
+        id: &str,
+        w: &fazhi_jobs::Webhook,
+    ) -> Result<(), fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.record_webhook(id, w).await
+    }
     async fn watch(
         &self,
         id: &str,

@@ -59,6 +59,69 @@ pub struct JobRecord {
     pub deduplicated: bool,
     pub request_id: String,
     pub labels: BTreeMap<String, String>,
+    /// The webhook of the terminal state; `None` when the job has no notify_url.
+    pub webhook: Option<Webhook>,
+}
+
+/// Where a job's webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryState {
+    /// Waiting for the job to end or for the next attempt.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// The retry period ran out (or the URL may no longer be called).
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Delivered => "DELIVERED",
+            Self::Failed => "FAILED",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "PENDING" => Self::Pending,
+            "DELIVERED" => Self::Delivered,
+            "FAILED" => Self::Failed,
+            _ => return None,
+        })
+    }
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Pending)
+    }
+}
+
+/// A job's webhook: its URL and the state of the delivery of its terminal version. Lives in the
+/// job record so it survives restarts of every process; due deliveries are also indexed by the
+/// store ([`crate::JobStore::claim_webhooks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    /// Unix ms of the last attempt (0 = none yet).
+    pub last_attempt_ms: i64,
+    /// Unix ms of the next attempt (0 = the job has not ended yet).
+    pub next_attempt_ms: i64,
+    pub last_error: String,
+}
+
+impl Webhook {
+    /// A delivery waiting for its job to end.
+    pub fn pending(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            last_attempt_ms: 0,
+            next_attempt_ms: 0,
+            last_error: String::new(),
+        }
+    }
 }
 
 /// Everything a worker needs to run a job: self-contained, so a job survives the loss of the
@@ -97,6 +160,9 @@ pub struct JobMessage {
     /// (orphan reconciliation) continues the same trace.
     #[prost(btree_map = "string, string", tag = "14")]
     pub trace_context: BTreeMap<String, String>,
+    /// The webhook URL, so a record rebuilt from the message keeps it.
+    #[prost(string, tag = "15")]
+    pub notify_url: String,
 }
 
 /// Wall-clock Unix milliseconds (job timestamps are wall-clock, shared across processes).

@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
-use crate::model::{JobMessage, JobRecord, JobState};
+use crate::model::{JobMessage, JobRecord, JobState, Webhook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -114,4 +114,18 @@ pub trait JobStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<JobRecord>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Jobs whose webhook is due (ended, next attempt ≤ `now_ms`), at most `limit`, each
+    /// claimed for `lease` so another process does not send it meanwhile. A job enters this
+    /// index atomically with its terminal transition (or its creation, when born terminal), so
+    /// no ending is missed across crashes; a claimed delivery whose sender dies comes back
+    /// after the lease.
+    async fn claim_webhooks(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<JobRecord>, StoreError>;
+    /// Records an attempt's outcome: a final state leaves the index, a pending one is due again
+    /// at `webhook.next_attempt_ms`. A job that no longer exists just leaves the index.
+    async fn record_webhook(&self, id: &str, webhook: &Webhook) -> Result<(), StoreError>;
 }

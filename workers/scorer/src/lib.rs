@@ -377,6 +377,8 @@ fn record_from_message(msg: &JobMessage, state: JobState) -> JobRecord {
         deduplicated: false,
         request_id: msg.request_id.clone(),
         labels: msg.labels.clone(),
+        webhook: (!msg.notify_url.is_empty())
+            .then(|| fazhi_jobs::Webhook::pending(msg.notify_url.clone())),
     }
 }
 

@@ -47,6 +47,7 @@ fn job(content: &[u8]) -> (JobRecord, JobMessage) {
         deduplicated: false,
         request_id: format!("req-{id}"),
         labels: BTreeMap::new(),
+        webhook: None,
     };
     let msg = JobMessage {
         job_id: id,

@@ -43,6 +43,7 @@ fn job_and_message(content: &[u8], media_type: &str) -> (JobRecord, JobMessage) 
         deduplicated: false,
         request_id: String::new(),
         labels: BTreeMap::new(),
+        webhook: None,
     };
     let msg = JobMessage {
         job_id: id,
@@ -59,6 +60,7 @@ fn job_and_message(content: &[u8], media_type: &str) -> (JobRecord, JobMessage) 
         request_id: String::new(),
         labels: BTreeMap::new(),
         trace_context: BTreeMap::new(),
+        notify_url: String::new(),
     };
     (rec, msg)
 }
@@ -460,6 +462,23 @@ impl JobStore for FlakyStore {
     async fn put_result(&self, rk: &str, bytes: &[u8]) -> Result<(), StoreError> {
         self.check()?;
         self.inner.put_result(rk, bytes).await
+    }
+    async fn claim_webhooks(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<fazhi_jobs::JobRecord>, fazhi_jobs::StoreError> {
+        self.check()?;
+        self.inner.claim_webhooks(now_ms, lease, limit).await
+    }
+    async fn record_webhook(
+        &self,
+        id: &str,
+        w: &fazhi_jobs::Webhook,
+    ) -> Result<(), fazhi_jobs::StoreError> {
+        self.check()?;
+        self.inner.record_webhook(id, w).await
     }
     async fn watch(&self, id: &str) -> Result<BoxStream<'static, JobRecord>, StoreError> {
         self.inner.watch(id).await

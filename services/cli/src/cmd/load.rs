@@ -268,6 +268,7 @@ async fn submit(shared: &Arc<Shared>, n: u64, start: Instant) {
         hints: None,
         checklist_id: shared.checklist.clone(),
         labels: Default::default(),
+        notify_url: String::new(),
     };
     let client = shared.clients[(n % shared.clients.len() as u64) as usize].clone();
     // Honour RetryInfo (with jitter) instead of hammering a server that is limiting us; the

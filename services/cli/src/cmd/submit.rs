@@ -50,6 +50,10 @@ pub struct SubmitArgs {
     /// Job label, repeatable or comma-separated.
     #[arg(long = "label", env = "FAZHI_LABELS", value_name = "KEY=VALUE", value_delimiter = ',', value_parser = parse_label)]
     pub labels: Vec<(String, String)>,
+    /// Webhook: the server POSTs each job here when it ends (the host must be on the server's
+    /// --webhook-allow list).
+    #[arg(long, env = "FAZHI_SUBMIT_NOTIFY_URL", value_name = "URL")]
+    pub notify_url: Option<String>,
     /// Print jobs and assessments as proto3 JSON, one per line.
     #[arg(long, env = "FAZHI_JSON")]
     pub json: bool,
@@ -164,6 +168,7 @@ async fn submit_one(
     let mut msg = client::submit_request(path, content, request_id, args.checklist.as_deref());
     msg.hints = args.hints.to_wire();
     msg.labels = args.labels.iter().cloned().collect();
+    msg.notify_url = args.notify_url.clone().unwrap_or_default();
     // A shared service may limit a tenant's rate: wait as the server asks, then resend.
     let (result, throttled) = client::with_retry(|| {
         let mut req = Request::new(msg.clone());

@@ -58,6 +58,11 @@ impl ReportCore {
         }
     }
 
+    /// The settings every transport shares (limits, timeouts).
+    pub fn config(&self) -> &GatewayConfig {
+        &self.cfg
+    }
+
     /// The authenticator transports use to turn credentials into a tenant.
     pub fn auth(&self) -> &Authenticator {
         &self.auth
@@ -66,6 +71,35 @@ impl ReportCore {
     /// Ends long-lived streams (WatchJob, bulk intake) when the server shuts down.
     pub fn shutdown(&self) -> &CancellationToken {
         &self.shutdown
+    }
+
+    /// The notify_url of a submission: the one given, else the tenant's default; checked
+    /// against the allowlist and the tenant's secret so a job never carries a webhook that
+    /// could not be delivered.
+    pub fn webhook_url(
+        &self,
+        tenant: &Tenant,
+        requested: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let url = match requested.trim() {
+            "" => match &tenant.0.webhook.default_url {
+                Some(u) => u.clone(),
+                None => return Ok(None),
+            },
+            u => u.to_string(),
+        };
+        self.cfg
+            .webhooks
+            .allow
+            .check_url(&url)
+            .map_err(|why| ApiError::WebhookNotAllowed(url.clone(), why))?;
+        if tenant.0.webhook.secret.is_none() {
+            return Err(ApiError::WebhookNotAllowed(
+                url,
+                "the tenant has no webhook secret configured".into(),
+            ));
+        }
+        Ok(Some(url))
     }
 
     /// The checklists the engine knows.

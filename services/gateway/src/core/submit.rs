@@ -23,6 +23,7 @@ impl ReportCore {
         req: wire::SubmitReportRequest,
         incoming_trace: &[(String, String)],
     ) -> Result<wire::Job, ApiError> {
+        let notify_url = self.webhook_url(tenant, &req.notify_url)?;
         let v = validate(req, self.cfg.max_document_bytes)?;
         let span = tracing::Span::current();
         span.record("content_sha256", v.content_sha256.as_str());
@@ -50,6 +51,7 @@ impl ReportCore {
             deduplicated: false,
             request_id: v.request_id.clone(),
             labels: v.labels.clone(),
+            webhook: notify_url.map(fazhi_jobs::Webhook::pending),
         };
         span.record("job_id", rec.id.as_str());
         let (trace_id, trace_ctx) = outgoing_trace(&span, incoming_trace);
@@ -224,5 +226,10 @@ fn job_message(rec: &JobRecord, v: &ValidRequest, trace_ctx: &[(String, String)]
         request_id: v.request_id.clone(),
         labels: v.labels.clone(),
         trace_context: trace_ctx.iter().cloned().collect(),
+        notify_url: rec
+            .webhook
+            .as_ref()
+            .map(|w| w.url.clone())
+            .unwrap_or_default(),
     }
 }

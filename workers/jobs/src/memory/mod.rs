@@ -14,7 +14,7 @@ use futures::stream::{self, BoxStream};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-use crate::model::{JobMessage, JobRecord, JobState, now_ms};
+use crate::model::{DeliveryState, JobMessage, JobRecord, JobState, Webhook, now_ms};
 use crate::page_token::{self, Cursor};
 use crate::store::{CreateOutcome, JobStore, Page, StoreError, Transition};
 use crate::{StoreTtls, clamp_page_size};
@@ -44,6 +44,8 @@ struct StoreInner {
     results: HashMap<String, Expiring<Vec<u8>>>,
     messages: HashMap<String, JobMessage>,
     watchers: HashMap<String, broadcast::Sender<JobRecord>>,
+    /// Job id → Unix ms its webhook is due (or its claim lease ends).
+    webhooks: HashMap<String, i64>,
     /// Creates so far; every 1024th sweeps expired entries.
     creates: u64,
 }
@@ -74,6 +76,8 @@ impl StoreInner {
             let jobs = &self.jobs;
             self.messages.retain(|id, _| jobs.contains_key(id));
         }
+        let jobs = &self.jobs;
+        self.webhooks.retain(|id, _| jobs.contains_key(id));
         self.requests.retain(|_, e| e.expires > now);
         self.results.retain(|_, e| e.expires > now);
         self.watchers.retain(|_, tx| tx.receiver_count() > 0);
@@ -132,10 +136,17 @@ impl MemoryStore {
         {
             g.messages.insert(job.id.clone(), m.clone());
         }
+        let mut job = job.clone();
+        if job.state.is_terminal()
+            && let Some(w) = &mut job.webhook
+        {
+            w.next_attempt_ms = job.update_time_ms;
+            g.webhooks.insert(job.id.clone(), job.update_time_ms);
+        }
         g.jobs.insert(
             job.id.clone(),
             Expiring {
-                value: job.clone(),
+                value: job,
                 expires,
             },
         );
@@ -206,7 +217,18 @@ impl JobStore for MemoryStore {
         if let Some(c) = t.checklist_id {
             rec.checklist_id = c;
         }
+        let mut due = None;
+        if rec.state.is_terminal()
+            && let Some(w) = &mut rec.webhook
+            && w.state == DeliveryState::Pending
+        {
+            w.next_attempt_ms = rec.update_time_ms;
+            due = Some(rec.update_time_ms);
+        }
         let rec = rec.clone();
+        if let Some(at) = due {
+            g.webhooks.insert(rec.id.clone(), at);
+        }
         if let Some(e) = g.jobs.get_mut(id) {
             e.expires = now + self.ttls.job_ttl;
         }
@@ -357,6 +379,53 @@ impl JobStore for MemoryStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn claim_webhooks(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<JobRecord>, StoreError> {
+        let now = Instant::now();
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        let mut g = self.lock();
+        let mut ids: Vec<(i64, String)> = g
+            .webhooks
+            .iter()
+            .filter(|(_, at)| **at <= now_ms)
+            .map(|(id, at)| (*at, id.clone()))
+            .collect();
+        ids.sort();
+        ids.truncate(limit);
+        let mut out = Vec::with_capacity(ids.len());
+        for (_, id) in ids {
+            match g.job(&id, now).filter(|r| r.webhook.is_some()).cloned() {
+                Some(rec) => {
+                    g.webhooks.insert(id, now_ms.saturating_add(lease_ms));
+                    out.push(rec);
+                }
+                None => {
+                    g.webhooks.remove(&id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn record_webhook(&self, id: &str, webhook: &Webhook) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        let Some(rec) = g.job(id, Instant::now()) else {
+            g.webhooks.remove(id);
+            return Ok(());
+        };
+        rec.webhook = Some(webhook.clone());
+        if webhook.state.is_final() {
+            g.webhooks.remove(id);
+        } else {
+            g.webhooks.insert(id.to_string(), webhook.next_attempt_ms);
+        }
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use prost::Message;
 use redis::Value;
 
-use crate::model::{JobRecord, JobState};
+use crate::model::{DeliveryState, JobRecord, JobState, Webhook};
 use crate::store::StoreError;
 
 /// Labels travel inside the job hash as one prost-encoded field.
@@ -49,6 +49,21 @@ pub(super) fn record_from_fields(m: &HashMap<String, Vec<u8>>) -> Result<JobReco
         }
         _ => BTreeMap::new(),
     };
+    let url = s("nu");
+    let webhook = if url.is_empty() {
+        None
+    } else {
+        let ws = s("ws");
+        Some(Webhook {
+            url,
+            state: DeliveryState::parse(&ws)
+                .ok_or_else(|| StoreError::Corrupt(format!("webhook state {ws:?}")))?,
+            attempts: u32::try_from(int("wa")?).unwrap_or(0),
+            last_attempt_ms: int("wt")?,
+            next_attempt_ms: int("wn")?,
+            last_error: s("we"),
+        })
+    };
     Ok(JobRecord {
         id: s("id"),
         tenant: s("tenant"),
@@ -64,11 +79,12 @@ pub(super) fn record_from_fields(m: &HashMap<String, Vec<u8>>) -> Result<JobReco
         deduplicated: s("dd") == "1",
         request_id: s("rid"),
         labels,
+        webhook,
     })
 }
 
 pub(super) fn record_fields(r: &JobRecord) -> Vec<(&'static str, Vec<u8>)> {
-    vec![
+    let mut fields = vec![
         ("id", r.id.clone().into_bytes()),
         ("tenant", r.tenant.clone().into_bytes()),
         ("state", r.state.as_str().as_bytes().to_vec()),
@@ -96,6 +112,23 @@ pub(super) fn record_fields(r: &JobRecord) -> Vec<(&'static str, Vec<u8>)> {
             }
             .encode_to_vec(),
         ),
+    ];
+    if let Some(w) = &r.webhook {
+        fields.extend(webhook_fields(w));
+    }
+    fields
+}
+
+/// The webhook's fields of the job hash (`nu` URL, `ws` state, `wa` attempts, `wt` last and
+/// `wn` next attempt ms, `we` last error).
+pub(super) fn webhook_fields(w: &Webhook) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("nu", w.url.clone().into_bytes()),
+        ("ws", w.state.as_str().as_bytes().to_vec()),
+        ("wa", w.attempts.to_string().into_bytes()),
+        ("wt", w.last_attempt_ms.to_string().into_bytes()),
+        ("wn", w.next_attempt_ms.to_string().into_bytes()),
+        ("we", w.last_error.clone().into_bytes()),
     ]
 }
 
@@ -138,6 +171,14 @@ mod tests {
             deduplicated: true,
             request_id: "r".into(),
             labels: BTreeMap::from([("k".into(), "v".into())]),
+            webhook: Some(Webhook {
+                url: "http://127.0.0.1:9/h".into(),
+                state: DeliveryState::Pending,
+                attempts: 2,
+                last_attempt_ms: 5,
+                next_attempt_ms: 9,
+                last_error: "HTTP 500".into(),
+            }),
         };
         let mut payload = Vec::new();
         for (k, v) in record_fields(&rec) {

@@ -1,7 +1,8 @@
 -- Creates a job (with its request-id claim, index entries and message) unless it exists.
 -- KEYS: job, req, tenant index, queued set, msg.
 -- ARGV: job key prefix, ttl s, has_req, req value, id, create ms, update ms, state,
--- prune-before ms, msg bytes ("" = none), terminal, then field/value pairs.
+-- prune-before ms, msg bytes ("" = none), terminal, webhooks set key ("" = no webhook),
+-- then field/value pairs. A job born terminal with a webhook is due for delivery at once.
 if ARGV[3] == '1' then
   local v = redis.call('GET', KEYS[2])
   if v then
@@ -19,7 +20,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 local ttl = tonumber(ARGV[2])
 local fields = {}
-for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ttl)
 if ARGV[3] == '1' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ttl) end
@@ -28,4 +29,8 @@ redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[9])
 redis.call('EXPIRE', KEYS[3], ttl * 2)
 if ARGV[8] == 'QUEUED' then redis.call('ZADD', KEYS[4], ARGV[7], ARGV[5]) end
 if ARGV[10] ~= '' and ARGV[11] ~= '1' then redis.call('SET', KEYS[5], ARGV[10], 'EX', ttl) end
+if ARGV[12] ~= '' and ARGV[11] == '1' then
+  redis.call('HSET', KEYS[1], 'wn', ARGV[7])
+  redis.call('ZADD', ARGV[12], ARGV[7], ARGV[5])
+end
 return {'created'}

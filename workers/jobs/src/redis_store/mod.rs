@@ -37,7 +37,7 @@ use codec::{fields_of, flat_bytes, record_fields, record_from_fields};
 use hub::Hub;
 use scripts::Scripts;
 
-use crate::model::{JobMessage, JobRecord, JobState, now_ms};
+use crate::model::{JobMessage, JobRecord, JobState, Webhook, now_ms};
 use crate::page_token::{self, Cursor};
 use crate::store::{CreateOutcome, JobStore, Page, StoreError, Transition};
 use crate::watch::watch_stream;
@@ -164,6 +164,9 @@ impl RedisStore {
     }
     fn tenant_key(&self, tenant: &str) -> String {
         self.key(&["tenant:", tenant, ":jobs"])
+    }
+    fn webhooks_key(&self) -> String {
+        self.key(&["webhooks"])
     }
     fn result_key(&self, rk: &str) -> String {
         self.key(&["result:", rk])
@@ -298,7 +301,12 @@ impl RedisStore {
             .arg(job.state.as_str())
             .arg(prune_before)
             .arg(msg.map(|m| m.encode_to_vec()).unwrap_or_default())
-            .arg(if job.state.is_terminal() { "1" } else { "0" });
+            .arg(if job.state.is_terminal() { "1" } else { "0" })
+            .arg(if job.webhook.is_some() {
+                self.webhooks_key()
+            } else {
+                String::new()
+            });
         for (k, v) in record_fields(job) {
             inv.arg(k).arg(v);
         }
@@ -363,7 +371,8 @@ impl RedisStore {
             .arg(id)
             .arg(flag(t.to.is_terminal()))
             .arg(secs(self.cfg.ttls.result_ttl))
-            .arg(result.map(|(_, b)| b).unwrap_or(b""));
+            .arg(result.map(|(_, b)| b).unwrap_or(b""))
+            .arg(self.webhooks_key());
         let mut con = self.con.clone();
         let v: Value = inv.invoke_async(&mut con).await.map_err(map_err)?;
         match v {
@@ -615,6 +624,48 @@ impl JobStore for RedisStore {
             let _: Result<i64, _> = con.zrem(&key, &gone).await;
         }
         Ok(out)
+    }
+
+    async fn claim_webhooks(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<JobRecord>, StoreError> {
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        let mut inv = self.scripts.claim_webhooks.prepare_invoke();
+        inv.key(self.webhooks_key())
+            .arg(now_ms)
+            .arg(now_ms.saturating_add(lease_ms))
+            .arg(limit);
+        let mut con = self.con.clone();
+        let ids: Vec<String> = inv.invoke_async(&mut con).await.map_err(map_err)?;
+        let mut due = Vec::with_capacity(ids.len());
+        for (id, rec) in ids.iter().zip(self.hgetall_many(&ids).await?) {
+            match rec {
+                Some(r) if r.webhook.is_some() => due.push(r),
+                // Expired with its job: nothing left to deliver.
+                _ => {
+                    let _: () = con.zrem(self.webhooks_key(), id).await.map_err(map_err)?;
+                }
+            }
+        }
+        Ok(due)
+    }
+
+    async fn record_webhook(&self, id: &str, w: &Webhook) -> Result<(), StoreError> {
+        let mut inv = self.scripts.record_webhook.prepare_invoke();
+        inv.key(self.job_key(id))
+            .key(self.webhooks_key())
+            .arg(id)
+            .arg(w.state.as_str())
+            .arg(w.attempts)
+            .arg(w.last_attempt_ms)
+            .arg(w.next_attempt_ms)
+            .arg(&w.last_error);
+        let mut con = self.con.clone();
+        let _: i64 = inv.invoke_async(&mut con).await.map_err(map_err)?;
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -6,10 +6,14 @@ use redis::Script;
 const ENC_LUA: &str = include_str!("enc.lua");
 const CREATE_LUA: &str = include_str!("create.lua");
 const TRANSITION_LUA: &str = include_str!("transition.lua");
+const CLAIM_WEBHOOKS_LUA: &str = include_str!("claim_webhooks.lua");
+const RECORD_WEBHOOK_LUA: &str = include_str!("record_webhook.lua");
 
 pub(super) struct Scripts {
     pub create: Script,
     pub transition: Script,
+    pub claim_webhooks: Script,
+    pub record_webhook: Script,
 }
 
 impl Scripts {
@@ -17,6 +21,8 @@ impl Scripts {
         Self {
             create: Script::new(CREATE_LUA),
             transition: Script::new(&format!("{ENC_LUA}{TRANSITION_LUA}")),
+            claim_webhooks: Script::new(CLAIM_WEBHOOKS_LUA),
+            record_webhook: Script::new(RECORD_WEBHOOK_LUA),
         }
     }
 }

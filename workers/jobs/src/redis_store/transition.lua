@@ -1,7 +1,8 @@
 -- Compare-and-set state change with index upkeep and an event (needs enc.lua first).
 -- KEYS: job, queued set, msg[, result].
 -- ARGV: ",FROM1,FROM2,", to, now ms, ttl s, set_ec, ec, set_em, em, bump, set_cl, cl,
--- channel, id, terminal, result ttl s, result bytes.
+-- channel, id, terminal, result ttl s, result bytes, webhooks set key.
+-- A job with a webhook that reaches a terminal state becomes due for delivery in the same step.
 if #KEYS >= 4 then redis.call('SET', KEYS[4], ARGV[16], 'EX', tonumber(ARGV[15])) end
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return false end
@@ -20,7 +21,14 @@ if ARGV[2] == 'QUEUED' then
 else
   redis.call('ZREM', KEYS[2], ARGV[13])
 end
-if ARGV[14] == '1' then redis.call('DEL', KEYS[3]) end
+if ARGV[14] == '1' then
+  redis.call('DEL', KEYS[3])
+  local nu = redis.call('HGET', KEYS[1], 'nu')
+  if nu and nu ~= '' and redis.call('HGET', KEYS[1], 'ws') == 'PENDING' then
+    redis.call('HSET', KEYS[1], 'wn', now)
+    redis.call('ZADD', ARGV[17], now, ARGV[13])
+  end
+end
 local flat = redis.call('HGETALL', KEYS[1])
 redis.call('PUBLISH', ARGV[12], enc(flat))
 return flat

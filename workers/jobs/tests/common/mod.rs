@@ -37,6 +37,7 @@ pub fn job(tenant: &str, request_id: &str, sha: &str) -> JobRecord {
         deduplicated: false,
         request_id: request_id.into(),
         labels: BTreeMap::from([("source".to_string(), "test:1".to_string())]),
+        webhook: None,
     }
 }
 
@@ -59,6 +60,7 @@ pub fn message_for(j: &JobRecord) -> JobMessage {
             "traceparent".to_string(),
             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_string(),
         )]),
+        notify_url: String::new(),
     }
 }
 

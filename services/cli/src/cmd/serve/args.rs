@@ -9,6 +9,7 @@ use std::{
 };
 
 use clap::Args;
+use fazhi_gateway::webhook::{Allowlist, WebhookConfig};
 use fazhi_gateway::{GatewayConfig, TenantLimits, TlsConfig};
 use fazhi_jobs::DEFAULT_DELIVERY_LIMIT;
 use fazhi_scorer::{ReconcileConfig, WorkerConfig};
@@ -106,6 +107,28 @@ pub struct GatewayOpts {
     /// Bound on one publish including the broker's confirm.
     #[arg(long, env = "FAZHI_PUBLISH_TIMEOUT", default_value = D.publish_timeout.as_str(), value_parser = parse_duration)]
     pub publish_timeout: Duration,
+    /// Webhook receivers that may be called: comma-separated `host`, `host:port` or
+    /// `*.domain[:port]` patterns, e.g. `127.0.0.1:8080,*.example.gov.cn`. Empty (default) =
+    /// webhooks off. A name may resolve only to public addresses or to IPs listed here;
+    /// redirects are not followed.
+    #[arg(long, env = "FAZHI_WEBHOOK_ALLOW", default_value = "", value_parser = parse_allow)]
+    pub webhook_allow: Allowlist,
+    /// HMAC-SHA256 secret signing webhooks of the open-mode tenant (auth-file tenants set
+    /// `webhook_secret`); at least 16 characters.
+    #[arg(long, env = "FAZHI_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// Default notify_url of the open-mode tenant (auth-file tenants set `notify_url`).
+    #[arg(long, env = "FAZHI_NOTIFY_URL")]
+    pub notify_url: Option<String>,
+    /// Delay before the second webhook attempt; doubles per attempt up to 10 minutes.
+    #[arg(long, env = "FAZHI_WEBHOOK_INITIAL_DELAY", default_value = D.webhook_initial_delay.as_str(), value_parser = parse_duration)]
+    pub webhook_initial_delay: Duration,
+    /// How long after a job ends its webhook is retried before it is marked FAILED.
+    #[arg(long, env = "FAZHI_WEBHOOK_RETRY_FOR", default_value = D.webhook_retry_for.as_str(), value_parser = parse_duration)]
+    pub webhook_retry_for: Duration,
+    /// Bound on one webhook attempt.
+    #[arg(long, env = "FAZHI_WEBHOOK_TIMEOUT", default_value = D.webhook_timeout.as_str(), value_parser = parse_duration)]
+    pub webhook_timeout: Duration,
     /// PEM certificate chain for TLS on the gRPC port (with --tls-key).
     #[arg(
         long,
@@ -219,6 +242,10 @@ fn parse_addr(s: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("{s:?} resolves to no address"))
 }
 
+fn parse_allow(s: &str) -> Result<Allowlist, String> {
+    Allowlist::parse(s)
+}
+
 impl GatewayOpts {
     pub(super) fn config(&self, process: &ProcessArgs) -> GatewayConfig {
         let base = GatewayConfig::default().with_max_document_bytes(self.max_document_bytes);
@@ -240,6 +267,15 @@ impl GatewayOpts {
             store_timeout: self.store_timeout,
             publish_timeout: self.publish_timeout,
             shutdown_grace: process.shutdown_grace,
+            webhooks: WebhookConfig {
+                allow: self.webhook_allow.clone(),
+                secret: self.webhook_secret.clone().filter(|s| !s.is_empty()),
+                default_url: self.notify_url.clone().filter(|s| !s.trim().is_empty()),
+                initial_delay: self.webhook_initial_delay,
+                retry_for: self.webhook_retry_for,
+                attempt_timeout: self.webhook_timeout,
+                ..WebhookConfig::default()
+            },
             tls: match (&self.tls_cert, &self.tls_key) {
                 (Some(cert), Some(key)) => Some(TlsConfig {
                     cert_pem: cert.clone(),

@@ -24,6 +24,9 @@ pub(super) struct Defaults {
     pub store_outage_limit: String,
     pub reconcile_every: String,
     pub reconcile_older_than: String,
+    pub webhook_initial_delay: String,
+    pub webhook_retry_for: String,
+    pub webhook_timeout: String,
 }
 
 pub(super) static D: LazyLock<Defaults> = LazyLock::new(|| {
@@ -49,6 +52,9 @@ pub(super) static D: LazyLock<Defaults> = LazyLock::new(|| {
         store_outage_limit: duration(w.store_outage_limit),
         reconcile_every: duration(r.every),
         reconcile_older_than: duration(r.older_than),
+        webhook_initial_delay: duration(g.webhooks.initial_delay),
+        webhook_retry_for: duration(g.webhooks.retry_for),
+        webhook_timeout: duration(g.webhooks.attempt_timeout),
     }
 });
 
