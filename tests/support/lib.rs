@@ -259,6 +259,14 @@ impl Harness {
         addr
     }
 
+    /// Stops the gateway (as a restart would), leaving workers and backends running.
+    pub async fn stop_gateway(&mut self) {
+        if let Some((_, t, h)) = self.gateway.take() {
+            t.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
+        }
+    }
+
     pub async fn start_gateway(&mut self) -> SocketAddr {
         self.start_gateway_with(Self::gateway_config()).await
     }

@@ -100,3 +100,8 @@ async fn queue_prefetch_bound() {
 async fn queue_dropped_delivery_is_requeued() {
     common::queue_dropped_delivery_is_requeued(Arc::new(MemoryQueue::new(5))).await;
 }
+
+#[tokio::test]
+async fn webhooks() {
+    common::store_webhooks(store()).await;
+}

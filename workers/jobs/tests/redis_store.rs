@@ -170,3 +170,8 @@ async fn unreachable_redis_is_unavailable_not_a_hang() {
     }
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn webhooks() {
+    with_store(StoreTtls::default(), |s| common::store_webhooks(dyn_store(s))).await;
+}

@@ -1,6 +1,7 @@
 //! `POST /v1/jobs:upload`: SubmitReport as multipart/form-data, for clients that hold a file
-//! rather than a JSON document. The part `file` is `document.content` (its Content-Type and
-//! filename fill `document.media_type` and `document.filename` unless given as fields); every
+//! rather than a JSON document. The part `file` is `document.content` (its filename fills
+//! `document.filename`, its Content-Type — or, when generic, the type the file name implies —
+//! `document.media_type`, unless given as fields); every
 //! other field is named by its proto path: `request_id`, `checklist_id`, `notify_url`,
 //! `document.media_type`, `document.filename`, `document.charset`, `hints.issuer`,
 //! `hints.region_code`, `hints.year`, `hints.published_date`, `hints.source_url`, `labels.KEY`.
@@ -112,12 +113,18 @@ async fn read_form(
             "the form has no part named file",
         ));
     }
-    // A browser's generic type says nothing; the engine sniffs instead.
-    if document.media_type.is_empty() && part_type != "application/octet-stream" {
-        document.media_type = part_type;
-    }
     if document.filename.is_empty() {
         document.filename = part_name;
+    }
+    // A generic part type (curl and browsers send application/octet-stream for .docx) says
+    // nothing: take the type the file name implies, as `fazhi submit` does, else sniff.
+    if document.media_type.is_empty() {
+        document.media_type = match part_type.as_str() {
+            "" | "application/octet-stream" => {
+                fazhi_engine::media::for_filename(&document.filename).to_string()
+            }
+            t => t.to_string(),
+        };
     }
     req.document = Some(document);
     if has_hints {

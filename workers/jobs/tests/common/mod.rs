@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fazhi_jobs::{
-    CreateOutcome, JobMessage, JobQueue, JobRecord, JobState, JobStore, StoreError, Transition,
-    now_ms,
+    CreateOutcome, DeliveryState, JobMessage, JobQueue, JobRecord, JobState, JobStore, StoreError,
+    Transition, Webhook, now_ms,
 };
 use futures::StreamExt;
 
@@ -499,4 +499,91 @@ pub async fn queue_dropped_delivery_is_requeued(q: Arc<dyn JobQueue>) {
     assert_eq!(d.message.job_id, m.job_id);
     assert_eq!(d.delivery_count, 1);
     d.acker.ack().await.unwrap();
+}
+
+/// Webhook deliveries: due only once the job ended (atomically with the terminal change, or at
+/// creation when born terminal), claimed with a lease, re-due at the recorded next attempt,
+/// gone from the index once final; jobs without a webhook never appear.
+pub async fn store_webhooks(s: Arc<dyn JobStore>) {
+    let lease = Duration::from_secs(30);
+    let ids = |v: Vec<JobRecord>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let mut j = job("acme", "", "wh1");
+    j.webhook = Some(Webhook::pending("http://127.0.0.1:9/hook"));
+    let plain = job("acme", "", "wh2");
+    s.create(&j).await.unwrap();
+    s.create(&plain).await.unwrap();
+    let t0 = now_ms();
+    assert!(
+        s.claim_webhooks(t0 + 1_000, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a running job's webhook is not due"
+    );
+    s.complete(&j.id, &j.result_key, b"a", "c").await.unwrap();
+    s.complete(&plain.id, &plain.result_key, b"a", "c")
+        .await
+        .unwrap();
+    let now = now_ms();
+    let due = s.claim_webhooks(now + 10, lease, 10).await.unwrap();
+    assert_eq!(ids(due.clone()), vec![j.id.clone()]);
+    assert_eq!(due[0].state, JobState::Succeeded);
+    let w = due[0].webhook.clone().unwrap();
+    assert_eq!(w.state, DeliveryState::Pending);
+    assert!(w.next_attempt_ms >= t0, "due from the moment the job ended");
+    assert!(
+        s.claim_webhooks(now + 10, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "claimed: nobody else gets it within the lease"
+    );
+    assert_eq!(
+        ids(s.claim_webhooks(now + 31_000, lease, 10).await.unwrap()),
+        vec![j.id.clone()],
+        "back after the lease"
+    );
+    let failed = Webhook {
+        attempts: 1,
+        last_attempt_ms: now,
+        next_attempt_ms: now + 5_000,
+        last_error: "HTTP 500".into(),
+        ..w.clone()
+    };
+    s.record_webhook(&j.id, &failed).await.unwrap();
+    assert!(s.claim_webhooks(now + 1_000, lease, 10).await.unwrap().is_empty());
+    let again = s.claim_webhooks(now + 6_000, lease, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].webhook.as_ref(), Some(&failed));
+    let delivered = Webhook {
+        state: DeliveryState::Delivered,
+        attempts: 2,
+        next_attempt_ms: 0,
+        last_error: String::new(),
+        ..failed
+    };
+    s.record_webhook(&j.id, &delivered).await.unwrap();
+    assert!(
+        s.claim_webhooks(i64::MAX / 2, lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.get_any(&j.id).await.unwrap().unwrap().webhook,
+        Some(delivered)
+    );
+    // Born terminal (a cache hit) with a webhook: due at once.
+    let mut k = job("acme", "", "wh3");
+    k.state = JobState::Succeeded;
+    k.webhook = Some(Webhook::pending("http://127.0.0.1:9/hook"));
+    s.create(&k).await.unwrap();
+    assert_eq!(
+        ids(s.claim_webhooks(now_ms() + 10, lease, 10).await.unwrap()),
+        vec![k.id.clone()]
+    );
+    // Recording on a job that is gone only drops it from the index.
+    s.record_webhook("no-such-job", &Webhook::pending("http://x/"))
+        .await
+        .unwrap();
 }
