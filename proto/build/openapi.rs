@@ -217,7 +217,17 @@ impl Api {
                     "Server-Sent Events: one `job` event per {} (data: its JSON), ending after the last.",
                     b.output.name()
                 ),
-                "content": {"text/event-stream": {"schema": {"type": "string"}}}
+                "content": {"text/event-stream": {"schema": {
+                    "description": "One Server-Sent Event; `data` is the message as JSON (or, for `error`, a google.rpc.Status).",
+                    "type": "object",
+                    "properties": {
+                        "event": {"type": "string", "enum": ["job", "error"]},
+                        "id": {"type": "string"},
+                        "data": {"type": "string", "contentMediaType": "application/json"},
+                        "retry": {"type": "integer"}
+                    },
+                    "required": ["data"]
+                }}}
             })
         } else {
             json!({

@@ -220,7 +220,7 @@ async fn get_job_or_watch(
         return events::watch(core, headers, id.to_string()).await;
     }
     if name.contains(':') {
-        return error_response(&ApiError::NoRoute(format!("/v1/jobs/{name}")));
+        return refuse_path("GET", &format!("/v1/jobs/{name}"));
     }
     let run = async {
         let tenant = tenant(&core, &headers)?;
@@ -240,10 +240,7 @@ async fn cancel(
     Path(name): Path<String>,
 ) -> Response {
     let Some(id) = name.strip_suffix(":cancel") else {
-        return error_response(&ApiError::MethodNotAllowed {
-            method: "POST".into(),
-            path: format!("/v1/jobs/{name}"),
-        });
+        return refuse_path("POST", &format!("/v1/jobs/{name}"));
     };
     let run = async {
         let tenant = tenant(&core, &headers)?;
@@ -295,16 +292,93 @@ async fn openapi() -> Response {
         .into_response()
 }
 
+/// A path the shared `/v1/jobs/{name}` route caught: 405 when another method serves it, else 404.
+fn refuse_path(method: &str, path: &str) -> Response {
+    if fazhi_proto::v1::HTTP_RULES
+        .iter()
+        .any(|r| template_matches(r.path, path))
+    {
+        not_allowed(method, path)
+    } else {
+        error_response(&ApiError::NoRoute(path.to_string()))
+    }
+}
+
 async fn no_route(method: Method, uri: axum::http::Uri) -> Response {
     let _ = method;
     error_response(&ApiError::NoRoute(uri.path().to_string()))
 }
 
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
+    not_allowed(method.as_str(), uri.path())
+}
+
+/// 405 with an `Allow` header listing the methods the contract's rules give this path.
+fn not_allowed(method: &str, path: &str) -> Response {
+    let mut allowed: Vec<&str> = fazhi_proto::v1::HTTP_RULES
+        .iter()
+        .filter(|r| template_matches(r.path, path))
+        .map(|r| r.method)
+        .collect();
+    if allowed.contains(&"GET") {
+        allowed.push("HEAD");
+    }
+    allowed.sort_unstable();
+    allowed.dedup();
     let mut resp = error_response(&ApiError::MethodNotAllowed {
         method: method.to_string(),
-        path: uri.path().to_string(),
+        path: path.to_string(),
     });
     *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
+        resp.headers_mut().insert(header::ALLOW, v);
+    }
     resp
+}
+
+/// `/v1/jobs/{id}:cancel` against a concrete path: a `{var}` stands for one segment up to
+/// the template's next literal character.
+fn template_matches(template: &str, path: &str) -> bool {
+    let (t, p) = (template.as_bytes(), path.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < t.len() {
+        if t[i] == b'{' {
+            let Some(close) = template[i..].find('}') else {
+                return false;
+            };
+            i += close + 1;
+            let stop = t.get(i).copied();
+            let start = j;
+            while j < p.len() && p[j] != b'/' && Some(p[j]) != stop && p[j] != b':' {
+                j += 1;
+            }
+            if j == start {
+                return false;
+            }
+        } else {
+            if p.get(j) != Some(&t[i]) {
+                return false;
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    j == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_matches;
+
+    #[test]
+    fn templates_match_one_segment_per_variable() {
+        assert!(template_matches("/v1/jobs/{id}:cancel", "/v1/jobs/abc:cancel"));
+        assert!(!template_matches("/v1/jobs/{id}:cancel", "/v1/jobs/abc"));
+        assert!(template_matches("/v1/jobs/{id}", "/v1/jobs/abc"));
+        assert!(!template_matches("/v1/jobs/{id}", "/v1/jobs/abc:cancel"));
+        assert!(!template_matches("/v1/jobs/{id}", "/v1/jobs/"));
+        assert!(template_matches("/v1/jobs/{job_id}/assessment", "/v1/jobs/x/assessment"));
+        assert!(template_matches("/v1/jobs", "/v1/jobs"));
+        assert!(!template_matches("/v1/jobs", "/v1/jobs:upload"));
+    }
 }
