@@ -39,7 +39,10 @@ async fn upload_watch_assess(mode: Mode) {
     h.start_gateway().await;
     h.start_workers(1);
     let base = format!("http://{}", h.addr());
-    for name in ["2024-street-chaoyin.html", "2023-department-nanyu-sifa.docx"] {
+    for name in [
+        "2024-street-chaoyin.html",
+        "2023-department-nanyu-sifa.docx",
+    ] {
         let file = examples_dir().join(name);
         let (rc, out) = curl(vec![
             "-sS".into(),

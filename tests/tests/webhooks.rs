@@ -85,7 +85,11 @@ async fn retried_signed_delivery_survives_a_gateway_restart() {
         "",
     );
     req.notify_url = format!("http://127.0.0.1:{}/hook", recv.port());
-    let job = client.submit_report(req).await.expect("submit").into_inner();
+    let job = client
+        .submit_report(req)
+        .await
+        .expect("submit")
+        .into_inner();
     let wh = job.webhook.as_ref().expect("the job carries its webhook");
     assert_eq!(wh.state(), wire::DeliveryState::DeliveryPending);
 
@@ -152,7 +156,10 @@ async fn retried_signed_delivery_survives_a_gateway_restart() {
         let sent: wire::Job = serde_json::from_slice(&hit.body).expect("Job JSON");
         assert_eq!(sent.id, job.id);
         assert_eq!(sent.state(), wire::JobState::Succeeded);
-        assert!(sent.webhook.is_none(), "the body is the job, not the delivery");
+        assert!(
+            sent.webhook.is_none(),
+            "the body is the job, not the delivery"
+        );
     }
     h.shutdown().await;
 }
@@ -182,7 +189,11 @@ async fn hosts_off_the_allowlist_are_never_contacted() {
 
     let mut req = submission(&report, "\nB", "");
     req.notify_url = format!("http://localhost:{}/hook", other.port());
-    let job = client.submit_report(req).await.expect("accepted by name").into_inner();
+    let job = client
+        .submit_report(req)
+        .await
+        .expect("accepted by name")
+        .into_inner();
     let done = poll_job(&mut client, &job.id, Duration::from_secs(60), |j| {
         j.webhook
             .as_ref()

@@ -20,7 +20,8 @@
 //! - [`server`]: listeners, health, reflection, shutdown.
 //! - [`ops`]: the ops HTTP port (`/metrics`, `/healthz`, `/readyz`) the gateway and the worker share.
 //! - [`telemetry`]: the gRPC metrics tower layer.
-//! - [`webhook`]: signed webhooks on job end: allowlist, signature, sender, durable delivery loop.
+//! - [`webhook`]: webhook settings, allowlist, signature and sender; [`notify`]: the durable
+//!   delivery loop each gateway runs.
 //!
 //! Behaviour clients can rely on (the contracts are in `docs/ARCHITECTURE.md`):
 //! - **Errors** carry exactly one `google.rpc.ErrorInfo` (domain `fazhi.v1`, UPPER_SNAKE
@@ -65,6 +66,7 @@ pub mod convert;
 pub mod core;
 pub mod error;
 pub mod limits;
+pub mod notify;
 pub mod ops;
 pub mod rest;
 pub mod server;

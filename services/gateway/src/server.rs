@@ -183,7 +183,7 @@ impl BoundGateway {
         let deliverer = if cfg.webhooks.allow.is_empty() {
             None
         } else {
-            let d = crate::webhook::deliver::Deliverer::new(
+            let d = crate::notify::Deliverer::new(
                 gw.store.clone(),
                 gw.auth.clone(),
                 cfg.webhooks.clone(),

@@ -37,7 +37,8 @@ async fn call(r: &mut axum::Router, req: Request<Body>) -> (StatusCode, http::He
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "job_missing").replace("{job_id}", "job_missing")
+    path.replace("{id}", "job_missing")
+        .replace("{job_id}", "job_missing")
 }
 
 #[tokio::test]
@@ -52,9 +53,22 @@ async fn every_http_rule_is_routed() {
             req = req.header("content-type", "application/json");
         }
         let (status, _, body) = call(&mut r, req.body(Body::from("{}")).expect("request")).await;
-        let reason = body["details"][0]["reason"].as_str().unwrap_or_default().to_string();
-        assert_ne!(reason, "NOT_FOUND", "{} {} is not routed", rule.method, rule.path);
-        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{} {}", rule.method, rule.path);
+        let reason = body["details"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert_ne!(
+            reason, "NOT_FOUND",
+            "{} {} is not routed",
+            rule.method, rule.path
+        );
+        assert_ne!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{} {}",
+            rule.method,
+            rule.path
+        );
     }
 }
 
@@ -65,7 +79,12 @@ async fn openapi_describes_every_rule_with_resolving_schemas() {
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
     for rule in HTTP_RULES {
         let op = &doc["paths"][rule.path][rule.method.to_ascii_lowercase()];
-        assert!(op.is_object(), "{} {} missing from the OpenAPI", rule.method, rule.path);
+        assert!(
+            op.is_object(),
+            "{} {} missing from the OpenAPI",
+            rule.method,
+            rule.path
+        );
         assert!(op["responses"]["200"].is_object());
         assert!(op["responses"]["default"].is_object());
     }
@@ -103,34 +122,65 @@ async fn served_openapi_is_the_generated_one() {
     let mut r = router(1024);
     let (status, _, body) = call(
         &mut r,
-        Request::get("/openapi.json").body(Body::empty()).expect("req"),
+        Request::get("/openapi.json")
+            .body(Body::empty())
+            .expect("req"),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, serde_json::from_str::<Value>(OPENAPI_JSON).expect("json"));
+    assert_eq!(
+        body,
+        serde_json::from_str::<Value>(OPENAPI_JSON).expect("json")
+    );
 }
 
 #[tokio::test]
 async fn errors_map_to_http_statuses_with_grpc_reasons() {
     let mut r = router(1000);
-    let reason = |b: &Value| b["details"][0]["reason"].as_str().unwrap_or_default().to_string();
+    let reason = |b: &Value| {
+        b["details"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
 
-    let (s, _, b) = call(&mut r, Request::get("/v1/jobs/nope").body(Body::empty()).expect("r")).await;
-    assert_eq!((s, reason(&b).as_str()), (StatusCode::NOT_FOUND, "JOB_NOT_FOUND"));
+    let (s, _, b) = call(
+        &mut r,
+        Request::get("/v1/jobs/nope")
+            .body(Body::empty())
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(
+        (s, reason(&b).as_str()),
+        (StatusCode::NOT_FOUND, "JOB_NOT_FOUND")
+    );
     assert_eq!(b["code"], 5);
 
     let (s, _, b) = call(
         &mut r,
-        Request::post("/v1/jobs").body(Body::from("not json")).expect("r"),
+        Request::post("/v1/jobs")
+            .body(Body::from("not json"))
+            .expect("r"),
     )
     .await;
-    assert_eq!((s, reason(&b).as_str()), (StatusCode::BAD_REQUEST, "INVALID_JSON"));
+    assert_eq!(
+        (s, reason(&b).as_str()),
+        (StatusCode::BAD_REQUEST, "INVALID_JSON")
+    );
 
     // Just over the document limit: 413 DOCUMENT_TOO_LARGE, as JSON and as multipart.
     let content = base64::engine::general_purpose::STANDARD.encode(vec![b'a'; 1001]);
     let body = format!(r#"{{"document":{{"content":"{content}"}}}}"#);
-    let (s, _, b) = call(&mut r, Request::post("/v1/jobs").body(Body::from(body)).expect("r")).await;
-    assert_eq!((s, reason(&b).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "DOCUMENT_TOO_LARGE"));
+    let (s, _, b) = call(
+        &mut r,
+        Request::post("/v1/jobs").body(Body::from(body)).expect("r"),
+    )
+    .await;
+    assert_eq!(
+        (s, reason(&b).as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "DOCUMENT_TOO_LARGE")
+    );
     let boundary = "XyZ";
     let mut form = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.txt\"\r\nContent-Type: text/plain\r\n\r\n"
@@ -141,27 +191,56 @@ async fn errors_map_to_http_statuses_with_grpc_reasons() {
     let (s, _, b) = call(
         &mut r,
         Request::post("/v1/jobs:upload")
-            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .body(Body::from(form))
             .expect("r"),
     )
     .await;
-    assert_eq!((s, reason(&b).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "DOCUMENT_TOO_LARGE"));
+    assert_eq!(
+        (s, reason(&b).as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "DOCUMENT_TOO_LARGE")
+    );
     // Far over the decode limit: still 413 with the same reason, not a transport error.
     let huge = vec![b'a'; 3 * 1000 + 2 * 1024 * 1024];
-    let (s, _, b) = call(&mut r, Request::post("/v1/jobs").body(Body::from(huge)).expect("r")).await;
-    assert_eq!((s, reason(&b).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "DOCUMENT_TOO_LARGE"));
-
-    let (s, headers, _) = call(&mut r, Request::delete("/v1/jobs").body(Body::empty()).expect("r")).await;
-    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
-    assert!(headers.get("allow").is_some());
-    let (s, _, b) = call(&mut r, Request::get("/v2/else").body(Body::empty()).expect("r")).await;
-    assert_eq!((s, reason(&b).as_str()), (StatusCode::NOT_FOUND, "NOT_FOUND"));
     let (s, _, b) = call(
         &mut r,
-        Request::get("/v1/jobs?page_size=x").body(Body::empty()).expect("r"),
+        Request::post("/v1/jobs").body(Body::from(huge)).expect("r"),
     )
     .await;
-    assert_eq!((s, reason(&b).as_str()), (StatusCode::BAD_REQUEST, "INVALID_PAGE_SIZE"));
+    assert_eq!(
+        (s, reason(&b).as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "DOCUMENT_TOO_LARGE")
+    );
+
+    let (s, headers, _) = call(
+        &mut r,
+        Request::delete("/v1/jobs").body(Body::empty()).expect("r"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(headers.get("allow").is_some());
+    let (s, _, b) = call(
+        &mut r,
+        Request::get("/v2/else").body(Body::empty()).expect("r"),
+    )
+    .await;
+    assert_eq!(
+        (s, reason(&b).as_str()),
+        (StatusCode::NOT_FOUND, "NOT_FOUND")
+    );
+    let (s, _, b) = call(
+        &mut r,
+        Request::get("/v1/jobs?page_size=x")
+            .body(Body::empty())
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(
+        (s, reason(&b).as_str()),
+        (StatusCode::BAD_REQUEST, "INVALID_PAGE_SIZE")
+    );
     assert_eq!(b["details"][1]["fieldViolations"][0]["field"], "page_size");
 }

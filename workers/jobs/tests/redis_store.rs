@@ -173,5 +173,8 @@ async fn unreachable_redis_is_unavailable_not_a_hang() {
 
 #[tokio::test]
 async fn webhooks() {
-    with_store(StoreTtls::default(), |s| common::store_webhooks(dyn_store(s))).await;
+    with_store(StoreTtls::default(), |s| {
+        common::store_webhooks(dyn_store(s))
+    })
+    .await;
 }

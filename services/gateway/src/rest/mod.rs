@@ -372,12 +372,18 @@ mod tests {
 
     #[test]
     fn templates_match_one_segment_per_variable() {
-        assert!(template_matches("/v1/jobs/{id}:cancel", "/v1/jobs/abc:cancel"));
+        assert!(template_matches(
+            "/v1/jobs/{id}:cancel",
+            "/v1/jobs/abc:cancel"
+        ));
         assert!(!template_matches("/v1/jobs/{id}:cancel", "/v1/jobs/abc"));
         assert!(template_matches("/v1/jobs/{id}", "/v1/jobs/abc"));
         assert!(!template_matches("/v1/jobs/{id}", "/v1/jobs/abc:cancel"));
         assert!(!template_matches("/v1/jobs/{id}", "/v1/jobs/"));
-        assert!(template_matches("/v1/jobs/{job_id}/assessment", "/v1/jobs/x/assessment"));
+        assert!(template_matches(
+            "/v1/jobs/{job_id}/assessment",
+            "/v1/jobs/x/assessment"
+        ));
         assert!(template_matches("/v1/jobs", "/v1/jobs"));
         assert!(!template_matches("/v1/jobs", "/v1/jobs:upload"));
     }

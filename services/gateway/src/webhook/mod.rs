@@ -2,12 +2,11 @@
 //! with the tenant's secret ([`sign`]), to a receiver the operator allowed ([`allow`]), and
 //! retried with exponential backoff for a configurable period. The delivery lives in the job
 //! record and the store's due index (entered atomically with the terminal transition), so a
-//! restart of any process loses nothing; each gateway runs a [`deliver`] loop that claims due
-//! deliveries with a lease. Delivery is at least once: receivers deduplicate by the stable
+//! restart of any process loses nothing; each gateway runs the [`crate::notify`] loop that
+//! claims due deliveries with a lease. Delivery is at least once: receivers deduplicate by the stable
 //! `X-Fazhi-Delivery` id.
 
 pub mod allow;
-pub mod deliver;
 pub mod send;
 pub mod sign;
 

@@ -551,7 +551,12 @@ pub async fn store_webhooks(s: Arc<dyn JobStore>) {
         ..w.clone()
     };
     s.record_webhook(&j.id, &failed).await.unwrap();
-    assert!(s.claim_webhooks(now + 1_000, lease, 10).await.unwrap().is_empty());
+    assert!(
+        s.claim_webhooks(now + 1_000, lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let again = s.claim_webhooks(now + 6_000, lease, 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].webhook.as_ref(), Some(&failed));

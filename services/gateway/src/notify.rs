@@ -1,5 +1,7 @@
-//! The delivery loop: claim due deliveries from the store, POST each terminal Job, record the
-//! outcome with the next attempt time (exponential backoff with jitter) or a final state.
+//! The webhook delivery loop: claim due deliveries from the store, POST each terminal Job signed
+//! with its tenant's secret, record the outcome with the next attempt time (exponential backoff
+//! with jitter) or a final state. Kept apart from [`crate::webhook`] (allowlist, signature,
+//! sender), which the tenant and config types use, so neither imports the other's users.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +13,10 @@ use rand::Rng;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::send::{SendError, Sender};
-use super::{WebhookConfig, delivery_id, sign};
 use crate::auth::Authenticator;
 use crate::convert::job_to_wire;
+use crate::webhook::send::{SendError, Sender};
+use crate::webhook::{WebhookConfig, delivery_id, sign};
 
 /// Claimed deliveries per pass.
 const BATCH: usize = 64;
