@@ -410,14 +410,14 @@ impl Drop for Server {
 
 fn exercise(server: &Server) {
     let seeds = seeds();
-    // A directory of 400 distinct reports on the default limits: every one accepted, one line
-    // each on stdout, and the summary on stderr.
+    // A directory of 3,000 distinct reports (a province's worth) on the default limits: every
+    // one accepted, one line each on stdout, and the summary on stderr.
     let dir = temp_dir("bulk");
     let base = std::fs::read(&seeds[0]).expect("example report");
-    for i in 0..400 {
+    for i in 0..3000 {
         let mut content = base.clone();
         content.extend_from_slice(format!("\n附：批量导入测试第{i}份。\n").as_bytes());
-        std::fs::write(dir.join(format!("r{i:03}.txt")), content).expect("write report");
+        std::fs::write(dir.join(format!("r{i:04}.txt")), content).expect("write report");
     }
     let out = run(fazhi().args(["submit", "--server", &server.grpc]).arg(&dir));
     assert!(out.status.success(), "submit DIR: {}", text(&out.stderr));
@@ -426,10 +426,10 @@ fn exercise(server: &Server) {
             .lines()
             .filter(|l| l.contains(" job "))
             .count(),
-        400
+        3000
     );
     let err = text(&out.stderr);
-    assert!(err.contains("400 file(s): 400 accepted"), "{err}");
+    assert!(err.contains("3000 file(s): 3000 accepted"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
     // submit --wait: job printed, then the scorecard; exit 0.
     let out = run(fazhi()
