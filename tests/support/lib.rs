@@ -78,6 +78,7 @@ pub fn submission(path: &Path, suffix: &str, request_id: &str) -> SubmitReportRe
         checklist_id: String::new(),
         labels: [("suite".to_string(), "e2e".to_string())].into(),
         notify_url: String::new(),
+        batch_id: String::new(),
     }
 }
 

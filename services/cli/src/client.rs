@@ -133,6 +133,7 @@ pub fn submit_request(
         checklist_id: checklist_id.unwrap_or_default().to_string(),
         labels: Default::default(),
         notify_url: String::new(),
+        batch_id: String::new(),
     }
 }
 

@@ -83,6 +83,8 @@ enum Command {
     Eval(cmd::eval::EvalArgs),
     /// Submit reports to a server (gRPC client); --wait prints the assessments.
     Submit(cmd::submit::SubmitArgs),
+    /// Batches: create, get, list, summary (ranking and statistics), export to XLSX or CSV.
+    Batch(cmd::batch::BatchArgs),
     /// Load generator over gRPC (loopback only, bounded in time and count).
     Load(cmd::load::LoadArgs),
     /// Exit 0 if an HTTP health endpoint answers 2xx (container healthchecks without curl).
@@ -162,6 +164,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Probe(a) => cmd::probe::run(&a),
         Command::Submit(a) => runtime()?.block_on(cmd::submit::run(&a)),
         Command::Load(a) => runtime()?.block_on(cmd::load::run(&a)),
+        Command::Batch(a) => runtime()?.block_on(cmd::batch::run(&a)),
         Command::Serve(a) => runtime()?.block_on(cmd::serve::serve(a)),
         Command::Gateway(a) => runtime()?.block_on(cmd::serve::gateway(a)),
         Command::Worker(a) => runtime()?.block_on(cmd::serve::worker(a)),

@@ -63,6 +63,49 @@ pub fn job_to_wire(r: &JobRecord) -> wire::Job {
         checklist_id: r.checklist_id.clone(),
         error_code: r.error_code.clone(),
         webhook: r.webhook.as_ref().map(|w| webhook_to_wire(&r.id, w)),
+        batch_id: r.batch_id.clone(),
+    }
+}
+
+pub fn batch_to_wire(b: &fazhi_jobs::BatchRecord) -> wire::Batch {
+    let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+    wire::Batch {
+        id: b.id.clone(),
+        display_name: b.display_name.clone(),
+        create_time: Some(timestamp(b.create_time_ms)),
+        labels: b
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        total: n(b.total),
+        counts: Some(wire::BatchCounts {
+            queued: n(b.counts.queued),
+            running: n(b.counts.running),
+            succeeded: n(b.counts.succeeded),
+            failed: n(b.counts.failed),
+            cancelled: n(b.counts.cancelled),
+        }),
+        checklist_id: b.checklist_id.clone(),
+    }
+}
+
+/// ListBatches page tokens: as jobs' ([`encode_page_token`]) with `BATCHES` for the state.
+pub fn encode_batch_page_token(tenant: &str, store_token: &str) -> String {
+    hex::encode(format!("{}|BATCHES|{}", tenant_tag(tenant), store_token))
+}
+
+pub fn decode_batch_page_token(token: &str, tenant: &str) -> Result<String, ApiError> {
+    if token.is_empty() {
+        return Ok(String::new());
+    }
+    let bytes = hex::decode(token).map_err(|_| ApiError::InvalidPageToken)?;
+    let text = String::from_utf8(bytes).map_err(|_| ApiError::InvalidPageToken)?;
+    match text.splitn(3, '|').collect::<Vec<_>>()[..] {
+        [t, "BATCHES", inner] if t == tenant_tag(tenant) && !inner.is_empty() => {
+            Ok(inner.to_string())
+        }
+        _ => Err(ApiError::InvalidPageToken),
     }
 }
 

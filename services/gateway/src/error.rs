@@ -95,6 +95,9 @@ pub enum ApiError {
     ShuttingDown,
     #[error("internal error: {0}")]
     Internal(String),
+    /// Unknown batch, or another tenant's.
+    #[error("batch {0:?} not found")]
+    BatchNotFound(String),
     /// No HTTP route has this path.
     #[error("no route for {0}")]
     NoRoute(String),
@@ -165,6 +168,7 @@ impl ApiError {
             Self::ShuttingDown => (Code::Unavailable, "SHUTTING_DOWN"),
             Self::Internal(_) => (Code::Internal, "INTERNAL"),
             Self::NoRoute(_) => (Code::NotFound, "NOT_FOUND"),
+            Self::BatchNotFound(_) => (Code::NotFound, "BATCH_NOT_FOUND"),
             Self::MethodNotAllowed { .. } => (Code::Unimplemented, "METHOD_NOT_ALLOWED"),
             Self::WebhookNotAllowed(..) => (Code::InvalidArgument, "WEBHOOK_NOT_ALLOWED"),
         }
@@ -200,6 +204,7 @@ impl ApiError {
             Self::PublishFailed { job_id, .. } => put("jobId", job_id.clone()),
             Self::BackendTimeout(what) => put("backend", (*what).to_string()),
             Self::NoRoute(path) => put("path", path.clone()),
+            Self::BatchNotFound(id) => put("batchId", id.clone()),
             Self::MethodNotAllowed { method, path } => {
                 put("method", method.clone());
                 put("path", path.clone());

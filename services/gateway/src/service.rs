@@ -35,6 +35,9 @@ use crate::convert::job_to_wire;
 use crate::core::ReportCore;
 use crate::error::ApiError;
 
+/// Bytes per ExportBatch message, well under the default 4 MiB client limit.
+const EXPORT_CHUNK: usize = 256 * 1024;
+
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 /// The `ReportService` gRPC adapter over the [`ReportCore`]. Cheap to clone (one `Arc`).
@@ -251,5 +254,92 @@ impl wire::report_service_server::ReportService for ReportApi {
     ) -> Result<Response<wire::ListChecklistsResponse>, Status> {
         self.tenant(&request)?;
         Ok(Response::new(self.core.checklists()))
+    }
+
+    async fn create_batch(
+        &self,
+        request: Request<wire::CreateBatchRequest>,
+    ) -> Result<Response<wire::Batch>, Status> {
+        let tenant = self.tenant(&request)?;
+        let span = span("CreateBatch", tenant.name());
+        let b = self
+            .core
+            .create_batch(&tenant, request.into_inner())
+            .instrument(span)
+            .await?;
+        Ok(Response::new(b))
+    }
+
+    async fn get_batch(
+        &self,
+        request: Request<wire::GetBatchRequest>,
+    ) -> Result<Response<wire::Batch>, Status> {
+        let tenant = self.tenant(&request)?;
+        let id = request.into_inner().id;
+        let span = span("GetBatch", tenant.name());
+        let b = self.core.batch(&tenant, &id).instrument(span).await?;
+        Ok(Response::new(crate::convert::batch_to_wire(&b)))
+    }
+
+    async fn list_batches(
+        &self,
+        request: Request<wire::ListBatchesRequest>,
+    ) -> Result<Response<wire::ListBatchesResponse>, Status> {
+        let tenant = self.tenant(&request)?;
+        let span = span("ListBatches", tenant.name());
+        let r = self
+            .core
+            .list_batches(&tenant, request.into_inner())
+            .instrument(span)
+            .await?;
+        Ok(Response::new(r))
+    }
+
+    async fn get_batch_summary(
+        &self,
+        request: Request<wire::GetBatchSummaryRequest>,
+    ) -> Result<Response<wire::BatchSummary>, Status> {
+        let tenant = self.tenant(&request)?;
+        let req = request.into_inner();
+        let span = span("GetBatchSummary", tenant.name());
+        let s = self
+            .core
+            .batch_summary(&tenant, &req.batch_id, &req.order_by, &req.level)
+            .instrument(span)
+            .await?;
+        Ok(Response::new(s))
+    }
+
+    type ExportBatchStream = BoxStream<wire::ExportChunk>;
+
+    async fn export_batch(
+        &self,
+        request: Request<wire::ExportBatchRequest>,
+    ) -> Result<Response<Self::ExportBatchStream>, Status> {
+        let tenant = self.tenant(&request)?;
+        let req = request.into_inner();
+        let span = span("ExportBatch", tenant.name());
+        let (bytes, media_type, filename) = self
+            .core
+            .export_batch(&tenant, &req)
+            .instrument(span)
+            .await?;
+        let mut chunks: Vec<Result<wire::ExportChunk, Status>> = bytes
+            .chunks(EXPORT_CHUNK)
+            .map(|c| {
+                Ok(wire::ExportChunk {
+                    data: c.to_vec(),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        if chunks.is_empty() {
+            chunks.push(Ok(wire::ExportChunk::default()));
+        }
+        if let Some(Ok(first)) = chunks.first_mut() {
+            first.media_type = media_type.to_string();
+            first.filename = filename;
+        }
+        Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
     }
 }

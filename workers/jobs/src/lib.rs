@@ -2,7 +2,7 @@
 //! [`JobQueue`] and [`JobStore`] traits, and their implementations.
 //!
 //! Layout:
-//! - [`model`], [`store`], [`queue`]: the contract (types and traits).
+//! - [`model`], [`store`], [`queue`]: the contract (types and traits); [`batch`]: batches.
 //! - [`memory`]: in-process store and queue for the embedded single-process default.
 //! - [`redis_store`]: [`RedisStore`], job state and results in Redis.
 //! - [`topology`]: the RabbitMQ topology (queue, dead-letter exchange and queue), in one place.
@@ -11,6 +11,7 @@
 //! - [`trace`]: W3C trace context in message headers (OpenTelemetry propagation).
 
 pub mod amqp;
+pub mod batch;
 pub mod memory;
 pub mod model;
 mod page_token;
@@ -25,6 +26,7 @@ mod watch;
 use std::time::Duration;
 
 pub use amqp::AmqpQueue;
+pub use batch::{BatchCounts, BatchPage, BatchRecord};
 pub use memory::{MemoryQueue, MemoryStore};
 pub use model::{DeliveryState, JobMessage, JobRecord, JobState, Webhook, now_ms};
 pub use queue::{Acker, DeadLetter, Delivery, JobQueue, QueueError};

@@ -61,6 +61,8 @@ pub struct JobRecord {
     pub labels: BTreeMap<String, String>,
     /// The webhook of the terminal state; `None` when the job has no notify_url.
     pub webhook: Option<Webhook>,
+    /// The batch the job was submitted into ("" = none).
+    pub batch_id: String,
 }
 
 /// Where a job's webhook delivery stands.
@@ -163,6 +165,8 @@ pub struct JobMessage {
     /// The webhook URL, so a record rebuilt from the message keeps it.
     #[prost(string, tag = "15")]
     pub notify_url: String,
+    #[prost(string, tag = "16")]
+    pub batch_id: String,
 }
 
 /// Wall-clock Unix milliseconds (job timestamps are wall-clock, shared across processes).

@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
+use crate::batch::{BatchPage, BatchRecord};
 use crate::model::{JobMessage, JobRecord, JobState, Webhook};
 
 #[derive(Debug, thiserror::Error)]
@@ -128,4 +129,22 @@ pub trait JobStore: Send + Sync + 'static {
     /// Records an attempt's outcome: a final state leaves the index, a pending one is due again
     /// at `webhook.next_attempt_ms`. A job that no longer exists just leaves the index.
     async fn record_webhook(&self, id: &str, webhook: &Webhook) -> Result<(), StoreError>;
+    /// Records a new, empty batch (counts zero).
+    async fn create_batch(&self, batch: &BatchRecord) -> Result<(), StoreError>;
+    /// The batch with its current counts, only if it belongs to `tenant`.
+    async fn get_batch(&self, tenant: &str, id: &str) -> Result<Option<BatchRecord>, StoreError>;
+    /// Batches of `tenant`, newest first.
+    async fn list_batches(
+        &self,
+        tenant: &str,
+        page_size: usize,
+        page_token: &str,
+    ) -> Result<BatchPage, StoreError>;
+    /// Ids of every job created in the batch.
+    async fn batch_job_ids(&self, batch_id: &str) -> Result<Vec<String>, StoreError>;
+    /// Keeps the summary row (an encoded fazhi.v1.BatchRow) of an assessed job of the batch.
+    async fn put_batch_row(&self, batch_id: &str, job_id: &str, row: &[u8])
+    -> Result<(), StoreError>;
+    /// Every stored row of the batch: (job id, encoded row).
+    async fn batch_rows(&self, batch_id: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }

@@ -379,6 +379,25 @@ fn record_from_message(msg: &JobMessage, state: JobState) -> JobRecord {
         labels: msg.labels.clone(),
         webhook: (!msg.notify_url.is_empty())
             .then(|| fazhi_jobs::Webhook::pending(msg.notify_url.clone())),
+        batch_id: msg.batch_id.clone(),
+    }
+}
+
+/// The batch summary row of a job that just succeeded. A failure here only costs a rebuild of
+/// the row from the assessment at the next summary.
+async fn put_batch_row(store: &dyn JobStore, done: &JobRecord, assessment: &[u8]) {
+    if done.batch_id.is_empty() {
+        return;
+    }
+    let row = match fazhi_proto::v1::Assessment::decode(assessment) {
+        Ok(a) => fazhi_collections::row(&done.id, &a).encode_to_vec(),
+        Err(e) => {
+            tracing::warn!(error = %e, "assessment unreadable; no batch row");
+            return;
+        }
+    };
+    if let Err(e) = store.put_batch_row(&done.batch_id, &done.id, &row).await {
+        tracing::warn!(error = %e, "cannot store the batch row; rebuilt at the next summary");
     }
 }
 
@@ -448,6 +467,7 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
             tracing::info!("job completed from the result cache");
             metrics::counter!("fazhi_jobs_succeeded_total").increment(1);
             observe_done(&done);
+            put_batch_row(store, &done, &cached).await;
         }
         return Ok(Settle::Ack);
     }
@@ -480,6 +500,7 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
                     tracing::info!(checklist_id = %out.checklist_id, "job succeeded");
                     metrics::counter!("fazhi_jobs_succeeded_total").increment(1);
                     observe_done(&done);
+                    put_batch_row(store, &done, &out.assessment).await;
                 }
                 None => tracing::info!("job finished elsewhere (cancelled?); result cached only"),
             }

@@ -269,6 +269,7 @@ async fn submit(shared: &Arc<Shared>, n: u64, start: Instant) {
         checklist_id: shared.checklist.clone(),
         labels: Default::default(),
         notify_url: String::new(),
+        batch_id: String::new(),
     };
     let client = shared.clients[(n % shared.clients.len() as u64) as usize].clone();
     // Honour RetryInfo (with jitter) instead of hammering a server that is limiting us; the

@@ -54,6 +54,9 @@ pub struct SubmitArgs {
     /// --webhook-allow list).
     #[arg(long, env = "FAZHI_SUBMIT_NOTIFY_URL", value_name = "URL")]
     pub notify_url: Option<String>,
+    /// Submit into this batch (from `fazhi batch create`).
+    #[arg(long, env = "FAZHI_BATCH", value_name = "ID")]
+    pub batch: Option<String>,
     /// Print jobs and assessments as proto3 JSON, one per line.
     #[arg(long, env = "FAZHI_JSON")]
     pub json: bool,
@@ -61,7 +64,7 @@ pub struct SubmitArgs {
     pub hints: HintArgs,
 }
 
-fn parse_label(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_label(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .filter(|(k, _)| !k.is_empty())
@@ -169,6 +172,7 @@ async fn submit_one(
     msg.hints = args.hints.to_wire();
     msg.labels = args.labels.iter().cloned().collect();
     msg.notify_url = args.notify_url.clone().unwrap_or_default();
+    msg.batch_id = args.batch.clone().unwrap_or_default();
     // A shared service may limit a tenant's rate: wait as the server asks, then resend.
     let (result, throttled) = client::with_retry(|| {
         let mut req = Request::new(msg.clone());

@@ -5,9 +5,11 @@
 //!
 //! - [`submit`]: admission (validation, limits, request-id claims, dedup), replay, publish.
 //! - [`assess`]: the synchronous path with its bounded blocking pool and the result cache.
+//! - [`batches`]: batches, their summaries (ranking, statistics) and exports.
 //! - this module: reads (get, list, cancel, assessment, watch, checklists).
 
 mod assess;
+mod batches;
 mod submit;
 
 use std::sync::Arc;

@@ -24,6 +24,14 @@ impl ReportCore {
         incoming_trace: &[(String, String)],
     ) -> Result<wire::Job, ApiError> {
         let notify_url = self.webhook_url(tenant, &req.notify_url)?;
+        let mut req = req;
+        let batch_id = req.batch_id.trim().to_string();
+        if !batch_id.is_empty() {
+            let batch = self.batch(tenant, &batch_id).await?;
+            if req.checklist_id.trim().is_empty() {
+                req.checklist_id = batch.checklist_id;
+            }
+        }
         let v = validate(req, self.cfg.max_document_bytes)?;
         let span = tracing::Span::current();
         span.record("content_sha256", v.content_sha256.as_str());
@@ -52,6 +60,7 @@ impl ReportCore {
             request_id: v.request_id.clone(),
             labels: v.labels.clone(),
             webhook: notify_url.map(fazhi_jobs::Webhook::pending),
+            batch_id,
         };
         span.record("job_id", rec.id.as_str());
         let (trace_id, trace_ctx) = outgoing_trace(&span, incoming_trace);
@@ -64,10 +73,13 @@ impl ReportCore {
                     rec.state = JobState::Succeeded;
                     rec.deduplicated = true;
                     if !a.checklist_id.is_empty() {
-                        rec.checklist_id = a.checklist_id;
+                        rec.checklist_id = a.checklist_id.clone();
                     }
                     return match self.store(self.store.create(&rec)).await? {
                         CreateOutcome::Created => {
+                            if !rec.batch_id.is_empty() {
+                                self.put_row(&rec.batch_id, &rec.id, &a).await;
+                            }
                             metrics::counter!("fazhi_cache_hits_total").increment(1);
                             metrics::counter!("fazhi_jobs_deduplicated_total").increment(1);
                             tracing::info!("deduplicated from the result cache");
@@ -231,5 +243,6 @@ fn job_message(rec: &JobRecord, v: &ValidRequest, trace_ctx: &[(String, String)]
             .as_ref()
             .map(|w| w.url.clone())
             .unwrap_or_default(),
+        batch_id: rec.batch_id.clone(),
     }
 }

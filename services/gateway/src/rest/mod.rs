@@ -7,9 +7,11 @@
 //! - [`reply`]: JSON answers, error bodies with their HTTP status and `Retry-After`.
 //! - [`upload`]: `POST /v1/jobs:upload`, multipart/form-data.
 //! - [`events`]: `GET /v1/jobs/{id}:watch` as Server-Sent Events.
+//! - [`batches`]: batches, their summaries and exports.
 //!
 //! `GET /openapi.json` serves the OpenAPI 3.1 document generated from the same proto.
 
+mod batches;
 mod events;
 mod reply;
 mod upload;
@@ -48,6 +50,9 @@ pub fn router(core: Arc<ReportCore>) -> Router {
         .route("/v1/jobs/{id}/assessment", get(assessment))
         .route("/v1/reports:assess", post(assess))
         .route("/v1/checklists", get(checklists))
+        .route("/v1/batches", post(batches::create).get(batches::list))
+        .route("/v1/batches/{name}", get(batches::get_or_export))
+        .route("/v1/batches/{id}/summary", get(batches::summary))
         .route("/openapi.json", get(openapi))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -14,6 +14,7 @@ use futures::stream::{self, BoxStream};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
+use crate::batch::{BatchCounts, BatchPage, BatchRecord};
 use crate::model::{DeliveryState, JobMessage, JobRecord, JobState, Webhook, now_ms};
 use crate::page_token::{self, Cursor};
 use crate::store::{CreateOutcome, JobStore, Page, StoreError, Transition};
@@ -46,11 +47,41 @@ struct StoreInner {
     watchers: HashMap<String, broadcast::Sender<JobRecord>>,
     /// Job id → Unix ms its webhook is due (or its claim lease ends).
     webhooks: HashMap<String, i64>,
+    /// Batch id → the batch, its job ids and its summary rows (kept for the process's life).
+    batches: HashMap<String, MemBatch>,
     /// Creates so far; every 1024th sweeps expired entries.
     creates: u64,
 }
 
+struct MemBatch {
+    rec: BatchRecord,
+    jobs: Vec<String>,
+    rows: HashMap<String, Vec<u8>>,
+}
+
 impl StoreInner {
+    /// Moves a batch job from one state's count to another (or into the batch when `from` is
+    /// `None`), as the Redis scripts do in the same step as the job's change.
+    fn count_in_batch(&mut self, batch_id: &str, job_id: &str, from: Option<JobState>, to: JobState) {
+        if batch_id.is_empty() {
+            return;
+        }
+        let Some(b) = self.batches.get_mut(batch_id) else {
+            return;
+        };
+        match from {
+            Some(f) => {
+                let c = b.rec.counts.get_mut(f);
+                *c = c.saturating_sub(1);
+            }
+            None => {
+                b.rec.total += 1;
+                b.jobs.push(job_id.to_string());
+            }
+        }
+        *b.rec.counts.get_mut(to) += 1;
+    }
+
     fn job(&mut self, id: &str, now: Instant) -> Option<&mut JobRecord> {
         if self.jobs.get(id).is_some_and(|e| e.expires <= now) {
             self.jobs.remove(id);
@@ -136,6 +167,7 @@ impl MemoryStore {
         {
             g.messages.insert(job.id.clone(), m.clone());
         }
+        g.count_in_batch(&job.batch_id, &job.id, None, job.state);
         let mut job = job.clone();
         if job.state.is_terminal()
             && let Some(w) = &mut job.webhook
@@ -203,6 +235,7 @@ impl JobStore for MemoryStore {
         if !t.from.contains(&rec.state) {
             return Ok(None);
         }
+        let moved = (rec.batch_id.clone(), rec.state);
         rec.state = t.to;
         rec.update_time_ms = now_ms().max(rec.update_time_ms);
         if let Some(c) = t.error_code {
@@ -226,6 +259,7 @@ impl JobStore for MemoryStore {
             due = Some(rec.update_time_ms);
         }
         let rec = rec.clone();
+        g.count_in_batch(&moved.0, &rec.id, Some(moved.1), rec.state);
         if let Some(at) = due {
             g.webhooks.insert(rec.id.clone(), at);
         }
@@ -412,6 +446,97 @@ impl JobStore for MemoryStore {
             }
         }
         Ok(out)
+    }
+
+    async fn create_batch(&self, b: &BatchRecord) -> Result<(), StoreError> {
+        let mut rec = b.clone();
+        rec.total = 0;
+        rec.counts = BatchCounts::default();
+        self.lock().batches.insert(
+            b.id.clone(),
+            MemBatch {
+                rec,
+                jobs: Vec::new(),
+                rows: HashMap::new(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn get_batch(&self, tenant: &str, id: &str) -> Result<Option<BatchRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .batches
+            .get(id)
+            .map(|b| b.rec.clone())
+            .filter(|b| b.tenant == tenant))
+    }
+
+    async fn list_batches(
+        &self,
+        tenant: &str,
+        page_size: usize,
+        page_token: &str,
+    ) -> Result<BatchPage, StoreError> {
+        let cursor = page_token::decode(page_token)?;
+        let page_size = clamp_page_size(page_size);
+        let g = self.lock();
+        let mut all: Vec<BatchRecord> = g
+            .batches
+            .values()
+            .map(|b| &b.rec)
+            .filter(|b| b.tenant == tenant)
+            .filter(|b| {
+                cursor
+                    .as_ref()
+                    .is_none_or(|c| page_token::is_after(c, b.create_time_ms, &b.id))
+            })
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| (b.create_time_ms, b.id.as_str()).cmp(&(a.create_time_ms, a.id.as_str())));
+        let more = all.len() > page_size;
+        all.truncate(page_size);
+        let next_page_token = match (more, all.last()) {
+            (true, Some(last)) => Some(page_token::encode(&Cursor {
+                create_time_ms: last.create_time_ms,
+                id: last.id.clone(),
+            })),
+            _ => None,
+        };
+        Ok(BatchPage {
+            batches: all,
+            next_page_token,
+        })
+    }
+
+    async fn batch_job_ids(&self, batch_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .lock()
+            .batches
+            .get(batch_id)
+            .map(|b| b.jobs.clone())
+            .unwrap_or_default())
+    }
+
+    async fn put_batch_row(
+        &self,
+        batch_id: &str,
+        job_id: &str,
+        row: &[u8],
+    ) -> Result<(), StoreError> {
+        if let Some(b) = self.lock().batches.get_mut(batch_id) {
+            b.rows.insert(job_id.to_string(), row.to_vec());
+        }
+        Ok(())
+    }
+
+    async fn batch_rows(&self, batch_id: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(self
+            .lock()
+            .batches
+            .get(batch_id)
+            .map(|b| b.rows.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
     }
 
     async fn record_webhook(&self, id: &str, webhook: &Webhook) -> Result<(), StoreError> {

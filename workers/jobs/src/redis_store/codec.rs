@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use prost::Message;
 use redis::Value;
 
+use crate::batch::{BatchCounts, BatchRecord};
 use crate::model::{DeliveryState, JobRecord, JobState, Webhook};
 use crate::store::StoreError;
 
@@ -80,6 +81,7 @@ pub(super) fn record_from_fields(m: &HashMap<String, Vec<u8>>) -> Result<JobReco
         request_id: s("rid"),
         labels,
         webhook,
+        batch_id: s("bid"),
     })
 }
 
@@ -116,6 +118,9 @@ pub(super) fn record_fields(r: &JobRecord) -> Vec<(&'static str, Vec<u8>)> {
     if let Some(w) = &r.webhook {
         fields.extend(webhook_fields(w));
     }
+    if !r.batch_id.is_empty() {
+        fields.push(("bid", r.batch_id.clone().into_bytes()));
+    }
     fields
 }
 
@@ -144,6 +149,66 @@ pub(super) fn decode_event(payload: &[u8]) -> Option<JobRecord> {
         rest = &rest[colon + 1 + len..];
     }
     record_from_fields(&fields_of(flat)).ok()
+}
+
+/// A batch hash: `id tenant name ct cl lab total` and one count per state name.
+pub(super) fn batch_from_fields(m: &HashMap<String, Vec<u8>>) -> Result<BatchRecord, StoreError> {
+    let s = |k: &str| -> String {
+        m.get(k)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default()
+    };
+    let n = |k: &str| -> u32 {
+        // Counts are never negative; a transient negative (concurrent repair) reads as 0.
+        s(k).parse::<i64>().ok().and_then(|v| u32::try_from(v).ok()).unwrap_or(0)
+    };
+    let labels = match m.get("lab") {
+        Some(b) if !b.is_empty() => {
+            Labels::decode(b.as_slice())
+                .map_err(|e| StoreError::Corrupt(format!("batch labels: {e}")))?
+                .labels
+        }
+        _ => BTreeMap::new(),
+    };
+    Ok(BatchRecord {
+        id: s("id"),
+        tenant: s("tenant"),
+        display_name: s("name"),
+        create_time_ms: s("ct").parse().unwrap_or(0),
+        labels,
+        checklist_id: s("cl"),
+        total: n("total"),
+        counts: BatchCounts {
+            queued: n(JobState::Queued.as_str()),
+            running: n(JobState::Running.as_str()),
+            succeeded: n(JobState::Succeeded.as_str()),
+            failed: n(JobState::Failed.as_str()),
+            cancelled: n(JobState::Cancelled.as_str()),
+        },
+    })
+}
+
+pub(super) fn batch_fields(b: &BatchRecord) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("id", b.id.clone().into_bytes()),
+        ("tenant", b.tenant.clone().into_bytes()),
+        ("name", b.display_name.clone().into_bytes()),
+        ("ct", b.create_time_ms.to_string().into_bytes()),
+        ("cl", b.checklist_id.clone().into_bytes()),
+        (
+            "lab",
+            Labels {
+                labels: b.labels.clone(),
+            }
+            .encode_to_vec(),
+        ),
+        ("total", b"0".to_vec()),
+        ("QUEUED", b"0".to_vec()),
+        ("RUNNING", b"0".to_vec()),
+        ("SUCCEEDED", b"0".to_vec()),
+        ("FAILED", b"0".to_vec()),
+        ("CANCELLED", b"0".to_vec()),
+    ]
 }
 
 pub(super) fn flat_bytes(v: Value) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -179,6 +244,7 @@ mod tests {
                 next_attempt_ms: 9,
                 last_error: "HTTP 500".into(),
             }),
+            batch_id: "b1".into(),
         };
         let mut payload = Vec::new();
         for (k, v) in record_fields(&rec) {

@@ -19,6 +19,7 @@
 //! Scripts name some keys they derive from the prefix instead of receiving them in `KEYS`;
 //! fine on a single node, not cluster-safe.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,10 +34,13 @@ mod codec;
 mod hub;
 mod scripts;
 
-use codec::{fields_of, flat_bytes, record_fields, record_from_fields};
+use codec::{
+    batch_fields, batch_from_fields, fields_of, flat_bytes, record_fields, record_from_fields,
+};
 use hub::Hub;
 use scripts::Scripts;
 
+use crate::batch::{BatchPage, BatchRecord};
 use crate::model::{JobMessage, JobRecord, JobState, Webhook, now_ms};
 use crate::page_token::{self, Cursor};
 use crate::store::{CreateOutcome, JobStore, Page, StoreError, Transition};
@@ -164,6 +168,12 @@ impl RedisStore {
     }
     fn tenant_key(&self, tenant: &str) -> String {
         self.key(&["tenant:", tenant, ":jobs"])
+    }
+    fn batch_key(&self, id: &str) -> String {
+        self.key(&["batch:", id])
+    }
+    fn tenant_batches_key(&self, tenant: &str) -> String {
+        self.key(&["tenant:", tenant, ":batches"])
     }
     fn webhooks_key(&self) -> String {
         self.key(&["webhooks"])
@@ -306,6 +316,11 @@ impl RedisStore {
                 self.webhooks_key()
             } else {
                 String::new()
+            })
+            .arg(if job.batch_id.is_empty() {
+                String::new()
+            } else {
+                self.batch_key(&job.batch_id)
             });
         for (k, v) in record_fields(job) {
             inv.arg(k).arg(v);
@@ -372,7 +387,8 @@ impl RedisStore {
             .arg(flag(t.to.is_terminal()))
             .arg(secs(self.cfg.ttls.result_ttl))
             .arg(result.map(|(_, b)| b).unwrap_or(b""))
-            .arg(self.webhooks_key());
+            .arg(self.webhooks_key())
+            .arg(self.key(&["batch:"]));
         let mut con = self.con.clone();
         let v: Value = inv.invoke_async(&mut con).await.map_err(map_err)?;
         match v {
@@ -666,6 +682,140 @@ impl JobStore for RedisStore {
         let mut con = self.con.clone();
         let _: i64 = inv.invoke_async(&mut con).await.map_err(map_err)?;
         Ok(())
+    }
+
+    async fn create_batch(&self, b: &BatchRecord) -> Result<(), StoreError> {
+        let key = self.batch_key(&b.id);
+        // A batch outlives its jobs' records as long as its results live.
+        let ttl = secs(self.cfg.ttls.result_ttl);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        let mut hset = redis::cmd("HSET");
+        hset.arg(&key);
+        for (k, v) in batch_fields(b) {
+            hset.arg(k).arg(v);
+        }
+        pipe.add_command(hset).ignore();
+        pipe.expire(&key, ttl as i64).ignore();
+        let idx = self.tenant_batches_key(&b.tenant);
+        pipe.zadd(&idx, &b.id, b.create_time_ms).ignore();
+        pipe.expire(&idx, ttl as i64).ignore();
+        let mut con = self.con.clone();
+        pipe.query_async::<()>(&mut con).await.map_err(map_err)
+    }
+
+    async fn get_batch(&self, tenant: &str, id: &str) -> Result<Option<BatchRecord>, StoreError> {
+        let key = self.batch_key(id);
+        let flat: Vec<Vec<u8>> = self
+            .read(|mut con| {
+                let key = key.clone();
+                async move { con.hgetall(&key).await.map_err(map_err) }
+            })
+            .await?;
+        if flat.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(batch_from_fields(&fields_of(flat))?).filter(|b| b.tenant == tenant))
+    }
+
+    async fn list_batches(
+        &self,
+        tenant: &str,
+        page_size: usize,
+        page_token: &str,
+    ) -> Result<BatchPage, StoreError> {
+        let cursor = page_token::decode(page_token)?;
+        let page_size = clamp_page_size(page_size);
+        let idx = self.tenant_batches_key(tenant);
+        let max = cursor
+            .as_ref()
+            .map_or_else(|| "+inf".to_string(), |c| c.create_time_ms.to_string());
+        let items: Vec<(String, f64)> = self
+            .read(|mut con| {
+                let (idx, max) = (idx.clone(), max.clone());
+                async move {
+                    redis::cmd("ZREVRANGEBYSCORE")
+                        .arg(&idx)
+                        .arg(&max)
+                        .arg("-inf")
+                        .arg("WITHSCORES")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(page_size + 64)
+                        .query_async(&mut con)
+                        .await
+                        .map_err(map_err)
+                }
+            })
+            .await?;
+        let mut out = Vec::new();
+        for (id, t) in items {
+            if cursor
+                .as_ref()
+                .is_some_and(|c| !page_token::is_after(c, t as i64, &id))
+            {
+                continue;
+            }
+            if let Some(b) = self.get_batch(tenant, &id).await? {
+                out.push(b);
+            }
+            if out.len() > page_size {
+                break;
+            }
+        }
+        let next_page_token = if out.len() > page_size {
+            out.truncate(page_size);
+            out.last().map(|b| {
+                page_token::encode(&Cursor {
+                    create_time_ms: b.create_time_ms,
+                    id: b.id.clone(),
+                })
+            })
+        } else {
+            None
+        };
+        Ok(BatchPage {
+            batches: out,
+            next_page_token,
+        })
+    }
+
+    async fn batch_job_ids(&self, batch_id: &str) -> Result<Vec<String>, StoreError> {
+        let key = format!("{}:jobs", self.batch_key(batch_id));
+        self.read(|mut con| {
+            let key = key.clone();
+            async move { con.smembers(&key).await.map_err(map_err) }
+        })
+        .await
+    }
+
+    async fn put_batch_row(
+        &self,
+        batch_id: &str,
+        job_id: &str,
+        row: &[u8],
+    ) -> Result<(), StoreError> {
+        let key = format!("{}:rows", self.batch_key(batch_id));
+        let ttl = secs(self.cfg.ttls.result_ttl);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .hset(&key, job_id, row)
+            .ignore()
+            .expire(&key, ttl as i64)
+            .ignore();
+        let mut con = self.con.clone();
+        pipe.query_async::<()>(&mut con).await.map_err(map_err)
+    }
+
+    async fn batch_rows(&self, batch_id: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let key = format!("{}:rows", self.batch_key(batch_id));
+        let m: HashMap<String, Vec<u8>> = self
+            .read(|mut con| {
+                let key = key.clone();
+                async move { con.hgetall(&key).await.map_err(map_err) }
+            })
+            .await?;
+        Ok(m.into_iter().collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,7 +1,8 @@
 -- Compare-and-set state change with index upkeep and an event (needs enc.lua first).
 -- KEYS: job, queued set, msg[, result].
 -- ARGV: ",FROM1,FROM2,", to, now ms, ttl s, set_ec, ec, set_em, em, bump, set_cl, cl,
--- channel, id, terminal, result ttl s, result bytes, webhooks set key.
+-- channel, id, terminal, result ttl s, result bytes, webhooks set key, batch key prefix.
+-- A job of a batch moves from its old state's count to the new one in the same step.
 -- A job with a webhook that reaches a terminal state becomes due for delivery in the same step.
 if #KEYS >= 4 then redis.call('SET', KEYS[4], ARGV[16], 'EX', tonumber(ARGV[15])) end
 local st = redis.call('HGET', KEYS[1], 'state')
@@ -11,6 +12,14 @@ local ut = redis.call('HGET', KEYS[1], 'ut') or '0'
 local now = ARGV[3]
 if tonumber(now) < tonumber(ut) then now = ut end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'ut', now)
+local bid = redis.call('HGET', KEYS[1], 'bid')
+if bid and bid ~= '' then
+  local bkey = ARGV[18] .. bid
+  if redis.call('EXISTS', bkey) == 1 then
+    redis.call('HINCRBY', bkey, st, -1)
+    redis.call('HINCRBY', bkey, ARGV[2], 1)
+  end
+end
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'ec', ARGV[6]) end
 if ARGV[7] == '1' then redis.call('HSET', KEYS[1], 'em', ARGV[8]) end
 if ARGV[9] == '1' then redis.call('HINCRBY', KEYS[1], 'att', 1) end
