@@ -264,3 +264,65 @@ def test_schemathesis_contract(server, tmp_path):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-2000:]
     assert "passed" in out.stdout
+
+
+def test_batch_over_http_and_xlsx_opens_in_openpyxl(server, tmp_path):
+    import csv
+    import io
+
+    import openpyxl
+
+    s, other = api(server), api(server, "key-b")
+    r = s.post(f"{s.base}/v1/batches", json={"displayName": "某省2024年度报告", "labels": {"p": "demo"}})
+    assert r.status_code == 200, r.text
+    batch = r.json()
+    reports = [EXAMPLES / "2024-county-wangchuan.txt", EXAMPLES / "2024-street-chaoyin.html", EXAMPLES / "2020-city-nanyu.txt"]
+    ids = []
+    for p in reports:
+        r = s.post(
+            f"{s.base}/v1/jobs:upload",
+            files={"file": (p.name, p.read_bytes() + f"\n{uuid.uuid4()}".encode())},
+            data={"batch_id": batch["id"]},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["batchId"] == batch["id"]
+        ids.append(r.json()["id"])
+    for i in ids:
+        assert wait_done(s, i)["state"] == "SUCCEEDED"
+    got = s.get(f"{s.base}/v1/batches/{batch['id']}").json()
+    assert got["total"] == 3 and got["counts"] == {"succeeded": 3}
+    summary = s.get(f"{s.base}/v1/batches/{batch['id']}/summary").json()
+    assert sorted(r["jobId"] for r in summary["rows"]) == sorted(ids)
+    assert summary["statistics"]["count"] == 3
+
+    x = s.get(f"{s.base}/v1/batches/{batch['id']}:export", params={"format": "xlsx"})
+    assert x.status_code == 200
+    assert "spreadsheetml" in x.headers["Content-Type"]
+    assert "attachment" in x.headers["Content-Disposition"]
+    path = tmp_path / "batch.xlsx"
+    path.write_bytes(x.content)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["排名", "统计", "问题"]
+    ranking = wb["排名"]
+    rows = list(ranking.iter_rows(values_only=True))
+    assert rows[0][:3] == ("排名", "层级", "发布机关")
+    assert len(rows) == 1 + 3
+    assert sorted(r[-1] for r in rows[1:]) == sorted(ids)
+    assert ranking.freeze_panes == "A2"
+    scores = {r["jobId"]: r["score"] for r in summary["rows"]}
+    for r in rows[1:]:
+        assert abs(r[5] - scores[r[-1]]) < 1e-9
+
+    c = s.get(f"{s.base}/v1/batches/{batch['id']}:export", params={"format": "csv"})
+    assert c.content.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(c.content.decode("utf-8-sig"))))
+    assert table[0][0] == "排名" and len(table) == 4
+
+    # Another tenant sees none of it.
+    r = other.get(f"{s.base}/v1/batches/{batch['id']}")
+    assert (r.status_code, reason(r)) == (404, "BATCH_NOT_FOUND")
+    r = other.get(f"{s.base}/v1/batches/{batch['id']}/summary")
+    assert r.status_code == 404
+    assert batch["id"] not in [b["id"] for b in other.get(f"{s.base}/v1/batches").json().get("batches", [])]
+    r = other.post(f"{s.base}/v1/jobs", json=submission(SEED, batchId=batch["id"]))
+    assert (r.status_code, reason(r)) == (404, "BATCH_NOT_FOUND")

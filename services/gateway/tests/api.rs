@@ -147,6 +147,47 @@ impl JobStore for HangingStore {
         self.gate().await;
         self.inner.put_result(key, bytes).await
     }
+    async fn create_batch(
+        &self,
+        b: &fazhi_jobs::BatchRecord,
+    ) -> Result<(), fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.create_batch(b).await
+    }
+    async fn get_batch(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<fazhi_jobs::BatchRecord>, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.get_batch(tenant, id).await
+    }
+    async fn list_batches(
+        &self,
+        tenant: &str,
+        n: usize,
+        tok: &str,
+    ) -> Result<fazhi_jobs::BatchPage, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.list_batches(tenant, n, tok).await
+    }
+    async fn batch_job_ids(&self, id: &str) -> Result<Vec<String>, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.batch_job_ids(id).await
+    }
+    async fn put_batch_row(
+        &self,
+        b: &str,
+        j: &str,
+        row: &[u8],
+    ) -> Result<(), fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.put_batch_row(b, j, row).await
+    }
+    async fn batch_rows(&self, b: &str) -> Result<Vec<(String, Vec<u8>)>, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.batch_rows(b).await
+    }
     async fn claim_webhooks(
         &self,
         now_ms: i64,

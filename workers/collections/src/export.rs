@@ -40,7 +40,15 @@ pub enum ExportError {
 }
 
 const FIXED: &[&str] = &[
-    "排名", "层级", "发布机关", "标题", "年度", "得分", "等级", "按时公开", "发布日期",
+    "排名",
+    "层级",
+    "发布机关",
+    "标题",
+    "年度",
+    "得分",
+    "等级",
+    "按时公开",
+    "发布日期",
 ];
 const TAIL: &[&str] = &["错误", "警告", "提示", "问题代码", "任务ID"];
 
@@ -87,7 +95,11 @@ fn table(s: &wire::BatchSummary, t: &Titles) -> (Vec<String>, Vec<Vec<Cell>>) {
         .iter()
         .map(|r| {
             let mut cells = vec![
-                if r.rank > 0 { Cell::Int(i64::from(r.rank)) } else { Cell::Text(String::new()) },
+                if r.rank > 0 {
+                    Cell::Int(i64::from(r.rank))
+                } else {
+                    Cell::Text(String::new())
+                },
                 Cell::Text(level_zh(&r.level).to_string()),
                 Cell::Text(r.issuer.clone()),
                 Cell::Text(r.title.clone()),
@@ -206,7 +218,11 @@ pub fn xlsx(s: &wire::BatchSummary, t: &Titles) -> Result<Vec<u8>, ExportError> 
         ws.set_name("统计")?;
         write_header(ws, &["指标".to_string(), "数值".to_string()], &bold)?;
         let mut row = 1u32;
-        let mut put = |ws: &mut Worksheet, label: &str, v: f64, f: Option<&Format>| -> Result<(), XlsxError> {
+        let mut put = |ws: &mut Worksheet,
+                       label: &str,
+                       v: f64,
+                       f: Option<&Format>|
+         -> Result<(), XlsxError> {
             ws.write_string(row, 0, label)?;
             match f {
                 Some(f) => ws.write_number_with_format(row, 1, v, f)?,
@@ -254,7 +270,17 @@ pub fn xlsx(s: &wire::BatchSummary, t: &Titles) -> Result<Vec<u8>, ExportError> 
             ws.write_number(row, 1, f64::from(f.reports))?;
         }
         let base = u32::try_from(st.top_findings.len() + 2).unwrap_or(u32::MAX);
-        write_row(ws, base, &["逾期公开".to_string(), "发布机关".to_string(), "发布日期".to_string(), "任务ID".to_string()], &bold)?;
+        write_row(
+            ws,
+            base,
+            &[
+                "逾期公开".to_string(),
+                "发布机关".to_string(),
+                "发布日期".to_string(),
+                "任务ID".to_string(),
+            ],
+            &bold,
+        )?;
         for (i, l) in st.late.iter().enumerate() {
             let row = base + 1 + u32::try_from(i).unwrap_or(u32::MAX - base - 1);
             ws.write_string(row, 1, &l.issuer)?;

@@ -84,9 +84,9 @@ pub fn summarize(
             ))
         }),
         Order::Issuer => rows.sort_by(|a, b| (&a.issuer, &a.job_id).cmp(&(&b.issuer, &b.job_id))),
-        Order::PublishedDate => rows.sort_by(|a, b| {
-            (&a.published_date, &a.job_id).cmp(&(&b.published_date, &b.job_id))
-        }),
+        Order::PublishedDate => {
+            rows.sort_by(|a, b| (&a.published_date, &a.job_id).cmp(&(&b.published_date, &b.job_id)))
+        }
     }
     let statistics = statistics(&rows);
     wire::BatchSummary {
@@ -174,7 +174,13 @@ fn statistics(rows: &[wire::BatchRow]) -> wire::BatchStatistics {
             _ => {}
         }
     }
-    let rate = |(hit, of): (u32, u32)| if of == 0 { 0.0 } else { f64::from(hit) / f64::from(of) };
+    let rate = |(hit, of): (u32, u32)| {
+        if of == 0 {
+            0.0
+        } else {
+            f64::from(hit) / f64::from(of)
+        }
+    };
     let mut top: Vec<wire::FindingCount> = findings
         .into_iter()
         .map(|(code, reports)| wire::FindingCount { code, reports })
@@ -202,7 +208,13 @@ fn statistics(rows: &[wire::BatchRow]) -> wire::BatchStatistics {
 mod tests {
     use super::*;
 
-    fn r(id: &str, level: &str, score: f64, grade: &str, t: wire::TimelinessStatus) -> wire::BatchRow {
+    fn r(
+        id: &str,
+        level: &str,
+        score: f64,
+        grade: &str,
+        t: wire::TimelinessStatus,
+    ) -> wire::BatchRow {
         wire::BatchRow {
             job_id: id.into(),
             level: level.into(),
@@ -211,9 +223,22 @@ mod tests {
             kind: "report".into(),
             timeliness: t as i32,
             parts: [("measures".to_string(), score > 60.0)].into(),
-            areas: [("3".to_string(), if score > 70.0 { "SUBSTANTIVE" } else { "MENTIONED" }.to_string())].into(),
+            areas: [(
+                "3".to_string(),
+                if score > 70.0 {
+                    "SUBSTANTIVE"
+                } else {
+                    "MENTIONED"
+                }
+                .to_string(),
+            )]
+            .into(),
             checklist_id: "c".into(),
-            finding_codes: if score < 70.0 { vec!["AREA_ABSENT".into()] } else { vec![] },
+            finding_codes: if score < 70.0 {
+                vec!["AREA_ABSENT".into()]
+            } else {
+                vec![]
+            },
             ..Default::default()
         }
     }
@@ -235,7 +260,10 @@ mod tests {
         ];
         let s = summarize(wire::Batch::default(), rows, Order::Score, "");
         let order: Vec<(&str, i32)> = s.rows.iter().map(|r| (r.job_id.as_str(), r.rank)).collect();
-        assert_eq!(order, vec![("d", 1), ("b", 1), ("a", 2), ("c", 2), ("e", 0)]);
+        assert_eq!(
+            order,
+            vec![("d", 1), ("b", 1), ("a", 2), ("c", 2), ("e", 0)]
+        );
         let st = s.statistics.expect("stats");
         assert_eq!(st.count, 4);
         assert!((st.mean_score - 75.0).abs() < 1e-9);

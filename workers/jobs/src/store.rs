@@ -143,8 +143,12 @@ pub trait JobStore: Send + Sync + 'static {
     /// Ids of every job created in the batch.
     async fn batch_job_ids(&self, batch_id: &str) -> Result<Vec<String>, StoreError>;
     /// Keeps the summary row (an encoded fazhi.v1.BatchRow) of an assessed job of the batch.
-    async fn put_batch_row(&self, batch_id: &str, job_id: &str, row: &[u8])
-    -> Result<(), StoreError>;
+    async fn put_batch_row(
+        &self,
+        batch_id: &str,
+        job_id: &str,
+        row: &[u8],
+    ) -> Result<(), StoreError>;
     /// Every stored row of the batch: (job id, encoded row).
     async fn batch_rows(&self, batch_id: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }

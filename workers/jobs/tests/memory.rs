@@ -105,3 +105,8 @@ async fn queue_dropped_delivery_is_requeued() {
 async fn webhooks() {
     common::store_webhooks(store()).await;
 }
+
+#[tokio::test]
+async fn batches() {
+    common::store_batches(store()).await;
+}

@@ -178,3 +178,11 @@ async fn webhooks() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn batches() {
+    with_store(StoreTtls::default(), |s| {
+        common::store_batches(dyn_store(s))
+    })
+    .await;
+}

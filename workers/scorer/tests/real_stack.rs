@@ -48,6 +48,7 @@ fn job(content: &[u8]) -> (JobRecord, JobMessage) {
         request_id: format!("req-{id}"),
         labels: BTreeMap::new(),
         webhook: None,
+        batch_id: String::new(),
     };
     let msg = JobMessage {
         job_id: id,

@@ -44,6 +44,7 @@ fn job_and_message(content: &[u8], media_type: &str) -> (JobRecord, JobMessage) 
         request_id: String::new(),
         labels: BTreeMap::new(),
         webhook: None,
+        batch_id: String::new(),
     };
     let msg = JobMessage {
         job_id: id,
@@ -61,6 +62,7 @@ fn job_and_message(content: &[u8], media_type: &str) -> (JobRecord, JobMessage) 
         labels: BTreeMap::new(),
         trace_context: BTreeMap::new(),
         notify_url: String::new(),
+        batch_id: String::new(),
     };
     (rec, msg)
 }
@@ -462,6 +464,47 @@ impl JobStore for FlakyStore {
     async fn put_result(&self, rk: &str, bytes: &[u8]) -> Result<(), StoreError> {
         self.check()?;
         self.inner.put_result(rk, bytes).await
+    }
+    async fn create_batch(
+        &self,
+        b: &fazhi_jobs::BatchRecord,
+    ) -> Result<(), fazhi_jobs::StoreError> {
+        self.check()?;
+        self.inner.create_batch(b).await
+    }
+    async fn get_batch(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<fazhi_jobs::BatchRecord>, fazhi_jobs::StoreError> {
+        self.check()?;
+        self.inner.get_batch(tenant, id).await
+    }
+    async fn list_batches(
+        &self,
+        tenant: &str,
+        n: usize,
+        tok: &str,
+    ) -> Result<fazhi_jobs::BatchPage, fazhi_jobs::StoreError> {
+        self.check()?;
+        self.inner.list_batches(tenant, n, tok).await
+    }
+    async fn batch_job_ids(&self, id: &str) -> Result<Vec<String>, fazhi_jobs::StoreError> {
+        self.check()?;
+        self.inner.batch_job_ids(id).await
+    }
+    async fn put_batch_row(
+        &self,
+        b: &str,
+        j: &str,
+        row: &[u8],
+    ) -> Result<(), fazhi_jobs::StoreError> {
+        self.check()?;
+        self.inner.put_batch_row(b, j, row).await
+    }
+    async fn batch_rows(&self, b: &str) -> Result<Vec<(String, Vec<u8>)>, fazhi_jobs::StoreError> {
+        self.check()?;
+        self.inner.batch_rows(b).await
     }
     async fn claim_webhooks(
         &self,

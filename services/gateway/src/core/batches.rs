@@ -42,7 +42,9 @@ impl ReportCore {
             return Err(ApiError::invalid(
                 "INVALID_LABELS",
                 "labels",
-                format!("at most {MAX_LABELS} labels, keys non-empty, keys and values ≤ {MAX_TEXT} bytes"),
+                format!(
+                    "at most {MAX_LABELS} labels, keys non-empty, keys and values ≤ {MAX_TEXT} bytes"
+                ),
             ));
         }
         let checklist_id = req.checklist_id.trim().to_string();
@@ -143,12 +145,11 @@ impl ReportCore {
                 format!("fazhi-batch-{}.csv", req.batch_id),
             )),
             Ok(wire::ExportFormat::Xlsx | wire::ExportFormat::Unspecified) => {
-                let bytes = tokio::task::spawn_blocking(move || {
-                    fazhi_collections::xlsx(&summary, &titles)
-                })
-                .await
-                .map_err(|e| ApiError::Internal(format!("export task: {e}")))?
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                let bytes =
+                    tokio::task::spawn_blocking(move || fazhi_collections::xlsx(&summary, &titles))
+                        .await
+                        .map_err(|e| ApiError::Internal(format!("export task: {e}")))?
+                        .map_err(|e| ApiError::Internal(e.to_string()))?;
                 Ok((
                     bytes,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -193,8 +194,11 @@ impl ReportCore {
                     continue;
                 };
                 let row = fazhi_collections::row(&job.id, &a);
-                self.store(self.store.put_batch_row(&batch.id, &job.id, &row.encode_to_vec()))
-                    .await?;
+                self.store(
+                    self.store
+                        .put_batch_row(&batch.id, &job.id, &row.encode_to_vec()),
+                )
+                .await?;
                 tracing::info!(job_id = %job.id, "batch row rebuilt from the assessment");
                 rows.push(row);
             }
@@ -205,7 +209,10 @@ impl ReportCore {
     /// Records the summary row of a job born SUCCEEDED from the cache.
     pub(super) async fn put_row(&self, batch_id: &str, job_id: &str, a: &wire::Assessment) {
         let row = fazhi_collections::row(job_id, a).encode_to_vec();
-        if let Err(e) = self.store(self.store.put_batch_row(batch_id, job_id, &row)).await {
+        if let Err(e) = self
+            .store(self.store.put_batch_row(batch_id, job_id, &row))
+            .await
+        {
             // Rebuilt at the next summary.
             tracing::warn!(error = %e, "cannot store the batch row");
         }

@@ -43,7 +43,11 @@ pub(super) async fn list(
             match k.as_str() {
                 "page_size" | "pageSize" => {
                     req.page_size = v.trim().parse().map_err(|_| {
-                        ApiError::invalid("INVALID_PAGE_SIZE", "page_size", "page_size must be an integer")
+                        ApiError::invalid(
+                            "INVALID_PAGE_SIZE",
+                            "page_size",
+                            "page_size must be an integer",
+                        )
                     })?;
                 }
                 "page_token" | "pageToken" => req.page_token = v.clone(),
@@ -56,7 +60,11 @@ pub(super) async fn list(
 }
 
 fn unknown(name: &str, takes: &str) -> ApiError {
-    ApiError::invalid("UNKNOWN_PARAMETER", name, format!("this path takes {takes}"))
+    ApiError::invalid(
+        "UNKNOWN_PARAMETER",
+        name,
+        format!("this path takes {takes}"),
+    )
 }
 
 /// `order_by` and `level` (and, for export, `format`).
@@ -82,7 +90,11 @@ fn options(q: &HashMap<String, String>, export: bool) -> Result<(String, String,
             other => {
                 return Err(unknown(
                     other,
-                    if export { "format, order_by and level" } else { "order_by and level" },
+                    if export {
+                        "format, order_by and level"
+                    } else {
+                        "order_by and level"
+                    },
                 ));
             }
         }
@@ -109,7 +121,10 @@ pub(super) async fn get_or_export(
         if let Some(k) = q.keys().next() {
             return Err(unknown(k, "no parameters"));
         }
-        core.batch(&tenant, &name).instrument(span).await.map(|b| batch_to_wire(&b))
+        core.batch(&tenant, &name)
+            .instrument(span)
+            .await
+            .map(|b| batch_to_wire(&b))
     };
     reply::respond(run.await)
 }
@@ -143,7 +158,11 @@ async fn export(
         let (order_by, level, format) = options(&q, true)?;
         let req = wire::ExportBatchRequest {
             batch_id: id,
-            format: if format == 0 { wire::ExportFormat::Xlsx as i32 } else { format },
+            format: if format == 0 {
+                wire::ExportFormat::Xlsx as i32
+            } else {
+                format
+            },
             order_by,
             level,
         };

@@ -2,7 +2,7 @@
 //! rather than a JSON document. The part `file` is `document.content` (its filename fills
 //! `document.filename`, its Content-Type — or, when generic, the type the file name implies —
 //! `document.media_type`, unless given as fields); every
-//! other field is named by its proto path: `request_id`, `checklist_id`, `notify_url`,
+//! other field is named by its proto path: `request_id`, `checklist_id`, `notify_url`, `batch_id`,
 //! `document.media_type`, `document.filename`, `document.charset`, `hints.issuer`,
 //! `hints.region_code`, `hints.year`, `hints.published_date`, `hints.source_url`, `labels.KEY`.
 
@@ -75,6 +75,7 @@ async fn read_form(
             "request_id" => req.request_id = value,
             "checklist_id" => req.checklist_id = value,
             "notify_url" => req.notify_url = value,
+            "batch_id" => req.batch_id = value,
             "document.media_type" => document.media_type = value,
             "document.filename" => document.filename = value,
             "document.charset" => document.charset = value,

@@ -62,7 +62,13 @@ struct MemBatch {
 impl StoreInner {
     /// Moves a batch job from one state's count to another (or into the batch when `from` is
     /// `None`), as the Redis scripts do in the same step as the job's change.
-    fn count_in_batch(&mut self, batch_id: &str, job_id: &str, from: Option<JobState>, to: JobState) {
+    fn count_in_batch(
+        &mut self,
+        batch_id: &str,
+        job_id: &str,
+        from: Option<JobState>,
+        to: JobState,
+    ) {
         if batch_id.is_empty() {
             return;
         }
@@ -493,7 +499,9 @@ impl JobStore for MemoryStore {
             })
             .cloned()
             .collect();
-        all.sort_by(|a, b| (b.create_time_ms, b.id.as_str()).cmp(&(a.create_time_ms, a.id.as_str())));
+        all.sort_by(|a, b| {
+            (b.create_time_ms, b.id.as_str()).cmp(&(a.create_time_ms, a.id.as_str()))
+        });
         let more = all.len() > page_size;
         all.truncate(page_size);
         let next_page_token = match (more, all.last()) {

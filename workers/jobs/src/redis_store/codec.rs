@@ -160,7 +160,10 @@ pub(super) fn batch_from_fields(m: &HashMap<String, Vec<u8>>) -> Result<BatchRec
     };
     let n = |k: &str| -> u32 {
         // Counts are never negative; a transient negative (concurrent repair) reads as 0.
-        s(k).parse::<i64>().ok().and_then(|v| u32::try_from(v).ok()).unwrap_or(0)
+        s(k).parse::<i64>()
+            .ok()
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0)
     };
     let labels = match m.get("lab") {
         Some(b) if !b.is_empty() => {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fazhi_jobs::{
-    CreateOutcome, DeliveryState, JobMessage, JobQueue, JobRecord, JobState, JobStore, StoreError,
-    Transition, Webhook, now_ms,
+    BatchCounts, BatchRecord, CreateOutcome, DeliveryState, JobMessage, JobQueue, JobRecord,
+    JobState, JobStore, StoreError, Transition, Webhook, now_ms,
 };
 use futures::StreamExt;
 
@@ -38,6 +38,7 @@ pub fn job(tenant: &str, request_id: &str, sha: &str) -> JobRecord {
         request_id: request_id.into(),
         labels: BTreeMap::from([("source".to_string(), "test:1".to_string())]),
         webhook: None,
+        batch_id: String::new(),
     }
 }
 
@@ -61,6 +62,7 @@ pub fn message_for(j: &JobRecord) -> JobMessage {
             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_string(),
         )]),
         notify_url: String::new(),
+        batch_id: String::new(),
     }
 }
 
@@ -591,4 +593,114 @@ pub async fn store_webhooks(s: Arc<dyn JobStore>) {
     s.record_webhook("no-such-job", &Webhook::pending("http://x/"))
         .await
         .unwrap();
+}
+
+fn batch(tenant: &str, t: i64) -> BatchRecord {
+    BatchRecord {
+        id: unique("batch"),
+        tenant: tenant.into(),
+        display_name: "某省2024年度县级报告".into(),
+        create_time_ms: t,
+        labels: BTreeMap::from([("province".to_string(), "demo".to_string())]),
+        checklist_id: String::new(),
+        total: 0,
+        counts: BatchCounts::default(),
+    }
+}
+
+/// Batches: tenant-scoped, counted once per job in its current state through creation, CAS
+/// transitions (a lost CAS counts nothing), and completion; rows kept per job; paged newest first.
+pub async fn store_batches(s: Arc<dyn JobStore>) {
+    let tenant = unique("ten");
+    let b = batch(&tenant, now_ms());
+    s.create_batch(&b).await.unwrap();
+    assert_eq!(s.get_batch("someone-else", &b.id).await.unwrap(), None);
+    let got = s.get_batch(&tenant, &b.id).await.unwrap().unwrap();
+    assert_eq!(got.display_name, b.display_name);
+    assert_eq!(got.labels, b.labels);
+    assert_eq!((got.total, got.counts), (0, BatchCounts::default()));
+
+    let mut jobs = Vec::new();
+    for i in 0..3 {
+        let mut j = job(&tenant, "", &format!("b{i}"));
+        j.batch_id = b.id.clone();
+        s.create(&j).await.unwrap();
+        jobs.push(j);
+    }
+    // A repeated create (same id) is not counted again.
+    s.create(&jobs[0]).await.unwrap();
+    let running = Transition {
+        from: &[JobState::Queued],
+        to: JobState::Running,
+        error_code: None,
+        error_message: None,
+        bump_attempts: true,
+        checklist_id: None,
+    };
+    s.transition(&jobs[0].id, running.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    // The same CAS again loses and counts nothing.
+    assert!(s.transition(&jobs[0].id, running).await.unwrap().is_none());
+    s.complete(&jobs[0].id, &jobs[0].result_key, b"a", "c")
+        .await
+        .unwrap();
+    s.transition(
+        &jobs[1].id,
+        Transition {
+            from: &[JobState::Queued],
+            to: JobState::Cancelled,
+            error_code: Some("CANCELLED".into()),
+            error_message: None,
+            bump_attempts: false,
+            checklist_id: None,
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let got = s.get_batch(&tenant, &b.id).await.unwrap().unwrap();
+    assert_eq!(got.total, 3);
+    assert_eq!(
+        got.counts,
+        BatchCounts {
+            queued: 1,
+            running: 0,
+            succeeded: 1,
+            failed: 0,
+            cancelled: 1,
+        }
+    );
+    let mut ids = s.batch_job_ids(&b.id).await.unwrap();
+    ids.sort();
+    let mut want: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+    want.sort();
+    assert_eq!(ids, want);
+
+    s.put_batch_row(&b.id, &jobs[0].id, b"row-0").await.unwrap();
+    s.put_batch_row(&b.id, &jobs[0].id, b"row-0b")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.batch_rows(&b.id).await.unwrap(),
+        vec![(jobs[0].id.clone(), b"row-0b".to_vec())]
+    );
+
+    // Paging, newest first, tenant-scoped.
+    let older = batch(&tenant, b.create_time_ms - 10_000);
+    s.create_batch(&older).await.unwrap();
+    s.create_batch(&batch(&unique("other"), now_ms()))
+        .await
+        .unwrap();
+    let p1 = s.list_batches(&tenant, 1, "").await.unwrap();
+    assert_eq!(p1.batches.len(), 1);
+    assert_eq!(p1.batches[0].id, b.id);
+    let token = p1.next_page_token.expect("a second page");
+    let p2 = s.list_batches(&tenant, 1, &token).await.unwrap();
+    assert_eq!(
+        p2.batches.iter().map(|b| b.id.clone()).collect::<Vec<_>>(),
+        vec![older.id]
+    );
+    assert!(p2.next_page_token.is_none());
 }
