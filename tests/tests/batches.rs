@@ -221,3 +221,93 @@ async fn batch_summary_and_export_real() {
 async fn batch_summary_and_export_embedded() {
     batch_flow(Mode::Embedded).await;
 }
+
+/// Last year's report and this year's (same issuer, new figures, one part dropped): the
+/// comparison shows the score delta, the lost part and each metric's old and new value; the
+/// issuer's history lists both by year.
+async fn year_over_year(mode: Mode) {
+    let mut h = Harness::new(mode).await;
+    h.start_gateway().await;
+    h.start_workers(1);
+    let mut client = h.client().await;
+    let path = fazhi_tests::examples_dir().join("2024-county-wangchuan.txt");
+    let text = std::fs::read_to_string(&path).expect("read");
+    // This year's: the figures move, the year moves, the shortcomings part is gone.
+    let start = text.find("二、存在的不足和原因").expect("part two");
+    let end = text.find("三、党政主要负责人").expect("part three");
+    let next = format!("{}{}", &text[..start], &text[end..])
+        .replace("2025", "2026")
+        .replace("2024", "2025")
+        .replace("出庭应诉率100%", "出庭应诉率96.5%");
+    let issuer = "望川县人民政府".to_string();
+    let mut ids = Vec::new();
+    for (content, tag) in [(text.clone(), "base"), (next, "next")] {
+        let mut req = submission(&path, "", "");
+        if let Some(d) = req.document.as_mut() {
+            d.content = format!("{content}\n{}-{tag}", h.prefix).into_bytes();
+        }
+        let job = client
+            .submit_report(req)
+            .await
+            .expect("submit")
+            .into_inner();
+        let done = watch_until_done(&mut client, job, JOB_LIMIT).await;
+        assert_eq!(done.state(), JobState::Succeeded);
+        ids.push(done.id);
+    }
+    let c = client
+        .compare_assessments(wire::CompareAssessmentsRequest {
+            base_job_id: ids[0].clone(),
+            job_id: ids[1].clone(),
+        })
+        .await
+        .expect("CompareAssessments")
+        .into_inner();
+    assert_eq!((c.base_year, c.year), (2024, 2025));
+    assert!(c.comparable, "{c:?}");
+    assert_eq!(c.parts_lost, vec!["shortcomings".to_string()]);
+    assert!((c.score_delta - ((c.score - c.base_score) * 10.0).round() / 10.0).abs() < 1e-9);
+    assert!(c.score < c.base_score);
+    let rate = c
+        .metrics
+        .iter()
+        .find(|m| m.id == "admin_litigation_appearance_rate")
+        .expect("the appearance rate in both");
+    assert_eq!((rate.base_value, rate.value), (100.0, 96.5));
+    assert!(rate.has_base && rate.has_value);
+
+    let history = client
+        .get_issuer_history(wire::GetIssuerHistoryRequest { issuer })
+        .await
+        .expect("GetIssuerHistory")
+        .into_inner();
+    let years: Vec<(i32, &str)> = history
+        .reports
+        .iter()
+        .map(|r| (r.year, r.job_id.as_str()))
+        .collect();
+    assert_eq!(
+        years,
+        vec![(2024, ids[0].as_str()), (2025, ids[1].as_str())]
+    );
+
+    let err = client
+        .compare_assessments(wire::CompareAssessmentsRequest {
+            base_job_id: "nope".into(),
+            job_id: ids[1].clone(),
+        })
+        .await
+        .expect_err("unknown base");
+    assert_eq!(err.code(), tonic::Code::NotFound);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn year_over_year_real() {
+    year_over_year(Mode::Real).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn year_over_year_embedded() {
+    year_over_year(Mode::Embedded).await;
+}

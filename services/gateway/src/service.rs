@@ -342,4 +342,35 @@ impl wire::report_service_server::ReportService for ReportApi {
         }
         Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
     }
+
+    async fn compare_assessments(
+        &self,
+        request: Request<wire::CompareAssessmentsRequest>,
+    ) -> Result<Response<wire::AssessmentComparison>, Status> {
+        let tenant = self.tenant(&request)?;
+        let req = request.into_inner();
+        let span = span("CompareAssessments", tenant.name());
+        span.record("job_id", req.job_id.as_str());
+        let c = self
+            .core
+            .compare(&tenant, &req.base_job_id, &req.job_id)
+            .instrument(span)
+            .await?;
+        Ok(Response::new(c))
+    }
+
+    async fn get_issuer_history(
+        &self,
+        request: Request<wire::GetIssuerHistoryRequest>,
+    ) -> Result<Response<wire::IssuerHistory>, Status> {
+        let tenant = self.tenant(&request)?;
+        let issuer = request.into_inner().issuer;
+        let span = span("GetIssuerHistory", tenant.name());
+        let h = self
+            .core
+            .issuer_history(&tenant, &issuer)
+            .instrument(span)
+            .await?;
+        Ok(Response::new(h))
+    }
 }

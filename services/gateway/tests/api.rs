@@ -188,6 +188,24 @@ impl JobStore for HangingStore {
         self.gate().await;
         self.inner.batch_rows(b).await
     }
+    async fn put_issuer_row(
+        &self,
+        t: &str,
+        i: &str,
+        j: &str,
+        row: &[u8],
+    ) -> Result<(), fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.put_issuer_row(t, i, j, row).await
+    }
+    async fn issuer_rows(
+        &self,
+        t: &str,
+        i: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.issuer_rows(t, i).await
+    }
     async fn claim_webhooks(
         &self,
         now_ms: i64,

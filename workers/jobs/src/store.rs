@@ -151,4 +151,18 @@ pub trait JobStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Every stored row of the batch: (job id, encoded row).
     async fn batch_rows(&self, batch_id: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// Keeps the summary row of a tenant's assessed report under its issuer (issuer history).
+    async fn put_issuer_row(
+        &self,
+        tenant: &str,
+        issuer: &str,
+        job_id: &str,
+        row: &[u8],
+    ) -> Result<(), StoreError>;
+    /// Every row kept for the tenant's issuer: (job id, encoded row).
+    async fn issuer_rows(
+        &self,
+        tenant: &str,
+        issuer: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }

@@ -383,21 +383,33 @@ fn record_from_message(msg: &JobMessage, state: JobState) -> JobRecord {
     }
 }
 
-/// The batch summary row of a job that just succeeded. A failure here only costs a rebuild of
-/// the row from the assessment at the next summary.
-async fn put_batch_row(store: &dyn JobStore, done: &JobRecord, assessment: &[u8]) {
-    if done.batch_id.is_empty() {
-        return;
-    }
+/// The summary row of a job that just succeeded, kept for its batch and under its issuer (the
+/// issuer's history). A failure here costs only a rebuild of the batch row at the next summary.
+async fn put_rows(store: &dyn JobStore, done: &JobRecord, assessment: &[u8]) {
     let row = match fazhi_proto::v1::Assessment::decode(assessment) {
-        Ok(a) => fazhi_collections::row(&done.id, &a).encode_to_vec(),
+        Ok(a) => fazhi_collections::row(&done.id, &a),
         Err(e) => {
-            tracing::warn!(error = %e, "assessment unreadable; no batch row");
+            tracing::warn!(error = %e, "assessment unreadable; no summary row");
             return;
         }
     };
-    if let Err(e) = store.put_batch_row(&done.batch_id, &done.id, &row).await {
+    let issuer = row.issuer.trim().to_string();
+    let indexed = !issuer.is_empty() && fazhi_collections::summary::is_report(&row);
+    if done.batch_id.is_empty() && !indexed {
+        return;
+    }
+    let bytes = row.encode_to_vec();
+    if !done.batch_id.is_empty()
+        && let Err(e) = store.put_batch_row(&done.batch_id, &done.id, &bytes).await
+    {
         tracing::warn!(error = %e, "cannot store the batch row; rebuilt at the next summary");
+    }
+    if indexed
+        && let Err(e) = store
+            .put_issuer_row(&done.tenant, &issuer, &done.id, &bytes)
+            .await
+    {
+        tracing::warn!(error = %e, "cannot store the issuer row");
     }
 }
 
@@ -467,7 +479,7 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
             tracing::info!("job completed from the result cache");
             metrics::counter!("fazhi_jobs_succeeded_total").increment(1);
             observe_done(&done);
-            put_batch_row(store, &done, &cached).await;
+            put_rows(store, &done, &cached).await;
         }
         return Ok(Settle::Ack);
     }
@@ -500,7 +512,7 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
                     tracing::info!(checklist_id = %out.checklist_id, "job succeeded");
                     metrics::counter!("fazhi_jobs_succeeded_total").increment(1);
                     observe_done(&done);
-                    put_batch_row(store, &done, &out.assessment).await;
+                    put_rows(store, &done, &out.assessment).await;
                 }
                 None => tracing::info!("job finished elsewhere (cancelled?); result cached only"),
             }

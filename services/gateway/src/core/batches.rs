@@ -206,16 +206,95 @@ impl ReportCore {
         Ok(rows)
     }
 
-    /// Records the summary row of a job born SUCCEEDED from the cache.
-    pub(super) async fn put_row(&self, batch_id: &str, job_id: &str, a: &wire::Assessment) {
-        let row = fazhi_collections::row(job_id, a).encode_to_vec();
-        if let Err(e) = self
-            .store(self.store.put_batch_row(batch_id, job_id, &row))
-            .await
+    /// Records the summary row of a job born SUCCEEDED from the cache (its batch, its issuer).
+    pub(super) async fn put_rows(&self, rec: &fazhi_jobs::JobRecord, a: &wire::Assessment) {
+        let row = fazhi_collections::row(&rec.id, a);
+        let issuer = row.issuer.trim().to_string();
+        let bytes = row.encode_to_vec();
+        if !rec.batch_id.is_empty()
+            && let Err(e) = self
+                .store(self.store.put_batch_row(&rec.batch_id, &rec.id, &bytes))
+                .await
         {
             // Rebuilt at the next summary.
             tracing::warn!(error = %e, "cannot store the batch row");
         }
+        if !issuer.is_empty()
+            && fazhi_collections::summary::is_report(&row)
+            && let Err(e) = self
+                .store(
+                    self.store
+                        .put_issuer_row(&rec.tenant, &issuer, &rec.id, &bytes),
+                )
+                .await
+        {
+            tracing::warn!(error = %e, "cannot store the issuer row");
+        }
+    }
+
+    /// What changed from the base report to this one; both must be the tenant's and assessed.
+    pub async fn compare(
+        &self,
+        tenant: &Tenant,
+        base_job_id: &str,
+        job_id: &str,
+    ) -> Result<wire::AssessmentComparison, ApiError> {
+        if base_job_id.trim().is_empty() {
+            return Err(ApiError::invalid(
+                "MISSING_BASE_JOB",
+                "base_job_id",
+                "name the earlier report's job in base_job_id",
+            ));
+        }
+        let base = self.assessment(tenant, base_job_id).await?;
+        let current = self.assessment(tenant, job_id).await?;
+        Ok(fazhi_collections::compare(
+            base_job_id,
+            &base,
+            job_id,
+            &current,
+        ))
+    }
+
+    /// The tenant's assessed reports of one issuer, oldest year first.
+    pub async fn issuer_history(
+        &self,
+        tenant: &Tenant,
+        issuer: &str,
+    ) -> Result<wire::IssuerHistory, ApiError> {
+        let issuer = issuer.trim();
+        if issuer.is_empty() || issuer.chars().count() > MAX_TEXT {
+            return Err(ApiError::invalid(
+                "INVALID_ISSUER",
+                "issuer",
+                format!("an issuer name of 1 to {MAX_TEXT} characters"),
+            ));
+        }
+        let stored = self
+            .store(self.store.issuer_rows(tenant.name(), issuer))
+            .await?;
+        let mut reports: Vec<wire::BatchRow> = stored
+            .into_iter()
+            .filter_map(|(_, b)| wire::BatchRow::decode(b.as_slice()).ok())
+            .collect();
+        // Rows of jobs that expired meanwhile are dropped from the answer.
+        let mut live = Vec::with_capacity(reports.len());
+        for r in reports.drain(..) {
+            if self
+                .store(self.store.get(tenant.name(), &r.job_id))
+                .await?
+                .is_some()
+            {
+                live.push(r);
+            }
+        }
+        live.sort_by(|a, b| {
+            (a.year, &a.published_date, &a.job_id).cmp(&(b.year, &b.published_date, &b.job_id))
+        });
+        Ok(wire::IssuerHistory {
+            issuer: issuer.to_string(),
+            reports: live,
+        })
     }
 }
 

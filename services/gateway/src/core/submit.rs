@@ -77,9 +77,7 @@ impl ReportCore {
                     }
                     return match self.store(self.store.create(&rec)).await? {
                         CreateOutcome::Created => {
-                            if !rec.batch_id.is_empty() {
-                                self.put_row(&rec.batch_id, &rec.id, &a).await;
-                            }
+                            self.put_rows(&rec, &a).await;
                             metrics::counter!("fazhi_cache_hits_total").increment(1);
                             metrics::counter!("fazhi_jobs_deduplicated_total").increment(1);
                             tracing::info!("deduplicated from the result cache");

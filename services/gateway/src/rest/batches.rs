@@ -1,6 +1,8 @@
 //! The batch paths: `POST /v1/batches`, `GET /v1/batches`, `GET /v1/batches/{id}`,
 //! `GET /v1/batches/{id}/summary?order_by=&level=` and
-//! `GET /v1/batches/{id}:export?format=xlsx|csv&order_by=&level=` (the file itself as the body).
+//! `GET /v1/batches/{id}:export?format=xlsx|csv&order_by=&level=` (the file itself as the body);
+//! and the year-over-year views `GET /v1/jobs/{id}:compare?base_job_id=` and
+//! `GET /v1/issuers/{issuer}/history`.
 
 use std::collections::HashMap;
 
@@ -183,4 +185,38 @@ async fn export(
         }
         Err(e) => super::error_response(&e),
     }
+}
+
+pub(super) async fn compare(
+    core: Shared,
+    headers: HeaderMap,
+    job_id: String,
+    q: HashMap<String, String>,
+) -> Response {
+    let run = async {
+        let tenant = tenant(&core, &headers)?;
+        let (span, _) = span("CompareAssessments", tenant.name(), &headers);
+        let mut base = String::new();
+        for (k, v) in &q {
+            match k.as_str() {
+                "base_job_id" | "baseJobId" => base = v.clone(),
+                other => return Err(unknown(other, "base_job_id")),
+            }
+        }
+        core.compare(&tenant, &base, &job_id).instrument(span).await
+    };
+    reply::respond(run.await)
+}
+
+pub(super) async fn issuer_history(
+    State(core): State<Shared>,
+    headers: HeaderMap,
+    Path(issuer): Path<String>,
+) -> Response {
+    let run = async {
+        let tenant = tenant(&core, &headers)?;
+        let (span, _) = span("GetIssuerHistory", tenant.name(), &headers);
+        core.issuer_history(&tenant, &issuer).instrument(span).await
+    };
+    reply::respond(run.await)
 }

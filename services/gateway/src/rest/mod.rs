@@ -53,6 +53,7 @@ pub fn router(core: Arc<ReportCore>) -> Router {
         .route("/v1/batches", post(batches::create).get(batches::list))
         .route("/v1/batches/{name}", get(batches::get_or_export))
         .route("/v1/batches/{id}/summary", get(batches::summary))
+        .route("/v1/issuers/{issuer}/history", get(batches::issuer_history))
         .route("/openapi.json", get(openapi))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -215,14 +216,19 @@ fn list_request(q: &HashMap<String, String>) -> Result<wire::ListJobsRequest, Ap
     Ok(req)
 }
 
-/// `GET /v1/jobs/{id}` and `GET /v1/jobs/{id}:watch` share one path segment.
+/// `GET /v1/jobs/{id}`, `GET /v1/jobs/{id}:watch` and `GET /v1/jobs/{id}:compare` share one
+/// path segment.
 async fn get_job_or_watch(
     State(core): State<Shared>,
     headers: HeaderMap,
     Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     if let Some(id) = name.strip_suffix(":watch") {
         return events::watch(core, headers, id.to_string()).await;
+    }
+    if let Some(id) = name.strip_suffix(":compare") {
+        return batches::compare(core, headers, id.to_string(), query).await;
     }
     if name.contains(':') {
         return refuse_path("GET", &format!("/v1/jobs/{name}"));

@@ -49,6 +49,8 @@ struct StoreInner {
     webhooks: HashMap<String, i64>,
     /// Batch id → the batch, its job ids and its summary rows (kept for the process's life).
     batches: HashMap<String, MemBatch>,
+    /// (tenant, issuer) → job id → summary row.
+    issuers: HashMap<(String, String), HashMap<String, Vec<u8>>>,
     /// Creates so far; every 1024th sweeps expired entries.
     creates: u64,
 }
@@ -544,6 +546,34 @@ impl JobStore for MemoryStore {
             .batches
             .get(batch_id)
             .map(|b| b.rows.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+
+    async fn put_issuer_row(
+        &self,
+        tenant: &str,
+        issuer: &str,
+        job_id: &str,
+        row: &[u8],
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .issuers
+            .entry((tenant.to_string(), issuer.trim().to_string()))
+            .or_default()
+            .insert(job_id.to_string(), row.to_vec());
+        Ok(())
+    }
+
+    async fn issuer_rows(
+        &self,
+        tenant: &str,
+        issuer: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(self
+            .lock()
+            .issuers
+            .get(&(tenant.to_string(), issuer.trim().to_string()))
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default())
     }
 

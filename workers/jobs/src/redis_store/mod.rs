@@ -175,6 +175,12 @@ impl RedisStore {
     fn tenant_batches_key(&self, tenant: &str) -> String {
         self.key(&["tenant:", tenant, ":batches"])
     }
+    /// Issuer names are free text: the key holds the trimmed name in URL-safe base64.
+    fn issuer_key(&self, tenant: &str, issuer: &str) -> String {
+        use base64::Engine as _;
+        let name = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(issuer.trim());
+        self.key(&["tenant:", tenant, ":issuer:", &name])
+    }
     fn webhooks_key(&self) -> String {
         self.key(&["webhooks"])
     }
@@ -809,6 +815,40 @@ impl JobStore for RedisStore {
 
     async fn batch_rows(&self, batch_id: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let key = format!("{}:rows", self.batch_key(batch_id));
+        let m: HashMap<String, Vec<u8>> = self
+            .read(|mut con| {
+                let key = key.clone();
+                async move { con.hgetall(&key).await.map_err(map_err) }
+            })
+            .await?;
+        Ok(m.into_iter().collect())
+    }
+
+    async fn put_issuer_row(
+        &self,
+        tenant: &str,
+        issuer: &str,
+        job_id: &str,
+        row: &[u8],
+    ) -> Result<(), StoreError> {
+        let key = self.issuer_key(tenant, issuer);
+        let ttl = secs(self.cfg.ttls.result_ttl);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .hset(&key, job_id, row)
+            .ignore()
+            .expire(&key, ttl as i64)
+            .ignore();
+        let mut con = self.con.clone();
+        pipe.query_async::<()>(&mut con).await.map_err(map_err)
+    }
+
+    async fn issuer_rows(
+        &self,
+        tenant: &str,
+        issuer: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let key = self.issuer_key(tenant, issuer);
         let m: HashMap<String, Vec<u8>> = self
             .read(|mut con| {
                 let key = key.clone();
