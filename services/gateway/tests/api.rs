@@ -206,6 +206,49 @@ impl JobStore for HangingStore {
         self.gate().await;
         self.inner.issuer_rows(t, i).await
     }
+    async fn similar_candidates(
+        &self,
+        t: &str,
+        k: &[u64],
+    ) -> Result<Vec<(String, u32)>, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.similar_candidates(t, k).await
+    }
+    async fn similarity_docs(
+        &self,
+        t: &str,
+        ids: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.similarity_docs(t, ids).await
+    }
+    async fn sentence_frequencies(
+        &self,
+        t: &str,
+        h: &[u64],
+    ) -> Result<(Vec<u32>, u64), fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.sentence_frequencies(t, h).await
+    }
+    async fn index_similarity(
+        &self,
+        t: &str,
+        j: &str,
+        k: &[u64],
+        d: &[u8],
+        h: &[u64],
+    ) -> Result<(), fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.index_similarity(t, j, k, d, h).await
+    }
+    async fn put_overlay(&self, j: &str, o: &[u8]) -> Result<(), fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.put_overlay(j, o).await
+    }
+    async fn overlay(&self, j: &str) -> Result<Option<Vec<u8>>, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.overlay(j).await
+    }
     async fn claim_webhooks(
         &self,
         now_ms: i64,

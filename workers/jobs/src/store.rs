@@ -159,6 +159,39 @@ pub trait JobStore: Send + Sync + 'static {
         job_id: &str,
         row: &[u8],
     ) -> Result<(), StoreError>;
+    /// Reports of `tenant` sharing at least one LSH band key with these: (job id, bands shared).
+    async fn similar_candidates(
+        &self,
+        tenant: &str,
+        band_keys: &[u64],
+    ) -> Result<Vec<(String, u32)>, StoreError>;
+    /// The stored similarity documents of these jobs (`None` for jobs not indexed).
+    async fn similarity_docs(
+        &self,
+        tenant: &str,
+        job_ids: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
+    /// In how many of the tenant's indexed reports each sentence hash occurs (an upper bound
+    /// from a fixed-size sketch), and how many reports are indexed.
+    async fn sentence_frequencies(
+        &self,
+        tenant: &str,
+        hashes: &[u64],
+    ) -> Result<(Vec<u32>, u64), StoreError>;
+    /// Adds a report to the tenant's index: its band keys, its document, its sentence counts.
+    async fn index_similarity(
+        &self,
+        tenant: &str,
+        job_id: &str,
+        band_keys: &[u64],
+        doc: &[u8],
+        hashes: &[u64],
+    ) -> Result<(), StoreError>;
+    /// The per-job part of an assessment (similar reports and their findings), merged into the
+    /// content-addressed assessment when it is read — so the shared cache holds nothing of a
+    /// tenant's other documents.
+    async fn put_overlay(&self, job_id: &str, overlay: &[u8]) -> Result<(), StoreError>;
+    async fn overlay(&self, job_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every row kept for the tenant's issuer: (job id, encoded row).
     async fn issuer_rows(
         &self,

@@ -383,16 +383,46 @@ fn record_from_message(msg: &JobMessage, state: JobState) -> JobRecord {
     }
 }
 
-/// The summary row of a job that just succeeded, kept for its batch and under its issuer (the
-/// issuer's history). A failure here costs only a rebuild of the batch row at the next summary.
-async fn put_rows(store: &dyn JobStore, done: &JobRecord, assessment: &[u8]) {
-    let row = match fazhi_proto::v1::Assessment::decode(assessment) {
-        Ok(a) => fazhi_collections::row(&done.id, &a),
+/// The assessment's per-job part: compared with the tenant's earlier reports for copied text
+/// (and indexed), stored as the job's overlay before the job is marked SUCCEEDED, so a client
+/// that sees SUCCEEDED also sees what was found. Returns the decoded assessment for the rows.
+async fn check_copying(
+    store: &dyn JobStore,
+    job: &JobRecord,
+    assessment: &[u8],
+) -> Option<fazhi_proto::v1::Assessment> {
+    let a = match fazhi_proto::v1::Assessment::decode(assessment) {
+        Ok(a) => a,
         Err(e) => {
-            tracing::warn!(error = %e, "assessment unreadable; no summary row");
-            return;
+            tracing::warn!(error = %e, "assessment unreadable; no copied-text check");
+            return None;
         }
     };
+    match fazhi_collections::copying::check_and_index(store, job, &a).await {
+        Ok(Some(overlay)) => {
+            tracing::info!(
+                similar = overlay.similar_reports.len(),
+                "similar reports found"
+            );
+            if let Err(e) = store.put_overlay(&job.id, &overlay.encode_to_vec()).await {
+                tracing::warn!(error = %e, "cannot store the similar reports");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "copied-text check failed; assessment kept without it")
+        }
+    }
+    Some(a)
+}
+
+/// The summary row of a job that just succeeded, kept for its batch and under its issuer (the
+/// issuer's history). A failure here costs only a rebuild of the batch row at the next summary.
+async fn put_rows(store: &dyn JobStore, done: &JobRecord, a: Option<&fazhi_proto::v1::Assessment>) {
+    let Some(a) = a else {
+        return;
+    };
+    let row = fazhi_collections::row(&done.id, a);
     let issuer = row.issuer.trim().to_string();
     let indexed = !issuer.is_empty() && fazhi_collections::summary::is_report(&row);
     if done.batch_id.is_empty() && !indexed {
@@ -469,9 +499,10 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
     if !msg.result_key.is_empty()
         && let Some(cached) = store.get_result(&msg.result_key).await?
     {
-        let checklist_id = fazhi_proto::v1::Assessment::decode(cached.as_slice())
-            .map(|a| a.checklist_id)
-            .unwrap_or_else(|_| job.checklist_id.clone());
+        let decoded = check_copying(store, &job, &cached).await;
+        let checklist_id = decoded
+            .as_ref()
+            .map_or_else(|| job.checklist_id.clone(), |a| a.checklist_id.clone());
         if let Some(done) = store
             .complete(&job.id, &msg.result_key, &cached, &checklist_id)
             .await?
@@ -479,7 +510,7 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
             tracing::info!("job completed from the result cache");
             metrics::counter!("fazhi_jobs_succeeded_total").increment(1);
             observe_done(&done);
-            put_rows(store, &done, &cached).await;
+            put_rows(store, &done, decoded.as_ref()).await;
         }
         return Ok(Settle::Ack);
     }
@@ -504,6 +535,7 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
     metrics::histogram!("fazhi_engine_duration_seconds").record(started.elapsed().as_secs_f64());
     match outcome {
         Ok(Ok(Ok(Ok(out)))) => {
+            let decoded = check_copying(store, &job, &out.assessment).await;
             match store
                 .complete(&job.id, &msg.result_key, &out.assessment, &out.checklist_id)
                 .await?
@@ -512,7 +544,7 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
                     tracing::info!(checklist_id = %out.checklist_id, "job succeeded");
                     metrics::counter!("fazhi_jobs_succeeded_total").increment(1);
                     observe_done(&done);
-                    put_rows(store, &done, &out.assessment).await;
+                    put_rows(store, &done, decoded.as_ref()).await;
                 }
                 None => tracing::info!("job finished elsewhere (cancelled?); result cached only"),
             }

@@ -232,6 +232,29 @@ impl ReportCore {
         }
     }
 
+    /// The copied-text check of a job born SUCCEEDED from the cache (the same content may be
+    /// another issuer's report, or last year's).
+    pub(super) async fn check_copying(&self, rec: &fazhi_jobs::JobRecord, a: &wire::Assessment) {
+        let found = tokio::time::timeout(
+            self.cfg.store_timeout * 4,
+            fazhi_collections::copying::check_and_index(self.store.as_ref(), rec, a),
+        )
+        .await;
+        match found {
+            Ok(Ok(Some(overlay))) => {
+                if let Err(e) = self
+                    .store(self.store.put_overlay(&rec.id, &overlay.encode_to_vec()))
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot store the similar reports");
+                }
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "copied-text check failed"),
+            Err(_) => tracing::warn!("copied-text check timed out"),
+        }
+    }
+
     /// What changed from the base report to this one; both must be the tenant's and assessed.
     pub async fn compare(
         &self,

@@ -233,8 +233,14 @@ impl ReportCore {
             .store(self.store.get_result(&job.result_key))
             .await?
             .ok_or_else(|| ApiError::ResultExpired(job.id.clone()))?;
-        wire::Assessment::decode(bytes.as_slice())
-            .map_err(|e| ApiError::Store(StoreError::Corrupt(format!("assessment: {e}"))))
+        let mut a = wire::Assessment::decode(bytes.as_slice())
+            .map_err(|e| ApiError::Store(StoreError::Corrupt(format!("assessment: {e}"))))?;
+        // The job's own part (similar reports, their findings) appended to the shared result.
+        if let Some(overlay) = self.store(self.store.overlay(&job.id)).await? {
+            a.merge(overlay.as_slice())
+                .map_err(|e| ApiError::Store(StoreError::Corrupt(format!("overlay: {e}"))))?;
+        }
+        Ok(a)
     }
 
     /// Streams the job now and at every change until it is terminal.

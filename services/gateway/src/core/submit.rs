@@ -78,6 +78,7 @@ impl ReportCore {
                     return match self.store(self.store.create(&rec)).await? {
                         CreateOutcome::Created => {
                             self.put_rows(&rec, &a).await;
+                            self.check_copying(&rec, &a).await;
                             metrics::counter!("fazhi_cache_hits_total").increment(1);
                             metrics::counter!("fazhi_jobs_deduplicated_total").increment(1);
                             tracing::info!("deduplicated from the result cache");

@@ -32,7 +32,21 @@ pub(crate) const RAISED: &[(&str, &[&str])] = &[
     ("LOW_CONCRETENESS", &["percent"]),
     ("LATE", &["published", "deadline", "days"]),
     ("UNDATED", &[]),
+    // Raised across reports (fazhi-collections' copied-text check), with the same table.
+    ("COPIED_TEXT", &["issuer", "year", "percent"]),
+    ("COPIED_FROM_PREVIOUS_YEAR", &["year", "percent"]),
 ];
+
+/// A finding from the table, for checks that run outside one assessment (copied text).
+pub fn finding(
+    code: &str,
+    args: &[(&str, String)],
+    evidence: Vec<wire::Evidence>,
+) -> wire::Finding {
+    let mut f = Findings::default();
+    f.raise(code, args, evidence);
+    f.0.pop().unwrap_or_default()
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -51,8 +51,21 @@ struct StoreInner {
     batches: HashMap<String, MemBatch>,
     /// (tenant, issuer) → job id → summary row.
     issuers: HashMap<(String, String), HashMap<String, Vec<u8>>>,
+    /// Tenant → its copied-text index.
+    similarity: HashMap<String, MemSimilarity>,
+    /// Job id → its assessment overlay (similar reports).
+    overlays: HashMap<String, Vec<u8>>,
     /// Creates so far; every 1024th sweeps expired entries.
     creates: u64,
+}
+
+#[derive(Default)]
+struct MemSimilarity {
+    bands: HashMap<u64, Vec<String>>,
+    docs: HashMap<String, Vec<u8>>,
+    /// Exact sentence frequencies (the Redis store keeps a sketch).
+    freq: HashMap<u64, u32>,
+    reports: u64,
 }
 
 struct MemBatch {
@@ -575,6 +588,90 @@ impl JobStore for MemoryStore {
             .get(&(tenant.to_string(), issuer.trim().to_string()))
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default())
+    }
+
+    async fn similar_candidates(
+        &self,
+        tenant: &str,
+        band_keys: &[u64],
+    ) -> Result<Vec<(String, u32)>, StoreError> {
+        let g = self.lock();
+        let Some(idx) = g.similarity.get(tenant) else {
+            return Ok(Vec::new());
+        };
+        let mut hits: HashMap<String, u32> = HashMap::new();
+        for k in band_keys {
+            for id in idx.bands.get(k).into_iter().flatten() {
+                *hits.entry(id.clone()).or_default() += 1;
+            }
+        }
+        Ok(hits.into_iter().collect())
+    }
+
+    async fn similarity_docs(
+        &self,
+        tenant: &str,
+        job_ids: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let g = self.lock();
+        let idx = g.similarity.get(tenant);
+        Ok(job_ids
+            .iter()
+            .map(|id| idx.and_then(|i| i.docs.get(id).cloned()))
+            .collect())
+    }
+
+    async fn sentence_frequencies(
+        &self,
+        tenant: &str,
+        hashes: &[u64],
+    ) -> Result<(Vec<u32>, u64), StoreError> {
+        let g = self.lock();
+        let Some(idx) = g.similarity.get(tenant) else {
+            return Ok((vec![0; hashes.len()], 0));
+        };
+        Ok((
+            hashes
+                .iter()
+                .map(|h| idx.freq.get(h).copied().unwrap_or(0))
+                .collect(),
+            idx.reports,
+        ))
+    }
+
+    async fn index_similarity(
+        &self,
+        tenant: &str,
+        job_id: &str,
+        band_keys: &[u64],
+        doc: &[u8],
+        hashes: &[u64],
+    ) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        let idx = g.similarity.entry(tenant.to_string()).or_default();
+        for k in band_keys {
+            idx.bands.entry(*k).or_default().push(job_id.to_string());
+        }
+        idx.docs.insert(job_id.to_string(), doc.to_vec());
+        let mut distinct = hashes.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for h in distinct {
+            *idx.freq.entry(h).or_default() += 1;
+        }
+        idx.reports += 1;
+        Ok(())
+    }
+
+    async fn put_overlay(&self, job_id: &str, overlay: &[u8]) -> Result<(), StoreError> {
+        self.lock()
+            .overlays
+            .insert(job_id.to_string(), overlay.to_vec());
+        Ok(())
+    }
+
+    async fn overlay(&self, job_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().overlays.get(job_id).cloned())
     }
 
     async fn record_webhook(&self, id: &str, webhook: &Webhook) -> Result<(), StoreError> {

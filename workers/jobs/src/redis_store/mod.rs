@@ -102,6 +102,22 @@ pub struct RedisStore {
     hub: Arc<Hub>,
 }
 
+/// Count-min sketch of sentence frequencies: 4 rows of 2¹⁸ saturating 16-bit counters (2 MiB per
+/// tenant, whatever the number of reports).
+const SKETCH_ROWS: usize = 4;
+const SKETCH_BITS: u32 = 18;
+
+fn sketch_positions(h: u64) -> [u64; SKETCH_ROWS] {
+    let mut out = [0u64; SKETCH_ROWS];
+    for (r, p) in out.iter_mut().enumerate() {
+        let mut z = h ^ (0x9e37_79b9_7f4a_7c15u64.wrapping_mul(r as u64 + 1));
+        z = (z ^ (z >> 31)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z ^= z >> 29;
+        *p = ((r as u64) << SKETCH_BITS) | (z & ((1u64 << SKETCH_BITS) - 1));
+    }
+    out
+}
+
 fn map_err(e: redis::RedisError) -> StoreError {
     match e.kind() {
         redis::ErrorKind::Parse | redis::ErrorKind::UnexpectedReturnType => {
@@ -180,6 +196,9 @@ impl RedisStore {
         use base64::Engine as _;
         let name = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(issuer.trim());
         self.key(&["tenant:", tenant, ":issuer:", &name])
+    }
+    fn band_key(&self, tenant: &str, band: u64) -> String {
+        self.key(&["tenant:", tenant, ":lsh:", &format!("{band:016x}")])
     }
     fn webhooks_key(&self) -> String {
         self.key(&["webhooks"])
@@ -856,6 +875,129 @@ impl JobStore for RedisStore {
             })
             .await?;
         Ok(m.into_iter().collect())
+    }
+
+    async fn similar_candidates(
+        &self,
+        tenant: &str,
+        band_keys: &[u64],
+    ) -> Result<Vec<(String, u32)>, StoreError> {
+        if band_keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for k in band_keys {
+            pipe.smembers(self.band_key(tenant, *k));
+        }
+        let mut con = self.con.clone();
+        let sets: Vec<Vec<String>> = pipe.query_async(&mut con).await.map_err(map_err)?;
+        let mut hits: HashMap<String, u32> = HashMap::new();
+        for id in sets.into_iter().flatten() {
+            *hits.entry(id).or_default() += 1;
+        }
+        Ok(hits.into_iter().collect())
+    }
+
+    async fn similarity_docs(
+        &self,
+        tenant: &str,
+        job_ids: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if job_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = self.key(&["tenant:", tenant, ":simdocs"]);
+        let mut con = self.con.clone();
+        redis::cmd("HMGET")
+            .arg(&key)
+            .arg(job_ids)
+            .query_async(&mut con)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn sentence_frequencies(
+        &self,
+        tenant: &str,
+        hashes: &[u64],
+    ) -> Result<(Vec<u32>, u64), StoreError> {
+        let sketch = self.key(&["tenant:", tenant, ":sketch"]);
+        let count = self.key(&["tenant:", tenant, ":simcount"]);
+        let mut cmd = redis::cmd("BITFIELD_RO");
+        cmd.arg(&sketch);
+        for h in hashes {
+            for pos in sketch_positions(*h) {
+                cmd.arg("GET").arg("u16").arg(format!("#{pos}"));
+            }
+        }
+        let mut con = self.con.clone();
+        let n: Option<u64> = con.get(&count).await.map_err(map_err)?;
+        if hashes.is_empty() {
+            return Ok((Vec::new(), n.unwrap_or(0)));
+        }
+        let cells: Vec<u32> = cmd.query_async(&mut con).await.map_err(map_err)?;
+        let freq = cells
+            .chunks(SKETCH_ROWS)
+            .map(|c| c.iter().copied().min().unwrap_or(0))
+            .collect();
+        Ok((freq, n.unwrap_or(0)))
+    }
+
+    async fn index_similarity(
+        &self,
+        tenant: &str,
+        job_id: &str,
+        band_keys: &[u64],
+        doc: &[u8],
+        hashes: &[u64],
+    ) -> Result<(), StoreError> {
+        let ttl = secs(self.cfg.ttls.result_ttl) as i64;
+        let docs = self.key(&["tenant:", tenant, ":simdocs"]);
+        let sketch = self.key(&["tenant:", tenant, ":sketch"]);
+        let count = self.key(&["tenant:", tenant, ":simcount"]);
+        let mut pipe = redis::pipe();
+        for k in band_keys {
+            let key = self.band_key(tenant, *k);
+            pipe.sadd(&key, job_id).ignore().expire(&key, ttl).ignore();
+        }
+        pipe.hset(&docs, job_id, doc)
+            .ignore()
+            .expire(&docs, ttl)
+            .ignore();
+        if !hashes.is_empty() {
+            let mut bf = redis::cmd("BITFIELD");
+            bf.arg(&sketch).arg("OVERFLOW").arg("SAT");
+            let mut distinct: Vec<u64> = hashes.to_vec();
+            distinct.sort_unstable();
+            distinct.dedup();
+            for h in distinct {
+                for pos in sketch_positions(h) {
+                    bf.arg("INCRBY").arg("u16").arg(format!("#{pos}")).arg(1);
+                }
+            }
+            pipe.add_command(bf).ignore();
+            pipe.expire(&sketch, ttl).ignore();
+        }
+        pipe.incr(&count, 1).ignore().expire(&count, ttl).ignore();
+        let mut con = self.con.clone();
+        pipe.query_async::<()>(&mut con).await.map_err(map_err)
+    }
+
+    async fn put_overlay(&self, job_id: &str, overlay: &[u8]) -> Result<(), StoreError> {
+        let key = self.key(&["similar:", job_id]);
+        let mut con = self.con.clone();
+        con.set_ex::<_, _, ()>(&key, overlay, secs(self.cfg.ttls.job_ttl))
+            .await
+            .map_err(map_err)
+    }
+
+    async fn overlay(&self, job_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = self.key(&["similar:", job_id]);
+        self.read(|mut con| {
+            let key = key.clone();
+            async move { con.get(&key).await.map_err(map_err) }
+        })
+        .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,0 +1,229 @@
+//! Copied text across a tenant's reports (real RabbitMQ + Redis, and embedded): a county report
+//! rebuilt from 60 % of another county's sentences is flagged COPIED_TEXT naming it, with
+//! evidence pairs whose offsets hold the same sentence in both texts; last year's report
+//! resubmitted with new figures is flagged COPIED_FROM_PREVIOUS_YEAR; two independent reports
+//! that share only slogans are not flagged; another tenant sees none of it.
+
+use std::time::Duration;
+
+use fazhi_tests::{Harness, Key, Mode, examples_dir, watch_until_done, wire};
+use wire::{Document, GetAssessmentRequest, JobState, SubmitReportRequest};
+
+const JOB_LIMIT: Duration = Duration::from_secs(120);
+const SLOGANS: &str = "深入学习贯彻习近平法治思想，坚决捍卫两个确立、做到两个维护。\
+全面贯彻落实党的二十大精神，推动法治政府建设实施纲要落地见效。\
+坚持以人民为中心的发展思想，服务保障高质量发展。\n";
+
+fn text_request(text: String, media_type: &str) -> SubmitReportRequest {
+    SubmitReportRequest {
+        document: Some(Document {
+            content: text.into_bytes(),
+            media_type: media_type.into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(examples_dir().join(name)).expect("example report")
+}
+
+/// Another county's report: every heading kept, 3 of each 5 sentences taken from `base`, the
+/// others from `pool`, and the county renamed.
+fn rebuilt(base: &str, pool: &str) -> String {
+    let mut own = pool
+        .split('。')
+        .map(str::trim)
+        .filter(|s| s.chars().count() > 20 && !s.contains(['\n', '<', '>']))
+        .cycle();
+    let mut out = String::new();
+    let mut n = 0usize;
+    for line in base.lines() {
+        if !line.contains('。') {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        for s in line.split('。').filter(|s| !s.trim().is_empty()) {
+            if n % 5 < 3 {
+                out.push_str(s);
+            } else {
+                out.push_str(own.next().unwrap_or("临江县推进各项工作"));
+            }
+            out.push('。');
+            n += 1;
+        }
+        out.push('\n');
+    }
+    out.replace("望川", "临江")
+}
+
+async fn assessed(client: &mut fazhi_tests::Client, req: SubmitReportRequest) -> wire::Assessment {
+    let job = client
+        .submit_report(req)
+        .await
+        .expect("submit")
+        .into_inner();
+    let done = watch_until_done(client, job, JOB_LIMIT).await;
+    assert_eq!(done.state(), JobState::Succeeded, "{done:?}");
+    client
+        .get_assessment(GetAssessmentRequest { job_id: done.id })
+        .await
+        .expect("GetAssessment")
+        .into_inner()
+}
+
+fn codes(a: &wire::Assessment) -> Vec<&str> {
+    a.findings
+        .iter()
+        .map(|f| f.code.as_str())
+        .filter(|c| c.starts_with("COPIED"))
+        .collect()
+}
+
+fn chars(s: &str, start: i32, end: i32) -> String {
+    s.chars()
+        .skip(start as usize)
+        .take((end - start) as usize)
+        .collect()
+}
+
+async fn copying(mode: Mode) {
+    let mut h = Harness::new(mode).await;
+    let dir = std::env::temp_dir().join(format!("{}-auth", h.prefix));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let auth = dir.join("auth.toml");
+    std::fs::write(
+        &auth,
+        format!(
+            "[[tenant]]\nname = \"alpha\"\nkey_sha256 = [\"{}\"]\n\n[[tenant]]\nname = \"beta\"\nkey_sha256 = [\"{}\"]\n",
+            fazhi_gateway::key_digest("alpha-key"),
+            fazhi_gateway::key_digest("beta-key"),
+        ),
+    )
+    .expect("auth file");
+    let mut cfg = Harness::gateway_config();
+    cfg.auth_file = Some(auth);
+    h.start_gateway_with(cfg).await;
+    h.start_workers(1);
+    let mut alpha = h.client_with(Key::bearer("alpha-key")).await;
+    let mut beta = h.client_with(Key::bearer("beta-key")).await;
+    let tag = format!("\n{}\n", h.prefix);
+
+    let base_text = read("2024-county-wangchuan.txt");
+    let base = assessed(
+        &mut alpha,
+        text_request(format!("{base_text}{tag}"), "text/plain"),
+    )
+    .await;
+    assert!(codes(&base).is_empty() && base.similar_reports.is_empty());
+    let base_job = {
+        let jobs = alpha
+            .list_jobs(wire::ListJobsRequest::default())
+            .await
+            .expect("ListJobs")
+            .into_inner()
+            .jobs;
+        jobs[0].id.clone()
+    };
+
+    // 60 % of the county's sentences in another county's report.
+    // The other 40 % from a report used nowhere else in this test.
+    let pool = std::fs::read_to_string(examples_dir().join("src/2025-zone-beilu.html"))
+        .expect("html source")
+        .replace("<p>", "。")
+        .replace("</p>", "。");
+    let copy = rebuilt(&base_text, &pool);
+    let a = assessed(
+        &mut alpha,
+        text_request(format!("{copy}{tag}"), "text/plain"),
+    )
+    .await;
+    assert_eq!(codes(&a), vec!["COPIED_TEXT"], "{:?}", a.findings);
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.code == "COPIED_TEXT")
+        .expect("finding");
+    assert!(f.message.contains("望川县人民政府"), "{}", f.message);
+    let similar = &a.similar_reports[0];
+    assert_eq!(similar.job_id, base_job);
+    assert!(!similar.same_issuer);
+    assert!(
+        similar.share >= 0.3 && similar.share <= 0.9,
+        "{}",
+        similar.share
+    );
+    assert!(!similar.passages.is_empty());
+    for p in &similar.passages {
+        let (mine, theirs) = (
+            p.passage.as_ref().expect("passage"),
+            p.other.as_ref().expect("other"),
+        );
+        assert_eq!(chars(&a.normalized_text, mine.start, mine.end), mine.quote);
+        assert_eq!(
+            chars(&base.normalized_text, theirs.start, theirs.end),
+            theirs.quote
+        );
+    }
+
+    // Last year's report again, with this year's date and new figures.
+    let next = base_text
+        .replace("2025", "2026")
+        .replace("2024", "2025")
+        .replace("157件", "171件")
+        .replace("98.4%", "98.9%")
+        .replace("612件", "655件");
+    let b = assessed(
+        &mut alpha,
+        text_request(format!("{next}{tag}"), "text/plain"),
+    )
+    .await;
+    assert!(
+        codes(&b).contains(&"COPIED_FROM_PREVIOUS_YEAR"),
+        "{:?}",
+        b.findings
+    );
+    assert!(
+        b.similar_reports
+            .iter()
+            .any(|r| r.job_id == base_job && r.same_issuer && r.year == 2024)
+    );
+
+    // Two independent reports sharing only slogans.
+    let city = format!("{}\n{SLOGANS}{tag}", read("2020-city-nanyu.txt"));
+    let c = assessed(&mut alpha, text_request(city, "text/plain")).await;
+    let dept = std::fs::read_to_string(examples_dir().join("src/2023-department-nanyu-sifa.html"))
+        .expect("html source")
+        .replace(
+            "</body>",
+            &format!("<p>{SLOGANS}</p><p>{}</p></body>", h.prefix),
+        );
+    let d = assessed(&mut alpha, text_request(dept, "text/html")).await;
+    assert!(codes(&c).is_empty(), "{:?}", c.findings);
+    assert!(codes(&d).is_empty(), "{:?}", d.findings);
+
+    // Another tenant's index is its own: the same copy, submitted by beta, matches nothing.
+    let e = assessed(
+        &mut beta,
+        text_request(format!("{copy}{tag}"), "text/plain"),
+    )
+    .await;
+    assert!(
+        e.similar_reports.is_empty() && codes(&e).is_empty(),
+        "{:?}",
+        e.similar_reports
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copied_text_real() {
+    copying(Mode::Real).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copied_text_embedded() {
+    copying(Mode::Embedded).await;
+}

@@ -1,0 +1,195 @@
+//! Copied text across a tenant's reports: each newly assessed report is compared with the
+//! tenant's index (MinHash/LSH candidates, then exact sentence overlap with boilerplate left
+//! out, see [`crate::similarity`]) and then added to it. What it finds is the job's assessment
+//! overlay — similar reports with evidence pairs, and the findings `COPIED_FROM_PREVIOUS_YEAR`
+//! (same issuer, earlier year) and `COPIED_TEXT` (another issuer) — kept per job, never in the
+//! content-addressed cache, so no tenant learns of another's documents.
+
+use std::collections::HashSet;
+
+use fazhi_jobs::{JobRecord, JobStore, StoreError};
+use fazhi_proto::v1 as wire;
+use prost::Message as _;
+
+use crate::similarity;
+
+/// Candidates verified per report (most shared bands first).
+const MAX_CANDIDATES: usize = 20;
+
+/// What the index keeps per report.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SimDoc {
+    #[prost(string, tag = "1")]
+    pub job_id: String,
+    #[prost(string, tag = "2")]
+    pub issuer: String,
+    #[prost(int32, tag = "3")]
+    pub year: i32,
+    #[prost(string, tag = "4")]
+    pub title: String,
+    /// Where the other report's text is (its result key), for evidence offsets.
+    #[prost(string, tag = "5")]
+    pub result_key: String,
+    #[prost(string, tag = "6")]
+    pub content_sha256: String,
+    #[prost(fixed64, repeated, tag = "7")]
+    pub hashes: Vec<u64>,
+}
+
+/// Compares `a` (the assessment of `job`) with the tenant's index, then indexes it. Returns the
+/// overlay (an Assessment holding only `similar_reports` and `findings`) when something was
+/// found. Not-reports are neither compared nor indexed.
+pub async fn check_and_index(
+    store: &dyn JobStore,
+    job: &JobRecord,
+    a: &wire::Assessment,
+) -> Result<Option<wire::Assessment>, StoreError> {
+    let rules = match similarity::rules() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "copied-text rules do not load; check skipped");
+            return Ok(None);
+        }
+    };
+    let report = a.report.clone().unwrap_or_default();
+    if report.kind == "not_report" {
+        return Ok(None);
+    }
+    let sents = similarity::sentences(&a.normalized_text, rules);
+    let mut hashes: Vec<u64> = sents.iter().map(|s| s.hash).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let bands = similarity::band_keys(&hashes);
+
+    let (freq, reports) = store.sentence_frequencies(&job.tenant, &hashes).await?;
+    let common_at = u32::try_from(
+        ((rules.common_share * reports as f64).ceil() as u64)
+            .max(u64::from(rules.common_min_reports)),
+    )
+    .unwrap_or(u32::MAX);
+    let common: HashSet<u64> = hashes
+        .iter()
+        .zip(&freq)
+        .filter(|(_, f)| **f >= common_at)
+        .map(|(h, _)| *h)
+        .collect();
+
+    let mut candidates = store.similar_candidates(&job.tenant, &bands).await?;
+    candidates.retain(|(id, _)| *id != job.id);
+    candidates.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+    candidates.truncate(MAX_CANDIDATES);
+    let ids: Vec<String> = candidates.into_iter().map(|(id, _)| id).collect();
+    let docs = store.similarity_docs(&job.tenant, &ids).await?;
+
+    let mut found: Vec<(SimDoc, similarity::Overlap)> = Vec::new();
+    for doc in docs.into_iter().flatten() {
+        let Ok(doc) = SimDoc::decode(doc.as_slice()) else {
+            continue;
+        };
+        // The same document again, or the same issuer's same year (a resubmission or a
+        // revision), is not copying.
+        if doc.content_sha256 == job.content_sha256
+            || (same_issuer(&doc.issuer, &report.issuer) && doc.year == report.year)
+        {
+            continue;
+        }
+        let other: HashSet<u64> = doc.hashes.iter().copied().collect();
+        let ov = similarity::overlap(&sents, &other, &common);
+        if ov.shared.len() >= rules.min_shared && ov.share() >= rules.flag_share {
+            found.push((doc, ov));
+        }
+    }
+    found.sort_by(|x, y| y.1.share().total_cmp(&x.1.share()));
+    found.truncate(rules.max_reports);
+
+    let mut overlay = wire::Assessment::default();
+    for (doc, ov) in &found {
+        let passages = match store.get_result(&doc.result_key).await? {
+            Some(bytes) => match wire::Assessment::decode(bytes.as_slice()) {
+                Ok(other) => similarity::passages(
+                    &a.normalized_text,
+                    &sents,
+                    &ov.shared,
+                    &other.normalized_text,
+                    rules,
+                ),
+                Err(_) => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        overlay.similar_reports.push(wire::SimilarReport {
+            job_id: doc.job_id.clone(),
+            issuer: doc.issuer.clone(),
+            year: doc.year,
+            title: doc.title.clone(),
+            share: (ov.share() * 1000.0).round() / 1000.0,
+            shared_sentences: i32::try_from(ov.shared.len()).unwrap_or(i32::MAX),
+            same_issuer: same_issuer(&doc.issuer, &report.issuer),
+            passages,
+        });
+    }
+    findings(&mut overlay, &report);
+
+    let doc = SimDoc {
+        job_id: job.id.clone(),
+        issuer: report.issuer.clone(),
+        year: report.year,
+        title: report.title.clone(),
+        result_key: job.result_key.clone(),
+        content_sha256: job.content_sha256.clone(),
+        hashes: hashes.clone(),
+    };
+    store
+        .index_similarity(&job.tenant, &job.id, &bands, &doc.encode_to_vec(), &hashes)
+        .await?;
+    Ok((!overlay.similar_reports.is_empty()).then_some(overlay))
+}
+
+fn same_issuer(a: &str, b: &str) -> bool {
+    !a.trim().is_empty() && a.trim() == b.trim()
+}
+
+fn findings(overlay: &mut wire::Assessment, report: &wire::ReportInfo) {
+    let percent = |s: f64| format!("{:.0}", s * 100.0);
+    let evidence = |r: &wire::SimilarReport| -> Vec<wire::Evidence> {
+        r.passages
+            .iter()
+            .filter_map(|p| p.passage.clone())
+            .take(3)
+            .collect()
+    };
+    if let Some(prev) = overlay
+        .similar_reports
+        .iter()
+        .find(|r| r.same_issuer && r.year > 0 && r.year < report.year)
+    {
+        let f = fazhi_engine::score::findings::finding(
+            "COPIED_FROM_PREVIOUS_YEAR",
+            &[
+                ("year", prev.year.to_string()),
+                ("percent", percent(prev.share)),
+            ],
+            evidence(prev),
+        );
+        overlay.findings.push(f);
+    }
+    if let Some(other) = overlay.similar_reports.iter().find(|r| !r.same_issuer) {
+        let f = fazhi_engine::score::findings::finding(
+            "COPIED_TEXT",
+            &[
+                (
+                    "issuer",
+                    if other.issuer.is_empty() {
+                        "另一机关".into()
+                    } else {
+                        other.issuer.clone()
+                    },
+                ),
+                ("year", other.year.to_string()),
+                ("percent", percent(other.share)),
+            ],
+            evidence(other),
+        );
+        overlay.findings.push(f);
+    }
+}

@@ -1,0 +1,245 @@
+//! The text side of copied-text detection, pure: sentences with digits masked and boilerplate
+//! left out (rules in `checklists/copying.toml`), MinHash with LSH banding to find candidate
+//! reports in a large index, and the matched passages as evidence pairs with offsets in both
+//! texts.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use fazhi_proto::v1 as wire;
+use serde::Deserialize;
+
+/// The rules of `checklists/copying.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    pub version: String,
+    pub min_chars: usize,
+    pub common_share: f64,
+    pub common_min_reports: u32,
+    pub flag_share: f64,
+    pub min_shared: usize,
+    pub max_reports: usize,
+    pub max_pairs: usize,
+    pub boilerplate_cues: Vec<String>,
+}
+
+static RULES: LazyLock<Result<Rules, String>> = LazyLock::new(|| {
+    toml::from_str(include_str!("../../engine/checklists/copying.toml"))
+        .map_err(|e| format!("checklists/copying.toml: {e}"))
+});
+
+/// The rules, or why they do not load (a build with a broken data file; tests catch it).
+pub fn rules() -> Result<&'static Rules, String> {
+    RULES.as_ref().map_err(Clone::clone)
+}
+
+/// A compared sentence: char offsets into the normalized text, and the hash of its masked form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sentence {
+    pub start: usize,
+    pub end: usize,
+    pub hash: u64,
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '。' | '！' | '？' | '；' | '\n' | '!' | '?' | ';')
+}
+
+/// The sentences worth comparing: long enough, no boilerplate cue; digits masked.
+pub fn sentences(text: &str, rules: &Rules) -> Vec<Sentence> {
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    let mut buf = String::new();
+    let mut raw = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if is_break(c) {
+            push(&mut out, start, i, &buf, &raw, rules);
+            buf.clear();
+            raw.clear();
+            start = i + 1;
+            continue;
+        }
+        raw.push(c);
+        if c.is_ascii_digit() || c.is_numeric() {
+            if !buf.ends_with('#') {
+                buf.push('#');
+            }
+        } else if c.is_alphanumeric() {
+            buf.push(c);
+        }
+    }
+    push(&mut out, start, text.chars().count(), &buf, &raw, rules);
+    out
+}
+
+fn push(out: &mut Vec<Sentence>, start: usize, end: usize, masked: &str, raw: &str, rules: &Rules) {
+    if masked.chars().count() < rules.min_chars
+        || rules
+            .boilerplate_cues
+            .iter()
+            .any(|c| raw.contains(c.as_str()))
+    {
+        return;
+    }
+    out.push(Sentence {
+        start,
+        end,
+        hash: fnv1a(masked.as_bytes()),
+    });
+}
+
+/// FNV-1a 64, mixed: stable across processes and versions (stored in the index).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    mix(h)
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// LSH bands: 24 bands of 2 MinHash values. Two reports sharing a fraction J of their sentence
+/// sets become candidates with probability 1 − (1 − J²)²⁴: 0.99 at J = 0.4, 0.62 at J = 0.2.
+pub const BANDS: usize = 24;
+const ROWS: usize = 2;
+
+/// The band keys of a sentence set (empty set → none).
+pub fn band_keys(hashes: &[u64]) -> Vec<u64> {
+    if hashes.is_empty() {
+        return Vec::new();
+    }
+    let mut mins = [u64::MAX; BANDS * ROWS];
+    for &h in hashes {
+        for (i, m) in mins.iter_mut().enumerate() {
+            let v = mix(h ^ (0x9e37_79b9_7f4a_7c15u64.wrapping_mul(i as u64 + 1)));
+            if v < *m {
+                *m = v;
+            }
+        }
+    }
+    (0..BANDS)
+        .map(|b| {
+            let mut k = mix(b as u64 + 0x5bd1_e995);
+            for r in 0..ROWS {
+                k = mix(k ^ mins[b * ROWS + r]);
+            }
+            k
+        })
+        .collect()
+}
+
+/// How much of `new` (its compared sentences, less the common ones) is found in `other`.
+pub struct Overlap {
+    /// Indexes into `new` of the shared sentences.
+    pub shared: Vec<usize>,
+    /// Sentences of `new` that counted.
+    pub counted: usize,
+}
+
+impl Overlap {
+    pub fn share(&self) -> f64 {
+        if self.counted == 0 {
+            0.0
+        } else {
+            self.shared.len() as f64 / self.counted as f64
+        }
+    }
+}
+
+pub fn overlap(new: &[Sentence], other: &HashSet<u64>, common: &HashSet<u64>) -> Overlap {
+    let mut seen = HashSet::new();
+    let mut shared = Vec::new();
+    let mut counted = 0;
+    for (i, s) in new.iter().enumerate() {
+        if common.contains(&s.hash) || !seen.insert(s.hash) {
+            continue;
+        }
+        counted += 1;
+        if other.contains(&s.hash) {
+            shared.push(i);
+        }
+    }
+    Overlap { shared, counted }
+}
+
+/// Evidence pairs for the shared sentences: the passage here and where it stands in the other.
+pub fn passages(
+    new_text: &str,
+    new: &[Sentence],
+    shared: &[usize],
+    other_text: &str,
+    rules: &Rules,
+) -> Vec<wire::SimilarPassage> {
+    let theirs: HashMap<u64, Sentence> = sentences(other_text, rules)
+        .into_iter()
+        .map(|s| (s.hash, s))
+        .collect();
+    let (mine, others): (Vec<char>, Vec<char>) =
+        (new_text.chars().collect(), other_text.chars().collect());
+    let quote = |chars: &[char], s: &Sentence| {
+        chars[s.start.min(chars.len())..s.end.min(chars.len())]
+            .iter()
+            .collect::<String>()
+    };
+    let ev = |chars: &[char], s: &Sentence| wire::Evidence {
+        quote: quote(chars, s),
+        start: i32::try_from(s.start).unwrap_or(i32::MAX),
+        end: i32::try_from(s.end).unwrap_or(i32::MAX),
+        section: String::new(),
+    };
+    shared
+        .iter()
+        .filter_map(|&i| {
+            let s = new.get(i)?;
+            let o = theirs.get(&s.hash)?;
+            Some(wire::SimilarPassage {
+                passage: Some(ev(&mine, s)),
+                other: Some(ev(&others, o)),
+            })
+        })
+        .take(rules.max_pairs)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_masked_boilerplate_and_short_sentences_left_out() {
+        let r = rules().expect("rules");
+        let a = sentences(
+            "全县办理行政复议案件157件，纠错率11.5%。深入学习贯彻习近平法治思想，推进法治政府建设。好。",
+            r,
+        );
+        let b = sentences("全县办理行政复议案件203件，纠错率9.8%。", r);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].hash, b[0].hash, "figures do not matter");
+        assert_eq!((a[0].start, a[0].end), (0, 23));
+    }
+
+    #[test]
+    fn lsh_finds_a_60_percent_copy_and_not_a_stranger() {
+        let base: Vec<u64> = (0..80u64).map(|i| fnv1a(&i.to_le_bytes())).collect();
+        let mut copy: Vec<u64> = base[..48].to_vec();
+        copy.extend((1000..1032u64).map(|i| fnv1a(&i.to_le_bytes())));
+        let stranger: Vec<u64> = (5000..5080u64).map(|i| fnv1a(&i.to_le_bytes())).collect();
+        let hits = |a: &[u64], b: &[u64]| {
+            band_keys(a)
+                .iter()
+                .zip(band_keys(b))
+                .filter(|(x, y)| *x == y)
+                .count()
+        };
+        assert!(hits(&base, &copy) >= 1);
+        assert_eq!(hits(&base, &stranger), 0);
+        assert_eq!(hits(&base, &base), BANDS);
+    }
+}
