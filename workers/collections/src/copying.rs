@@ -59,8 +59,6 @@ pub async fn check_and_index(
     let mut hashes: Vec<u64> = sents.iter().map(|s| s.hash).collect();
     hashes.sort_unstable();
     hashes.dedup();
-    let bands = similarity::band_keys(&hashes);
-
     let (freq, reports) = store.sentence_frequencies(&job.tenant, &hashes).await?;
     let common_at = u32::try_from(
         ((rules.common_share * reports as f64).ceil() as u64)
@@ -73,6 +71,14 @@ pub async fn check_and_index(
         .filter(|(_, f)| **f >= common_at)
         .map(|(h, _)| *h)
         .collect();
+    // Bands over the distinctive sentences only: reports that share nothing but common text
+    // never meet in a bucket (and a template used by thousands does not make every bucket huge).
+    let distinctive: Vec<u64> = hashes
+        .iter()
+        .copied()
+        .filter(|h| !common.contains(h))
+        .collect();
+    let bands = similarity::band_keys(&distinctive);
 
     let mut candidates = store.similar_candidates(&job.tenant, &bands).await?;
     candidates.retain(|(id, _)| *id != job.id);

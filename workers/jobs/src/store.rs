@@ -159,7 +159,8 @@ pub trait JobStore: Send + Sync + 'static {
         job_id: &str,
         row: &[u8],
     ) -> Result<(), StoreError>;
-    /// Reports of `tenant` sharing at least one LSH band key with these: (job id, bands shared).
+    /// Reports of `tenant` sharing at least one LSH band key with these: (job id, bands shared);
+    /// at most 256 members are read from any one bucket.
     async fn similar_candidates(
         &self,
         tenant: &str,

@@ -601,7 +601,8 @@ impl JobStore for MemoryStore {
         };
         let mut hits: HashMap<String, u32> = HashMap::new();
         for k in band_keys {
-            for id in idx.bands.get(k).into_iter().flatten() {
+            // As the Redis store: at most 256 members of one bucket.
+            for id in idx.bands.get(k).into_iter().flatten().take(256) {
                 *hits.entry(id.clone()).or_default() += 1;
             }
         }

@@ -102,6 +102,9 @@ pub struct RedisStore {
     hub: Arc<Hub>,
 }
 
+/// Most members read from one LSH bucket.
+const BUCKET_SAMPLE: usize = 256;
+
 /// Count-min sketch of sentence frequencies: 4 rows of 2¹⁸ saturating 16-bit counters (2 MiB per
 /// tenant, whatever the number of reports).
 const SKETCH_ROWS: usize = 4;
@@ -887,7 +890,10 @@ impl JobStore for RedisStore {
         }
         let mut pipe = redis::pipe();
         for k in band_keys {
-            pipe.smembers(self.band_key(tenant, *k));
+            // A bucket holding thousands is text everyone shares: a bounded sample is enough.
+            pipe.cmd("SRANDMEMBER")
+                .arg(self.band_key(tenant, *k))
+                .arg(BUCKET_SAMPLE);
         }
         let mut con = self.con.clone();
         let sets: Vec<Vec<String>> = pipe.query_async(&mut con).await.map_err(map_err)?;
