@@ -223,9 +223,11 @@ async fn main() {
         (after.saturating_sub(before)) as f64 / indexed as f64
     );
     let mut times = Vec::new();
+    let mut missed = 0;
     for i in 0..200 {
         // A new report copying most of an indexed one.
         let mut hashes = doc_hashes(i * 37 % indexed);
+        hashes.truncate(60);
         hashes.truncate(40);
         hashes.extend((0..20u64).map(|k| {
             fazhi_collections::similarity::fnv1a(&(u64::MAX - k - i as u64 * 100).to_le_bytes())
@@ -244,14 +246,20 @@ async fn main() {
         c.truncate(20);
         let ids: Vec<String> = c.into_iter().map(|(id, _)| id).collect();
         let docs = store.similarity_docs("default", &ids).await.expect("docs");
-        assert!(
-            docs.iter().flatten().count() >= 1,
-            "the copied report is a candidate"
-        );
         times.push(t.elapsed());
+        if !ids.contains(&format!("sim{:08}", i * 37 % indexed)) {
+            if missed == 0 {
+                eprintln!(
+                    "first miss: {} candidates, {} documents",
+                    ids.len(),
+                    docs.iter().flatten().count()
+                );
+            }
+            missed += 1;
+        }
     }
     println!(
-        "similarity lookup with {indexed} indexed: p50 {:?}, p99 {:?}",
+        "similarity lookup with {indexed} indexed: p50 {:?}, p99 {:?}; copied report not found {missed}/200",
         pct(&mut times, 0.5),
         pct(&mut times, 0.99)
     );

@@ -241,7 +241,24 @@ async fn worker_sigkill_mid_batch_loses_nothing() {
     let gw = run.gateway(&[]).await;
     let client = run.client(gw).await;
     let n = 500;
-    let jobs = accepted(submit_all(&client, (0..n).map(|i| doc("kill", i)).collect(), 16).await);
+    // The jobs belong to a batch, whose counts must come out right across the kill.
+    let batch = client
+        .clone()
+        .create_batch(wire::CreateBatchRequest {
+            display_name: "kill".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("CreateBatch")
+        .into_inner();
+    let reqs = (0..n)
+        .map(|i| {
+            let mut r = doc("kill", i);
+            r.batch_id = batch.id.clone();
+            r
+        })
+        .collect();
+    let jobs = accepted(submit_all(&client, reqs, 16).await);
     let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
 
     let w1 = run.worker(&["--prefetch", "32"]).await;
@@ -272,6 +289,36 @@ async fn worker_sigkill_mid_batch_loses_nothing() {
         "no job held by the killed worker was redelivered"
     );
     eprintln!("{rerun} jobs held by the killed worker were redelivered and completed");
+    // Each job counted once, in its final state, redeliveries or not; one summary row each.
+    let got = client
+        .clone()
+        .get_batch(wire::GetBatchRequest {
+            id: batch.id.clone(),
+        })
+        .await
+        .expect("GetBatch")
+        .into_inner();
+    let counts = got.counts.expect("counts");
+    assert_eq!(got.total as usize, n);
+    assert_eq!(
+        (
+            counts.succeeded as usize,
+            counts.queued,
+            counts.running,
+            counts.failed
+        ),
+        (n, 0, 0, 0)
+    );
+    let summary = client
+        .clone()
+        .get_batch_summary(wire::GetBatchSummaryRequest {
+            batch_id: batch.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("GetBatchSummary")
+        .into_inner();
+    assert_eq!(summary.rows.len(), n);
 }
 
 /// 2. A gateway SIGKILLed while clients submit: every job it answered for completes (jobs

@@ -105,6 +105,11 @@ pub struct RedisStore {
 /// Most members read from one LSH bucket.
 const BUCKET_SAMPLE: usize = 256;
 
+/// A bucket key as a sorted-set score: 52 bits, exact in an f64.
+fn bucket_score(k: u64) -> u64 {
+    k & ((1u64 << 52) - 1)
+}
+
 /// Count-min sketch of sentence frequencies: 4 rows of 2¹⁸ saturating 16-bit counters (2 MiB per
 /// tenant, whatever the number of reports).
 const SKETCH_ROWS: usize = 4;
@@ -200,8 +205,10 @@ impl RedisStore {
         let name = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(issuer.trim());
         self.key(&["tenant:", tenant, ":issuer:", &name])
     }
-    fn band_key(&self, tenant: &str, band: u64) -> String {
-        self.key(&["tenant:", tenant, ":lsh:", &format!("{band:016x}")])
+    /// One sorted set per LSH band (member = job, score = bucket): a few dozen keys per tenant
+    /// instead of one per bucket, which is what keeps the index small per report.
+    fn band_key(&self, tenant: &str, band: usize) -> String {
+        self.key(&["tenant:", tenant, ":lsh:", &band.to_string()])
     }
     fn webhooks_key(&self) -> String {
         self.key(&["webhooks"])
@@ -889,10 +896,15 @@ impl JobStore for RedisStore {
             return Ok(Vec::new());
         }
         let mut pipe = redis::pipe();
-        for k in band_keys {
-            // A bucket holding thousands is text everyone shares: a bounded sample is enough.
-            pipe.cmd("SRANDMEMBER")
-                .arg(self.band_key(tenant, *k))
+        for (band, k) in band_keys.iter().enumerate() {
+            // A bucket holding thousands is text everyone shares: a bounded read is enough.
+            let score = bucket_score(*k);
+            pipe.cmd("ZRANGEBYSCORE")
+                .arg(self.band_key(tenant, band))
+                .arg(score)
+                .arg(score)
+                .arg("LIMIT")
+                .arg(0)
                 .arg(BUCKET_SAMPLE);
         }
         let mut con = self.con.clone();
@@ -962,9 +974,12 @@ impl JobStore for RedisStore {
         let sketch = self.key(&["tenant:", tenant, ":sketch"]);
         let count = self.key(&["tenant:", tenant, ":simcount"]);
         let mut pipe = redis::pipe();
-        for k in band_keys {
-            let key = self.band_key(tenant, *k);
-            pipe.sadd(&key, job_id).ignore().expire(&key, ttl).ignore();
+        for (band, k) in band_keys.iter().enumerate() {
+            let key = self.band_key(tenant, band);
+            pipe.zadd(&key, job_id, bucket_score(*k))
+                .ignore()
+                .expire(&key, ttl)
+                .ignore();
         }
         pipe.hset(&docs, job_id, doc)
             .ignore()
