@@ -47,7 +47,7 @@ fn row(i: usize) -> wire::BatchRow {
             "other",
         ]
         .iter()
-        .map(|p| (p.to_string(), i % 3 != 0))
+        .map(|p| (p.to_string(), !i.is_multiple_of(3)))
         .collect(),
         areas: (2..=10)
             .map(|a| {
@@ -242,7 +242,7 @@ async fn main() {
             .similar_candidates("default", &bands)
             .await
             .expect("candidates");
-        c.sort_by(|a, b| b.1.cmp(&a.1));
+        c.sort_by_key(|x| std::cmp::Reverse(x.1));
         c.truncate(20);
         let ids: Vec<String> = c.into_iter().map(|(id, _)| id).collect();
         let docs = store.similarity_docs("default", &ids).await.expect("docs");
