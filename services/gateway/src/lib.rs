@@ -44,6 +44,13 @@
 //!   the tenant and the state filter (a mismatch is INVALID_ARGUMENT `INVALID_PAGE_TOKEN`).
 //! - **Tenants**: another tenant's job is NOT_FOUND on every rpc. Rate and in-flight limits
 //!   are per gateway process ([`limits`]).
+//! - **HTTP/JSON**: the same rpcs on the same port for non-gRPC content types ([`rest`]); the
+//!   same errors as `google.rpc.Status` JSON with the HTTP status of
+//!   [`error::ErrorReply::http_status`].
+//! - **Webhooks**: a job with a notify_url is POSTed, signed, once it ends — at least once,
+//!   retried with backoff, only to allowed hosts ([`webhook`], [`notify`]).
+//! - **Batches**: counts follow each job's state in the store's own atomic step; summaries read
+//!   one summary row per assessed job ([`core`]).
 //! - **Tracing**: each rpc has a span with `tenant`, `job_id`, `content_sha256`, `trace_id`;
 //!   the rpc span is the child of the client's W3C trace context, and the published message
 //!   carries the span's own context so the worker's job span continues the trace

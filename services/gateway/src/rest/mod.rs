@@ -315,8 +315,7 @@ fn refuse_path(method: &str, path: &str) -> Response {
     }
 }
 
-async fn no_route(method: Method, uri: axum::http::Uri) -> Response {
-    let _ = method;
+async fn no_route(uri: axum::http::Uri) -> Response {
     error_response(&ApiError::NoRoute(uri.path().to_string()))
 }
 
