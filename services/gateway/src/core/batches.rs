@@ -84,16 +84,7 @@ impl ReportCore {
         tenant: &Tenant,
         req: wire::ListBatchesRequest,
     ) -> Result<wire::ListBatchesResponse, ApiError> {
-        let page_size = match req.page_size {
-            n if n < 0 => {
-                return Err(ApiError::invalid(
-                    "INVALID_PAGE_SIZE",
-                    "page_size",
-                    "page_size must not be negative",
-                ));
-            }
-            n => fazhi_jobs::clamp_page_size(usize::try_from(n).unwrap_or(usize::MAX)),
-        };
+        let page_size = super::page_size(req.page_size)?;
         let inner = decode_batch_page_token(&req.page_token, tenant.name())?;
         let page = self
             .store(self.store.list_batches(tenant.name(), page_size, &inner))

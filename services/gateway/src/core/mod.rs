@@ -139,16 +139,7 @@ impl ReportCore {
         req: wire::ListJobsRequest,
     ) -> Result<wire::ListJobsResponse, ApiError> {
         let state = state_from_wire(req.state)?;
-        let page_size = match req.page_size {
-            n if n < 0 => {
-                return Err(ApiError::invalid(
-                    "INVALID_PAGE_SIZE",
-                    "page_size",
-                    "page_size must not be negative",
-                ));
-            }
-            n => fazhi_jobs::clamp_page_size(usize::try_from(n).unwrap_or(usize::MAX)),
-        };
+        let page_size = page_size(req.page_size)?;
         let inner_token = decode_page_token(&req.page_token, tenant.name(), state)?;
         let page = self
             .store(
@@ -312,6 +303,20 @@ impl ReportCore {
         );
         Ok(ReceiverStream::new(rx).boxed())
     }
+}
+
+/// A request's page size: 0 → the default, capped at the maximum; negative is refused.
+pub(crate) fn page_size(n: i32) -> Result<usize, ApiError> {
+    if n < 0 {
+        return Err(ApiError::invalid(
+            "INVALID_PAGE_SIZE",
+            "page_size",
+            "page_size must not be negative",
+        ));
+    }
+    Ok(fazhi_jobs::clamp_page_size(
+        usize::try_from(n).unwrap_or(usize::MAX),
+    ))
 }
 
 /// Versions only move forward: newer update time, or the same millisecond with a different

@@ -316,6 +316,30 @@ impl RedisStore {
             .collect()
     }
 
+    /// One hash field written, the hash kept as long as results (rows of batches and issuers).
+    async fn hset_kept(&self, key: &str, field: &str, value: &[u8]) -> Result<(), StoreError> {
+        let ttl = secs(self.cfg.ttls.result_ttl) as i64;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .hset(key, field, value)
+            .ignore()
+            .expire(key, ttl)
+            .ignore();
+        let mut con = self.con.clone();
+        pipe.query_async::<()>(&mut con).await.map_err(map_err)
+    }
+
+    /// Every field of a hash, as (field, value) pairs.
+    async fn hash_pairs(&self, key: String) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let m: HashMap<String, Vec<u8>> = self
+            .read(|mut con| {
+                let key = key.clone();
+                async move { con.hgetall(&key).await.map_err(map_err) }
+            })
+            .await?;
+        Ok(m.into_iter().collect())
+    }
+
     async fn do_create(
         &self,
         job: &JobRecord,
@@ -831,26 +855,12 @@ impl JobStore for RedisStore {
         row: &[u8],
     ) -> Result<(), StoreError> {
         let key = format!("{}:rows", self.batch_key(batch_id));
-        let ttl = secs(self.cfg.ttls.result_ttl);
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .hset(&key, job_id, row)
-            .ignore()
-            .expire(&key, ttl as i64)
-            .ignore();
-        let mut con = self.con.clone();
-        pipe.query_async::<()>(&mut con).await.map_err(map_err)
+        self.hset_kept(&key, job_id, row).await
     }
 
     async fn batch_rows(&self, batch_id: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let key = format!("{}:rows", self.batch_key(batch_id));
-        let m: HashMap<String, Vec<u8>> = self
-            .read(|mut con| {
-                let key = key.clone();
-                async move { con.hgetall(&key).await.map_err(map_err) }
-            })
-            .await?;
-        Ok(m.into_iter().collect())
+        self.hash_pairs(format!("{}:rows", self.batch_key(batch_id)))
+            .await
     }
 
     async fn put_issuer_row(
@@ -860,16 +870,8 @@ impl JobStore for RedisStore {
         job_id: &str,
         row: &[u8],
     ) -> Result<(), StoreError> {
-        let key = self.issuer_key(tenant, issuer);
-        let ttl = secs(self.cfg.ttls.result_ttl);
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .hset(&key, job_id, row)
-            .ignore()
-            .expire(&key, ttl as i64)
-            .ignore();
-        let mut con = self.con.clone();
-        pipe.query_async::<()>(&mut con).await.map_err(map_err)
+        self.hset_kept(&self.issuer_key(tenant, issuer), job_id, row)
+            .await
     }
 
     async fn issuer_rows(
@@ -877,14 +879,7 @@ impl JobStore for RedisStore {
         tenant: &str,
         issuer: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let key = self.issuer_key(tenant, issuer);
-        let m: HashMap<String, Vec<u8>> = self
-            .read(|mut con| {
-                let key = key.clone();
-                async move { con.hgetall(&key).await.map_err(map_err) }
-            })
-            .await?;
-        Ok(m.into_iter().collect())
+        self.hash_pairs(self.issuer_key(tenant, issuer)).await
     }
 
     async fn similar_candidates(
