@@ -260,6 +260,26 @@ impl Harness {
         addr
     }
 
+    /// A gateway config with an auth file of two tenants, `alpha` (key `alpha-key`) and
+    /// `beta` (key `beta-key`).
+    pub fn two_tenant_config(&self) -> GatewayConfig {
+        let dir = std::env::temp_dir().join(format!("{}-auth", self.prefix));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let auth = dir.join("auth.toml");
+        std::fs::write(
+            &auth,
+            format!(
+                "[[tenant]]\nname = \"alpha\"\nkey_sha256 = [\"{}\"]\n\n[[tenant]]\nname = \"beta\"\nkey_sha256 = [\"{}\"]\n",
+                fazhi_gateway::key_digest("alpha-key"),
+                fazhi_gateway::key_digest("beta-key"),
+            ),
+        )
+        .expect("write auth file");
+        let mut cfg = Self::gateway_config();
+        cfg.auth_file = Some(auth);
+        cfg
+    }
+
     /// Stops the gateway (as a restart would), leaving workers and backends running.
     pub async fn stop_gateway(&mut self) {
         if let Some((_, t, h)) = self.gateway.take() {

@@ -91,20 +91,7 @@ fn chars(s: &str, start: i32, end: i32) -> String {
 
 async fn copying(mode: Mode) {
     let mut h = Harness::new(mode).await;
-    let dir = std::env::temp_dir().join(format!("{}-auth", h.prefix));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let auth = dir.join("auth.toml");
-    std::fs::write(
-        &auth,
-        format!(
-            "[[tenant]]\nname = \"alpha\"\nkey_sha256 = [\"{}\"]\n\n[[tenant]]\nname = \"beta\"\nkey_sha256 = [\"{}\"]\n",
-            fazhi_gateway::key_digest("alpha-key"),
-            fazhi_gateway::key_digest("beta-key"),
-        ),
-    )
-    .expect("auth file");
-    let mut cfg = Harness::gateway_config();
-    cfg.auth_file = Some(auth);
+    let cfg = h.two_tenant_config();
     h.start_gateway_with(cfg).await;
     h.start_workers(1);
     let mut alpha = h.client_with(Key::bearer("alpha-key")).await;

@@ -500,20 +500,12 @@ async fn bad_requests_get_precise_codes(mode: Mode) {
 /// and absent from its list; assessments are shared by content.
 async fn tenants_are_isolated(mode: Mode) {
     let mut h = Harness::new(mode).await;
-    let dir = std::env::temp_dir().join(format!("{}-auth", h.prefix));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let auth = dir.join("auth.toml");
-    std::fs::write(
-        &auth,
-        format!(
-            "[[tenant]]\nname = \"alpha\"\nkey_sha256 = [\"{}\"]\n\n[[tenant]]\nname = \"beta\"\nkey_sha256 = [\"{}\"]\n",
-            fazhi_gateway::key_digest("alpha-key"),
-            fazhi_gateway::key_digest("beta-key"),
-        ),
-    )
-    .expect("write auth file");
-    let mut cfg = Harness::gateway_config();
-    cfg.auth_file = Some(auth.clone());
+    let cfg = h.two_tenant_config();
+    let auth_dir = cfg
+        .auth_file
+        .as_ref()
+        .and_then(|p| p.parent())
+        .map(std::path::Path::to_path_buf);
     h.start_gateway_with(cfg).await;
     h.start_workers(1);
     let seed = &sample_reports()[4];
@@ -576,5 +568,7 @@ async fn tenants_are_isolated(mode: Mode) {
     let b_done = poll_job(&mut beta, &b.id, JOB_LIMIT, fazhi_tests::is_done).await;
     assert_eq!(b_done.state(), JobState::Succeeded);
     h.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(dir) = auth_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -13,23 +13,20 @@ use axum::response::{IntoResponse, Response};
 use fazhi_proto::v1 as wire;
 use tracing::Instrument;
 
-use super::{Shared, parse, read_body, refuse_path, reply, span, tenant};
+use super::{Shared, json_call, refuse_path, reply, span, tenant};
 use crate::convert::batch_to_wire;
 use crate::error::ApiError;
 
 pub(super) async fn create(State(core): State<Shared>, headers: HeaderMap, body: Body) -> Response {
-    let run = async {
-        let tenant = tenant(&core, &headers)?;
-        let (span, _) = span("CreateBatch", tenant.name(), &headers);
-        async {
-            let body = read_body(&core, &headers, body).await?;
-            let req: wire::CreateBatchRequest = parse(&body)?;
-            core.create_batch(&tenant, req).await
-        }
-        .instrument(span)
-        .await
-    };
-    reply::respond(run.await)
+    let c = core.clone();
+    json_call(
+        &core,
+        &headers,
+        body,
+        "CreateBatch",
+        move |t, req, _| async move { c.create_batch(&t, req).await },
+    )
+    .await
 }
 
 pub(super) async fn list(

@@ -149,13 +149,39 @@ async fn read_body(core: &ReportCore, headers: &HeaderMap, body: Body) -> Result
 }
 
 async fn submit(State(core): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    let c = core.clone();
+    json_call(
+        &core,
+        &headers,
+        body,
+        "SubmitReport",
+        move |t, req, trace| async move { c.submit(&t, req, &trace).await },
+    )
+    .await
+}
+
+/// An rpc whose request is the JSON body: tenant, span (child of the client's trace), body read
+/// within the limit, parsed, then `call`; its answer or error as the reply.
+async fn json_call<Req, Out, F, Fut>(
+    core: &ReportCore,
+    headers: &HeaderMap,
+    body: Body,
+    rpc: &'static str,
+    call: F,
+) -> Response
+where
+    Req: serde::de::DeserializeOwned,
+    Out: serde::Serialize,
+    F: FnOnce(Tenant, Req, Vec<(String, String)>) -> Fut,
+    Fut: Future<Output = Result<Out, ApiError>>,
+{
     let run = async {
-        let tenant = tenant(&core, &headers)?;
-        let (span, trace) = span("SubmitReport", tenant.name(), &headers);
+        let tenant = tenant(core, headers)?;
+        let (span, trace) = span(rpc, tenant.name(), headers);
         async {
-            let body = read_body(&core, &headers, body).await?;
-            let req: wire::SubmitReportRequest = parse(&body)?;
-            core.submit(&tenant, req, &trace).await
+            let body = read_body(core, headers, body).await?;
+            let req: Req = parse(&body)?;
+            call(tenant, req, trace).await
         }
         .instrument(span)
         .await
@@ -277,18 +303,15 @@ async fn assessment(
 }
 
 async fn assess(State(core): State<Shared>, headers: HeaderMap, body: Body) -> Response {
-    let run = async {
-        let tenant = tenant(&core, &headers)?;
-        let (span, _) = span("AssessReport", tenant.name(), &headers);
-        async {
-            let body = read_body(&core, &headers, body).await?;
-            let req: wire::SubmitReportRequest = parse(&body)?;
-            core.assess(&tenant, req).await
-        }
-        .instrument(span)
-        .await
-    };
-    reply::respond(run.await)
+    let c = core.clone();
+    json_call(
+        &core,
+        &headers,
+        body,
+        "AssessReport",
+        move |t, req, _| async move { c.assess(&t, req).await },
+    )
+    .await
 }
 
 async fn checklists(State(core): State<Shared>, headers: HeaderMap) -> Response {

@@ -316,6 +316,30 @@ impl RedisStore {
             .collect()
     }
 
+    /// Members of an index sorted set with score ≤ `max` (a number or `+inf`), highest first.
+    async fn newest_first(
+        &self,
+        idx: &str,
+        max: &str,
+        offset: usize,
+        count: usize,
+    ) -> Result<Vec<(String, f64)>, StoreError> {
+        self.read(|mut con| async move {
+            redis::cmd("ZREVRANGEBYSCORE")
+                .arg(idx)
+                .arg(max)
+                .arg("-inf")
+                .arg("WITHSCORES")
+                .arg("LIMIT")
+                .arg(offset)
+                .arg(count)
+                .query_async(&mut con)
+                .await
+                .map_err(map_err)
+        })
+        .await
+    }
+
     /// One hash field written, the hash kept as long as results (rows of batches and issuers).
     async fn hset_kept(&self, key: &str, field: &str, value: &[u8]) -> Result<(), StoreError> {
         let ttl = secs(self.cfg.ttls.result_ttl) as i64;
@@ -543,26 +567,7 @@ impl JobStore for RedisStore {
         let mut exhausted = false;
         let mut gone: Vec<String> = Vec::new();
         'scan: loop {
-            let items: Vec<(String, f64)> = {
-                let (idx, max) = (idx.clone(), max.clone());
-                self.read(|mut con| {
-                    let (idx, max) = (idx.clone(), max.clone());
-                    async move {
-                        redis::cmd("ZREVRANGEBYSCORE")
-                            .arg(&idx)
-                            .arg(&max)
-                            .arg("-inf")
-                            .arg("WITHSCORES")
-                            .arg("LIMIT")
-                            .arg(offset)
-                            .arg(batch)
-                            .query_async(&mut con)
-                            .await
-                            .map_err(map_err)
-                    }
-                })
-                .await?
-            };
+            let items = self.newest_first(&idx, &max, offset, batch).await?;
             let n = items.len();
             offset += n;
             let candidates: Vec<(String, i64)> = items
@@ -789,24 +794,7 @@ impl JobStore for RedisStore {
         let max = cursor
             .as_ref()
             .map_or_else(|| "+inf".to_string(), |c| c.create_time_ms.to_string());
-        let items: Vec<(String, f64)> = self
-            .read(|mut con| {
-                let (idx, max) = (idx.clone(), max.clone());
-                async move {
-                    redis::cmd("ZREVRANGEBYSCORE")
-                        .arg(&idx)
-                        .arg(&max)
-                        .arg("-inf")
-                        .arg("WITHSCORES")
-                        .arg("LIMIT")
-                        .arg(0)
-                        .arg(page_size + 64)
-                        .query_async(&mut con)
-                        .await
-                        .map_err(map_err)
-                }
-            })
-            .await?;
+        let items = self.newest_first(&idx, &max, 0, page_size + 64).await?;
         let mut out = Vec::new();
         for (id, t) in items {
             if cursor
