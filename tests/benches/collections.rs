@@ -1,6 +1,7 @@
 //! Collections at scale, through the real Redis (figures go to the README):
-//! - a batch of 10,000 assessed reports: GetBatchSummary latency (p50/p99 of 100 calls) and the
-//!   XLSX export time, through the service core as the rpcs run it;
+//! - a batch of 10,000 assessed reports (summary rows of the example reports' real assessments,
+//!   under 10,000 issuers): GetBatchSummary latency (p50/p99 of 100 calls) and the XLSX export
+//!   time, through the service core as the rpcs run it;
 //! - copied text with 100,000 reports indexed: lookup time per new report (candidates, documents
 //!   and sentence frequencies, as the check reads them) and Redis memory per indexed report.
 //!
@@ -22,50 +23,38 @@ use tokio_util::sync::CancellationToken;
 
 const BATCH: usize = 10_000;
 
-fn row(i: usize) -> wire::BatchRow {
-    let level = [
-        "province",
-        "city",
-        "county",
-        "district",
-        "street",
-        "department",
-    ][i % 6];
-    wire::BatchRow {
-        job_id: format!("job{i:08}"),
-        title: format!("某县{i}2024年法治政府建设年度报告"),
-        issuer: format!("某县{i}人民政府"),
-        level: level.into(),
-        year: 2024,
-        score: 40.0 + (i * 7919 % 600) as f64 / 10.0,
-        grade: ["A", "B", "C", "D"][i % 4].into(),
-        parts: [
-            "measures",
-            "shortcomings",
-            "first_responsible",
-            "next_year",
-            "other",
-        ]
+/// Summary rows as the scorer writes them: from the engine's assessments of the example
+/// reports (every format), each reused under many issuers.
+fn real_rows() -> Vec<wire::BatchRow> {
+    let limits = fazhi_engine::Limits::default();
+    let hints = fazhi_engine::Hints::default();
+    let rows: Vec<wire::BatchRow> = fazhi_tests::corpus::sample_reports()
         .iter()
-        .map(|p| (p.to_string(), !i.is_multiple_of(3)))
-        .collect(),
-        areas: (2..=10)
-            .map(|a| {
-                (
-                    a.to_string(),
-                    ["SUBSTANTIVE", "MENTIONED", "ABSENT"][(i + a) % 3].to_string(),
-                )
-            })
-            .collect(),
-        timeliness: [1, 2, 3][i % 3],
-        published_date: format!("2025-0{}-1{}", 1 + i % 5, i % 10),
-        finding_codes: vec!["AREA_ABSENT".into(), format!("CODE_{}", i % 12)],
-        warnings: 2,
-        kind: "report".into(),
-        checklist_id: "gangyao-2021-2025".into(),
-        deadline: "2025-03-31".into(),
-        ..Default::default()
-    }
+        .filter_map(|path| {
+            let bytes = std::fs::read(path).ok()?;
+            let name = path.file_name()?.to_str()?.to_string();
+            let sub = fazhi_engine::Submission {
+                content: &bytes,
+                media_type: "",
+                filename: &name,
+                charset: "",
+                hints: &hints,
+                checklist_id: None,
+            };
+            let a = fazhi_engine::assess(&sub, &limits).ok()?;
+            Some(fazhi_collections::row::row("", &a))
+        })
+        .collect();
+    assert!(rows.len() >= 4, "the example reports assess");
+    rows
+}
+
+fn row(real: &[wire::BatchRow], i: usize) -> wire::BatchRow {
+    let mut r = real[i % real.len()].clone();
+    r.job_id = format!("job{i:08}");
+    r.issuer = format!("{}{i}", r.issuer);
+    r.title = format!("{}（{i}）", r.title);
+    r
 }
 
 fn pct(v: &mut [Duration], p: f64) -> Duration {
@@ -111,6 +100,7 @@ async fn main() {
         counts: Default::default(),
     };
     store.create_batch(&batch).await.expect("batch");
+    let real = real_rows();
     for i in 0..BATCH {
         let mut job = JobRecord {
             id: format!("job{i:08}"),
@@ -133,7 +123,7 @@ async fn main() {
         job.content_sha256 = format!("{i:064}");
         store.create(&job).await.expect("job");
         store
-            .put_batch_row(&batch.id, &job.id, &row(i).encode_to_vec())
+            .put_batch_row(&batch.id, &job.id, &row(&real, i).encode_to_vec())
             .await
             .expect("row");
     }
@@ -184,32 +174,48 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let before = used_memory(&url).await;
+    // 120 compared sentences per report (the corpus reports have 64–123), a fifth of them
+    // shared widely (boilerplate-like); ids, keys and titles as long as real ones.
+    const SENTENCES: u64 = 120;
+    const COMMON: usize = 24;
     let doc_hashes = |i: usize| -> Vec<u64> {
-        // 60 compared sentences per report, a fifth of them shared widely (boilerplate-like).
-        (0..60u64)
+        (0..SENTENCES)
             .map(|k| {
-                let v = if k < 12 { k } else { (i as u64) << 8 | k };
+                let v = if (k as usize) < COMMON {
+                    k
+                } else {
+                    (i as u64) << 8 | k
+                };
                 fazhi_collections::similarity::fnv1a(&v.to_le_bytes())
             })
             .collect()
+    };
+    let job_id = |i: usize| {
+        format!(
+            "{:032x}",
+            (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c)
+        )
     };
     let t = Instant::now();
     for i in 0..indexed {
         let hashes = doc_hashes(i);
         let doc = SimDoc {
-            job_id: format!("sim{i:08}"),
-            issuer: format!("某县{i}人民政府"),
+            job_id: job_id(i),
+            issuer: format!("某某市某某县{i}人民政府"),
             year: 2024,
-            title: format!("某县{i}人民政府2024年法治政府建设年度报告"),
-            result_key: format!("{i:064}"),
-            content_sha256: format!("{i:064}"),
-            hashes: hashes.clone(),
+            title: format!("某某市某某县{i}人民政府关于2024年度法治政府建设情况的报告"),
+            result_key: format!("{:064x}", i as u128 * 7919),
+            content_tag: fazhi_collections::similarity::fnv1a(&i.to_le_bytes()),
+            hashes: hashes
+                .iter()
+                .map(|h| fazhi_collections::similarity::short(*h))
+                .collect(),
         };
         store
             .index_similarity(
                 "default",
                 &doc.job_id,
-                &band_keys(&hashes[12..]),
+                &band_keys(&hashes[COMMON..]),
                 &doc.encode_to_vec(),
                 &hashes,
             )
@@ -218,24 +224,24 @@ async fn main() {
     }
     let after = used_memory(&url).await;
     println!(
-        "indexed {indexed} reports in {:?}; Redis memory {:.0} bytes per indexed report",
+        "indexed {indexed} reports ({SENTENCES} sentences each) in {:?}; Redis memory {:.0} bytes per indexed report",
         t.elapsed(),
         (after.saturating_sub(before)) as f64 / indexed as f64
     );
     let mut times = Vec::new();
     let mut missed = 0;
     for i in 0..200 {
-        // A new report copying most of an indexed one.
-        let mut hashes = doc_hashes(i * 37 % indexed);
-        hashes.truncate(60);
-        hashes.truncate(40);
-        hashes.extend((0..20u64).map(|k| {
+        // A new report copying two thirds of an indexed one.
+        let source = i * 37 % indexed;
+        let mut hashes = doc_hashes(source);
+        hashes.truncate(80);
+        hashes.extend((0..40u64).map(|k| {
             fazhi_collections::similarity::fnv1a(&(u64::MAX - k - i as u64 * 100).to_le_bytes())
         }));
         let t = Instant::now();
-        // As the check does: bands over the distinctive sentences (the 12 shared by every
-        // report are common in the index by now).
-        let bands = band_keys(&hashes[12..]);
+        // As the check does: bands over the distinctive sentences (the shared ones are common
+        // in the index by now), then the candidates' documents, decoded.
+        let bands = band_keys(&hashes[COMMON..]);
         let _ = store
             .sentence_frequencies("default", &hashes)
             .await
@@ -244,17 +250,24 @@ async fn main() {
             .similar_candidates("default", &bands)
             .await
             .expect("candidates");
-        c.sort_by_key(|x| std::cmp::Reverse(x.1));
-        c.truncate(20);
-        let ids: Vec<String> = c.into_iter().map(|(id, _)| id).collect();
-        let docs = store.similarity_docs("default", &ids).await.expect("docs");
+        c.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| y.0.cmp(&x.0)));
+        c.truncate(21);
+        let entries: Vec<u64> = c.into_iter().map(|(n, _)| n).collect();
+        let docs: Vec<SimDoc> = store
+            .similarity_docs("default", &entries)
+            .await
+            .expect("docs")
+            .into_iter()
+            .flatten()
+            .filter_map(|d| SimDoc::decode(d.as_slice()).ok())
+            .collect();
         times.push(t.elapsed());
-        if !ids.contains(&format!("sim{:08}", i * 37 % indexed)) {
+        if !docs.iter().any(|d| d.job_id == job_id(source)) {
             if missed == 0 {
                 eprintln!(
                     "first miss: {} candidates, {} documents",
-                    ids.len(),
-                    docs.iter().flatten().count()
+                    entries.len(),
+                    docs.len()
                 );
             }
             missed += 1;

@@ -210,14 +210,14 @@ impl JobStore for HangingStore {
         &self,
         t: &str,
         k: &[u64],
-    ) -> Result<Vec<(String, u32)>, fazhi_jobs::StoreError> {
+    ) -> Result<Vec<(u64, u32)>, fazhi_jobs::StoreError> {
         self.gate().await;
         self.inner.similar_candidates(t, k).await
     }
     async fn similarity_docs(
         &self,
         t: &str,
-        ids: &[String],
+        ids: &[u64],
     ) -> Result<Vec<Option<Vec<u8>>>, fazhi_jobs::StoreError> {
         self.gate().await;
         self.inner.similarity_docs(t, ids).await
@@ -237,7 +237,7 @@ impl JobStore for HangingStore {
         k: &[u64],
         d: &[u8],
         h: &[u64],
-    ) -> Result<(), fazhi_jobs::StoreError> {
+    ) -> Result<u64, fazhi_jobs::StoreError> {
         self.gate().await;
         self.inner.index_similarity(t, j, k, d, h).await
     }

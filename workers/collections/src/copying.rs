@@ -16,7 +16,9 @@ use crate::similarity;
 /// Candidates verified per report (most shared bands first).
 const MAX_CANDIDATES: usize = 20;
 
-/// What the index keeps per report.
+/// What the index keeps per report: what a listing needs, and the report's sentences as
+/// 32-bit hashes (enough to verify a candidate; the passages are recomputed from both texts).
+/// Kept small — it is most of the index's memory per report.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct SimDoc {
     #[prost(string, tag = "1")]
@@ -30,10 +32,16 @@ pub struct SimDoc {
     /// Where the other report's text is (its result key), for evidence offsets.
     #[prost(string, tag = "5")]
     pub result_key: String,
-    #[prost(string, tag = "6")]
-    pub content_sha256: String,
-    #[prost(fixed64, repeated, tag = "7")]
-    pub hashes: Vec<u64>,
+    /// A hash of the content's SHA-256: enough to recognise the same document again.
+    #[prost(fixed64, tag = "8")]
+    pub content_tag: u64,
+    /// [`similarity::short`] of each compared sentence's hash.
+    #[prost(fixed32, repeated, tag = "9")]
+    pub hashes: Vec<u32>,
+}
+
+fn content_tag(content_sha256: &str) -> u64 {
+    similarity::fnv1a(content_sha256.as_bytes())
 }
 
 /// Compares `a` (the assessment of `job`) with the tenant's index, then indexes it. Returns the
@@ -44,6 +52,59 @@ pub async fn check_and_index(
     job: &JobRecord,
     a: &wire::Assessment,
 ) -> Result<Option<wire::Assessment>, StoreError> {
+    let Some(c) = compare(store, &job.tenant, &job.id, &job.content_sha256, a).await? else {
+        return Ok(None);
+    };
+    let doc = SimDoc {
+        job_id: job.id.clone(),
+        issuer: c.report.issuer.clone(),
+        year: c.report.year,
+        title: c.report.title.clone(),
+        result_key: job.result_key.clone(),
+        content_tag: content_tag(&job.content_sha256),
+        hashes: c.hashes.iter().map(|h| similarity::short(*h)).collect(),
+    };
+    store
+        .index_similarity(
+            &job.tenant,
+            &job.id,
+            &c.bands,
+            &doc.encode_to_vec(),
+            &c.hashes,
+        )
+        .await?;
+    Ok(c.overlay)
+}
+
+/// The same comparison for a report assessed without a job (the synchronous `AssessReport`):
+/// it is compared with the tenant's index but not added to it — there is no job to point to.
+pub async fn check(
+    store: &dyn JobStore,
+    tenant: &str,
+    content_sha256: &str,
+    a: &wire::Assessment,
+) -> Result<Option<wire::Assessment>, StoreError> {
+    Ok(compare(store, tenant, "", content_sha256, a)
+        .await?
+        .and_then(|c| c.overlay))
+}
+
+/// What a comparison found, and what indexing the report needs.
+struct Compared {
+    overlay: Option<wire::Assessment>,
+    report: wire::ReportInfo,
+    hashes: Vec<u64>,
+    bands: Vec<u64>,
+}
+
+/// `None` when the report is not compared at all (a not-report, or rules that do not load).
+async fn compare(
+    store: &dyn JobStore,
+    tenant: &str,
+    self_id: &str,
+    content_sha256: &str,
+    a: &wire::Assessment,
+) -> Result<Option<Compared>, StoreError> {
     let rules = match similarity::rules() {
         Ok(r) => r,
         Err(e) => {
@@ -59,7 +120,7 @@ pub async fn check_and_index(
     let mut hashes: Vec<u64> = sents.iter().map(|s| s.hash).collect();
     hashes.sort_unstable();
     hashes.dedup();
-    let (freq, reports) = store.sentence_frequencies(&job.tenant, &hashes).await?;
+    let (freq, reports) = store.sentence_frequencies(tenant, &hashes).await?;
     let common_at = u32::try_from(
         ((rules.common_share * reports as f64).ceil() as u64)
             .max(u64::from(rules.common_min_reports)),
@@ -80,26 +141,28 @@ pub async fn check_and_index(
         .collect();
     let bands = similarity::band_keys(&distinctive);
 
-    let mut candidates = store.similar_candidates(&job.tenant, &bands).await?;
-    candidates.retain(|(id, _)| *id != job.id);
-    candidates.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-    candidates.truncate(MAX_CANDIDATES);
-    let ids: Vec<String> = candidates.into_iter().map(|(id, _)| id).collect();
-    let docs = store.similarity_docs(&job.tenant, &ids).await?;
+    let mut candidates = store.similar_candidates(tenant, &bands).await?;
+    // Most bands shared first; among equals the newer entry (a higher number).
+    candidates.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| y.0.cmp(&x.0)));
+    // One more than verified, in case one is this job's own entry (a redelivery).
+    candidates.truncate(MAX_CANDIDATES + 1);
+    let entries: Vec<u64> = candidates.into_iter().map(|(n, _)| n).collect();
+    let docs = store.similarity_docs(tenant, &entries).await?;
 
     let mut found: Vec<(SimDoc, similarity::Overlap)> = Vec::new();
     for doc in docs.into_iter().flatten() {
         let Ok(doc) = SimDoc::decode(doc.as_slice()) else {
             continue;
         };
-        // The same document again, or the same issuer's same year (a resubmission or a
-        // revision), is not copying.
-        if doc.content_sha256 == job.content_sha256
+        // This job itself (indexed before a redelivery), the same document again, or the
+        // same issuer's same year (a resubmission or a revision), is not copying.
+        if doc.job_id == self_id
+            || doc.content_tag == content_tag(content_sha256)
             || (same_issuer(&doc.issuer, &report.issuer) && doc.year == report.year)
         {
             continue;
         }
-        let other: HashSet<u64> = doc.hashes.iter().copied().collect();
+        let other: HashSet<u32> = doc.hashes.iter().copied().collect();
         let ov = similarity::overlap(&sents, &other, &common);
         if ov.shared.len() >= rules.min_shared && ov.share() >= rules.flag_share {
             found.push((doc, ov));
@@ -135,20 +198,12 @@ pub async fn check_and_index(
         });
     }
     findings(&mut overlay, &report);
-
-    let doc = SimDoc {
-        job_id: job.id.clone(),
-        issuer: report.issuer.clone(),
-        year: report.year,
-        title: report.title.clone(),
-        result_key: job.result_key.clone(),
-        content_sha256: job.content_sha256.clone(),
-        hashes: hashes.clone(),
-    };
-    store
-        .index_similarity(&job.tenant, &job.id, &bands, &doc.encode_to_vec(), &hashes)
-        .await?;
-    Ok((!overlay.similar_reports.is_empty()).then_some(overlay))
+    Ok(Some(Compared {
+        overlay: (!overlay.similar_reports.is_empty()).then_some(overlay),
+        report,
+        hashes,
+        bands,
+    }))
 }
 
 fn same_issuer(a: &str, b: &str) -> bool {

@@ -99,6 +99,13 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     mix(h)
 }
 
+/// The 32 bits of a sentence hash the index keeps: between two reports of a few hundred
+/// sentences a false match is about one in 10⁵ comparisons, and it takes `min_shared` of them
+/// to flag anything.
+pub fn short(h: u64) -> u32 {
+    (h >> 32) as u32
+}
+
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -153,7 +160,8 @@ impl Overlap {
     }
 }
 
-pub fn overlap(new: &[Sentence], other: &HashSet<u64>, common: &HashSet<u64>) -> Overlap {
+/// `other` holds the other report's [`short`] hashes.
+pub fn overlap(new: &[Sentence], other: &HashSet<u32>, common: &HashSet<u64>) -> Overlap {
     let mut seen = HashSet::new();
     let mut shared = Vec::new();
     let mut counted = 0;
@@ -162,7 +170,7 @@ pub fn overlap(new: &[Sentence], other: &HashSet<u64>, common: &HashSet<u64>) ->
             continue;
         }
         counted += 1;
-        if other.contains(&s.hash) {
+        if other.contains(&short(s.hash)) {
             shared.push(i);
         }
     }

@@ -8,6 +8,11 @@ use futures::stream::BoxStream;
 use crate::batch::{BatchPage, BatchRecord};
 use crate::model::{JobMessage, JobRecord, JobState, Webhook};
 
+/// Entries one copied-text bucket keeps (the newest). 16 four-byte entry numbers are 64 bytes,
+/// the largest value Redis keeps in a compact (listpack) hash by default: the index stays
+/// small, and a passage shared by more reports than this is nearly boilerplate anyway.
+pub const SIMILAR_BUCKET_CAP: usize = 16;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The backing service is unreachable or timed out; callers answer UNAVAILABLE / retry.
@@ -159,18 +164,18 @@ pub trait JobStore: Send + Sync + 'static {
         job_id: &str,
         row: &[u8],
     ) -> Result<(), StoreError>;
-    /// Reports of `tenant` sharing at least one LSH band key with these: (job id, bands shared);
-    /// at most 256 members are read from any one bucket.
+    /// Entries of `tenant`'s copied-text index sharing at least one LSH band key with these:
+    /// (entry number, bands shared). A bucket keeps its newest [`SIMILAR_BUCKET_CAP`] entries.
     async fn similar_candidates(
         &self,
         tenant: &str,
         band_keys: &[u64],
-    ) -> Result<Vec<(String, u32)>, StoreError>;
-    /// The stored similarity documents of these jobs (`None` for jobs not indexed).
+    ) -> Result<Vec<(u64, u32)>, StoreError>;
+    /// The stored documents of these index entries (`None` for entries gone with their TTL).
     async fn similarity_docs(
         &self,
         tenant: &str,
-        job_ids: &[String],
+        entries: &[u64],
     ) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
     /// In how many of the tenant's indexed reports each sentence hash occurs (an upper bound
     /// from a fixed-size sketch), and how many reports are indexed.
@@ -179,7 +184,8 @@ pub trait JobStore: Send + Sync + 'static {
         tenant: &str,
         hashes: &[u64],
     ) -> Result<(Vec<u32>, u64), StoreError>;
-    /// Adds a report to the tenant's index: its band keys, its document, its sentence counts.
+    /// Adds a job's report to the tenant's index — its band keys, its document, its sentence
+    /// counts — once: a redelivered job keeps its first entry. Returns the entry number.
     async fn index_similarity(
         &self,
         tenant: &str,
@@ -187,7 +193,7 @@ pub trait JobStore: Send + Sync + 'static {
         band_keys: &[u64],
         doc: &[u8],
         hashes: &[u64],
-    ) -> Result<(), StoreError>;
+    ) -> Result<u64, StoreError>;
     /// The per-job part of an assessment (similar reports and their findings), merged into the
     /// content-addressed assessment when it is read — so the shared cache holds nothing of a
     /// tenant's other documents.

@@ -110,3 +110,8 @@ async fn webhooks() {
 async fn batches() {
     common::store_batches(store()).await;
 }
+
+#[tokio::test]
+async fn similarity_index() {
+    common::store_similarity(store()).await;
+}

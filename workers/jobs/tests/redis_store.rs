@@ -186,3 +186,11 @@ async fn batches() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn similarity_index() {
+    with_store(StoreTtls::default(), |s| {
+        common::store_similarity(dyn_store(s))
+    })
+    .await;
+}

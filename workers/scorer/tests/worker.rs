@@ -528,14 +528,14 @@ impl JobStore for FlakyStore {
         &self,
         t: &str,
         k: &[u64],
-    ) -> Result<Vec<(String, u32)>, fazhi_jobs::StoreError> {
+    ) -> Result<Vec<(u64, u32)>, fazhi_jobs::StoreError> {
         self.check()?;
         self.inner.similar_candidates(t, k).await
     }
     async fn similarity_docs(
         &self,
         t: &str,
-        ids: &[String],
+        ids: &[u64],
     ) -> Result<Vec<Option<Vec<u8>>>, fazhi_jobs::StoreError> {
         self.check()?;
         self.inner.similarity_docs(t, ids).await
@@ -555,7 +555,7 @@ impl JobStore for FlakyStore {
         k: &[u64],
         d: &[u8],
         h: &[u64],
-    ) -> Result<(), fazhi_jobs::StoreError> {
+    ) -> Result<u64, fazhi_jobs::StoreError> {
         self.check()?;
         self.inner.index_similarity(t, j, k, d, h).await
     }

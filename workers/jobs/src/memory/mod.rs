@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use crate::batch::{BatchCounts, BatchPage, BatchRecord};
 use crate::model::{DeliveryState, JobMessage, JobRecord, JobState, Webhook, now_ms};
 use crate::page_token::{self, Cursor};
-use crate::store::{CreateOutcome, JobStore, Page, StoreError, Transition};
+use crate::store::{CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, StoreError, Transition};
 use crate::{StoreTtls, clamp_page_size};
 
 mod queue;
@@ -61,8 +61,12 @@ struct StoreInner {
 
 #[derive(Default)]
 struct MemSimilarity {
-    bands: HashMap<u64, Vec<String>>,
-    docs: HashMap<String, Vec<u8>>,
+    /// Band key → entry numbers, newest last, at most [`SIMILAR_BUCKET_CAP`].
+    bands: HashMap<u64, Vec<u64>>,
+    /// Entry n is `docs[n - 1]`.
+    docs: Vec<Vec<u8>>,
+    /// Job id → its entry (a redelivered job is indexed once).
+    entries: HashMap<String, u64>,
     /// Exact sentence frequencies (the Redis store keeps a sketch).
     freq: HashMap<u64, u32>,
     reports: u64,
@@ -594,16 +598,15 @@ impl JobStore for MemoryStore {
         &self,
         tenant: &str,
         band_keys: &[u64],
-    ) -> Result<Vec<(String, u32)>, StoreError> {
+    ) -> Result<Vec<(u64, u32)>, StoreError> {
         let g = self.lock();
         let Some(idx) = g.similarity.get(tenant) else {
             return Ok(Vec::new());
         };
-        let mut hits: HashMap<String, u32> = HashMap::new();
+        let mut hits: HashMap<u64, u32> = HashMap::new();
         for k in band_keys {
-            // As the Redis store: at most 256 members of one bucket.
-            for id in idx.bands.get(k).into_iter().flatten().take(256) {
-                *hits.entry(id.clone()).or_default() += 1;
+            for n in idx.bands.get(k).into_iter().flatten() {
+                *hits.entry(*n).or_default() += 1;
             }
         }
         Ok(hits.into_iter().collect())
@@ -612,13 +615,16 @@ impl JobStore for MemoryStore {
     async fn similarity_docs(
         &self,
         tenant: &str,
-        job_ids: &[String],
+        entries: &[u64],
     ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let g = self.lock();
         let idx = g.similarity.get(tenant);
-        Ok(job_ids
+        Ok(entries
             .iter()
-            .map(|id| idx.and_then(|i| i.docs.get(id).cloned()))
+            .map(|n| {
+                let i = usize::try_from(n.checked_sub(1)?).ok()?;
+                idx.and_then(|x| x.docs.get(i).cloned())
+            })
             .collect())
     }
 
@@ -647,13 +653,22 @@ impl JobStore for MemoryStore {
         band_keys: &[u64],
         doc: &[u8],
         hashes: &[u64],
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         let mut g = self.lock();
         let idx = g.similarity.entry(tenant.to_string()).or_default();
-        for k in band_keys {
-            idx.bands.entry(*k).or_default().push(job_id.to_string());
+        if let Some(n) = idx.entries.get(job_id) {
+            return Ok(*n);
         }
-        idx.docs.insert(job_id.to_string(), doc.to_vec());
+        idx.docs.push(doc.to_vec());
+        let n = idx.docs.len() as u64;
+        idx.entries.insert(job_id.to_string(), n);
+        for k in band_keys {
+            let bucket = idx.bands.entry(*k).or_default();
+            bucket.push(n);
+            if bucket.len() > SIMILAR_BUCKET_CAP {
+                bucket.remove(0);
+            }
+        }
         let mut distinct = hashes.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
@@ -661,7 +676,7 @@ impl JobStore for MemoryStore {
             *idx.freq.entry(h).or_default() += 1;
         }
         idx.reports += 1;
-        Ok(())
+        Ok(n)
     }
 
     async fn put_overlay(&self, job_id: &str, overlay: &[u8]) -> Result<(), StoreError> {

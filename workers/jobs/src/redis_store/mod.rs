@@ -43,7 +43,7 @@ use scripts::Scripts;
 use crate::batch::{BatchPage, BatchRecord};
 use crate::model::{JobMessage, JobRecord, JobState, Webhook, now_ms};
 use crate::page_token::{self, Cursor};
-use crate::store::{CreateOutcome, JobStore, Page, StoreError, Transition};
+use crate::store::{CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, StoreError, Transition};
 use crate::watch::watch_stream;
 use crate::{StoreTtls, clamp_page_size};
 
@@ -102,12 +102,21 @@ pub struct RedisStore {
     hub: Arc<Hub>,
 }
 
-/// Most members read from one LSH bucket.
-const BUCKET_SAMPLE: usize = 256;
+/// LSH buckets live in 2¹⁶ hashes per tenant (the top 16 bits of a band key pick the hash, the
+/// low 32 bits are the field): at 100,000 reports × 24 bands that is ~37 small fields per hash,
+/// which Redis keeps as a compact listpack — about 12 bytes per bucket entry instead of ~100 in
+/// a sorted set. Past ~350,000 reports per tenant the hashes outgrow the listpack limit (128
+/// fields by default) and cost more per entry, but stay correct.
+const BAND_SHARD_BITS: u32 = 16;
 
-/// A bucket key as a sorted-set score: 52 bits, exact in an f64.
-fn bucket_score(k: u64) -> u64 {
-    k & ((1u64 << 52) - 1)
+fn band_shard_field(k: u64) -> (u64, u64) {
+    (k >> (64 - BAND_SHARD_BITS), k & 0xFFFF_FFFF)
+}
+
+/// Entry numbers packed in a bucket value (4 bytes each, little-endian).
+fn bucket_entries(v: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    v.chunks_exact(4)
+        .map(|c| u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
 }
 
 /// Count-min sketch of sentence frequencies: 4 rows of 2¹⁸ saturating 16-bit counters (2 MiB per
@@ -205,10 +214,12 @@ impl RedisStore {
         let name = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(issuer.trim());
         self.key(&["tenant:", tenant, ":issuer:", &name])
     }
-    /// One sorted set per LSH band (member = job, score = bucket): a few dozen keys per tenant
-    /// instead of one per bucket, which is what keeps the index small per report.
-    fn band_key(&self, tenant: &str, band: usize) -> String {
-        self.key(&["tenant:", tenant, ":lsh:", &band.to_string()])
+    fn band_shard_key(&self, tenant: &str, shard: u64) -> String {
+        self.key(&["tenant:", tenant, ":bands:", &shard.to_string()])
+    }
+    /// Index documents are one key each (`…:simdoc:{entry}`), so each expires with its TTL.
+    fn simdoc_prefix(&self, tenant: &str) -> String {
+        self.key(&["tenant:", tenant, ":simdoc:"])
     }
     fn webhooks_key(&self) -> String {
         self.key(&["webhooks"])
@@ -874,27 +885,22 @@ impl JobStore for RedisStore {
         &self,
         tenant: &str,
         band_keys: &[u64],
-    ) -> Result<Vec<(String, u32)>, StoreError> {
+    ) -> Result<Vec<(u64, u32)>, StoreError> {
         if band_keys.is_empty() {
             return Ok(Vec::new());
         }
         let mut pipe = redis::pipe();
-        for (band, k) in band_keys.iter().enumerate() {
-            // A bucket holding thousands is text everyone shares: a bounded read is enough.
-            let score = bucket_score(*k);
-            pipe.cmd("ZRANGEBYSCORE")
-                .arg(self.band_key(tenant, band))
-                .arg(score)
-                .arg(score)
-                .arg("LIMIT")
-                .arg(0)
-                .arg(BUCKET_SAMPLE);
+        for k in band_keys {
+            let (shard, field) = band_shard_field(*k);
+            pipe.hget(self.band_shard_key(tenant, shard), field);
         }
         let mut con = self.con.clone();
-        let sets: Vec<Vec<String>> = pipe.query_async(&mut con).await.map_err(map_err)?;
-        let mut hits: HashMap<String, u32> = HashMap::new();
-        for id in sets.into_iter().flatten() {
-            *hits.entry(id).or_default() += 1;
+        let buckets: Vec<Option<Vec<u8>>> = pipe.query_async(&mut con).await.map_err(map_err)?;
+        let mut hits: HashMap<u64, u32> = HashMap::new();
+        for v in buckets.iter().flatten() {
+            for n in bucket_entries(v) {
+                *hits.entry(n).or_default() += 1;
+            }
         }
         Ok(hits.into_iter().collect())
     }
@@ -902,16 +908,16 @@ impl JobStore for RedisStore {
     async fn similarity_docs(
         &self,
         tenant: &str,
-        job_ids: &[String],
+        entries: &[u64],
     ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        if job_ids.is_empty() {
+        if entries.is_empty() {
             return Ok(Vec::new());
         }
-        let key = self.key(&["tenant:", tenant, ":simdocs"]);
+        let prefix = self.simdoc_prefix(tenant);
+        let keys: Vec<String> = entries.iter().map(|n| format!("{prefix}{n}")).collect();
         let mut con = self.con.clone();
-        redis::cmd("HMGET")
-            .arg(&key)
-            .arg(job_ids)
+        redis::cmd("MGET")
+            .arg(&keys)
             .query_async(&mut con)
             .await
             .map_err(map_err)
@@ -924,6 +930,9 @@ impl JobStore for RedisStore {
     ) -> Result<(Vec<u32>, u64), StoreError> {
         let sketch = self.key(&["tenant:", tenant, ":sketch"]);
         let count = self.key(&["tenant:", tenant, ":simcount"]);
+        // One round trip: the report count and every counter.
+        let mut pipe = redis::pipe();
+        pipe.get(&count);
         let mut cmd = redis::cmd("BITFIELD_RO");
         cmd.arg(&sketch);
         for h in hashes {
@@ -931,12 +940,16 @@ impl JobStore for RedisStore {
                 cmd.arg("GET").arg("u16").arg(format!("#{pos}"));
             }
         }
-        let mut con = self.con.clone();
-        let n: Option<u64> = con.get(&count).await.map_err(map_err)?;
-        if hashes.is_empty() {
-            return Ok((Vec::new(), n.unwrap_or(0)));
+        if !hashes.is_empty() {
+            pipe.add_command(cmd);
         }
-        let cells: Vec<u32> = cmd.query_async(&mut con).await.map_err(map_err)?;
+        let mut con = self.con.clone();
+        let (n, cells): (Option<u64>, Vec<u32>) = if hashes.is_empty() {
+            let (n,): (Option<u64>,) = pipe.query_async(&mut con).await.map_err(map_err)?;
+            (n, Vec::new())
+        } else {
+            pipe.query_async(&mut con).await.map_err(map_err)?
+        };
         let freq = cells
             .chunks(SKETCH_ROWS)
             .map(|c| c.iter().copied().min().unwrap_or(0))
@@ -951,40 +964,34 @@ impl JobStore for RedisStore {
         band_keys: &[u64],
         doc: &[u8],
         hashes: &[u64],
-    ) -> Result<(), StoreError> {
-        let ttl = secs(self.cfg.ttls.result_ttl) as i64;
-        let docs = self.key(&["tenant:", tenant, ":simdocs"]);
-        let sketch = self.key(&["tenant:", tenant, ":sketch"]);
-        let count = self.key(&["tenant:", tenant, ":simcount"]);
-        let mut pipe = redis::pipe();
-        for (band, k) in band_keys.iter().enumerate() {
-            let key = self.band_key(tenant, band);
-            pipe.zadd(&key, job_id, bucket_score(*k))
-                .ignore()
-                .expire(&key, ttl)
-                .ignore();
+    ) -> Result<u64, StoreError> {
+        let ttl = secs(self.cfg.ttls.result_ttl);
+        let mut inv = self.scripts.index_similarity.prepare_invoke();
+        inv.key(self.job_key(job_id))
+            .key(self.key(&["tenant:", tenant, ":simcount"]))
+            .key(self.key(&["tenant:", tenant, ":sketch"]))
+            .arg(ttl)
+            .arg(self.simdoc_prefix(tenant))
+            .arg(doc)
+            .arg(SIMILAR_BUCKET_CAP)
+            .arg(band_keys.len());
+        for k in band_keys {
+            let (shard, _) = band_shard_field(*k);
+            inv.key(self.band_shard_key(tenant, shard));
         }
-        pipe.hset(&docs, job_id, doc)
-            .ignore()
-            .expire(&docs, ttl)
-            .ignore();
-        if !hashes.is_empty() {
-            let mut bf = redis::cmd("BITFIELD");
-            bf.arg(&sketch).arg("OVERFLOW").arg("SAT");
-            let mut distinct: Vec<u64> = hashes.to_vec();
-            distinct.sort_unstable();
-            distinct.dedup();
-            for h in distinct {
-                for pos in sketch_positions(h) {
-                    bf.arg("INCRBY").arg("u16").arg(format!("#{pos}")).arg(1);
-                }
+        for k in band_keys {
+            inv.arg(band_shard_field(*k).1);
+        }
+        let mut distinct: Vec<u64> = hashes.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for h in distinct {
+            for pos in sketch_positions(h) {
+                inv.arg(pos);
             }
-            pipe.add_command(bf).ignore();
-            pipe.expire(&sketch, ttl).ignore();
         }
-        pipe.incr(&count, 1).ignore().expire(&count, ttl).ignore();
         let mut con = self.con.clone();
-        pipe.query_async::<()>(&mut con).await.map_err(map_err)
+        inv.invoke_async(&mut con).await.map_err(map_err)
     }
 
     async fn put_overlay(&self, job_id: &str, overlay: &[u8]) -> Result<(), StoreError> {

@@ -8,12 +8,14 @@ const CREATE_LUA: &str = include_str!("create.lua");
 const TRANSITION_LUA: &str = include_str!("transition.lua");
 const CLAIM_WEBHOOKS_LUA: &str = include_str!("claim_webhooks.lua");
 const RECORD_WEBHOOK_LUA: &str = include_str!("record_webhook.lua");
+const INDEX_SIMILARITY_LUA: &str = include_str!("index_similarity.lua");
 
 pub(super) struct Scripts {
     pub create: Script,
     pub transition: Script,
     pub claim_webhooks: Script,
     pub record_webhook: Script,
+    pub index_similarity: Script,
 }
 
 impl Scripts {
@@ -23,6 +25,7 @@ impl Scripts {
             transition: Script::new(&format!("{ENC_LUA}{TRANSITION_LUA}")),
             claim_webhooks: Script::new(CLAIM_WEBHOOKS_LUA),
             record_webhook: Script::new(RECORD_WEBHOOK_LUA),
+            index_similarity: Script::new(INDEX_SIMILARITY_LUA),
         }
     }
 }

@@ -704,3 +704,80 @@ pub async fn store_batches(s: Arc<dyn JobStore>) {
     );
     assert!(p2.next_page_token.is_none());
 }
+
+/// The copied-text index: entries numbered per tenant, a redelivered job indexed once, buckets
+/// keeping their newest entries, documents and sentence counts per tenant only.
+pub async fn store_similarity(s: Arc<dyn JobStore>) {
+    use fazhi_jobs::SIMILAR_BUCKET_CAP;
+    let tenant = unique("sim");
+    let other = unique("sim");
+    // Band keys spread over shards and fields as real ones are (top and low bits both vary).
+    let key = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 7);
+    let shared = key(1);
+    let mut jobs = Vec::new();
+    for i in 0..(SIMILAR_BUCKET_CAP as u64 + 3) {
+        let j = job(&tenant, "", &format!("sim{i}"));
+        s.create(&j).await.unwrap();
+        let n = s
+            .index_similarity(
+                &tenant,
+                &j.id,
+                &[shared, key(100 + i)],
+                format!("doc{i}").as_bytes(),
+                &[7, 7, 100 + i],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, i + 1, "entries are numbered per tenant from 1");
+        jobs.push(j);
+    }
+    // A redelivered job keeps its entry and counts nothing twice.
+    let again = s
+        .index_similarity(&tenant, &jobs[0].id, &[shared], b"doc0", &[7])
+        .await
+        .unwrap();
+    assert_eq!(again, 1);
+    let (freq, reports) = s
+        .sentence_frequencies(&tenant, &[7, 100, 999])
+        .await
+        .unwrap();
+    let total = SIMILAR_BUCKET_CAP as u64 + 3;
+    assert_eq!(reports, total);
+    assert_eq!(freq[0], total as u32, "a sentence counts once per report");
+    assert!(freq[1] >= 1 && freq[2] <= 1);
+
+    let mut hits = s
+        .similar_candidates(&tenant, &[shared, key(102)])
+        .await
+        .unwrap();
+    hits.sort_unstable();
+    // Entries 1–3 left the shared bucket; entry 3 is still found through its own.
+    let expected: Vec<(u64, u32)> = (3..=total).map(|n| (n, 1)).collect();
+    assert_eq!(
+        hits, expected,
+        "the shared bucket keeps the newest {SIMILAR_BUCKET_CAP} entries"
+    );
+    let hits = s.similar_candidates(&tenant, &[key(102)]).await.unwrap();
+    assert_eq!(
+        hits,
+        vec![(3, 1)],
+        "an own bucket still finds the old entry"
+    );
+    let docs = s.similarity_docs(&tenant, &[3, 1, 999]).await.unwrap();
+    assert_eq!(
+        docs,
+        vec![Some(b"doc2".to_vec()), Some(b"doc0".to_vec()), None]
+    );
+
+    assert!(
+        s.similar_candidates(&other, &[shared])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.similarity_docs(&other, &[1]).await.unwrap(), vec![None]);
+    assert_eq!(
+        s.sentence_frequencies(&other, &[7]).await.unwrap(),
+        (vec![0], 0)
+    );
+}
