@@ -2,7 +2,8 @@
 //! rebuilt from 60 % of another county's sentences is flagged COPIED_TEXT naming it, with
 //! evidence pairs whose offsets hold the same sentence in both texts; last year's report
 //! resubmitted with new figures is flagged COPIED_FROM_PREVIOUS_YEAR; two independent reports
-//! that share only slogans are not flagged; another tenant sees none of it.
+//! that share only slogans are not flagged; the synchronous AssessReport lists the same; another
+//! tenant sees none of it.
 
 use std::time::Duration;
 
@@ -154,6 +155,28 @@ async fn copying(mode: Mode) {
             theirs.quote
         );
     }
+
+    // The synchronous path lists the same similar report (the copy itself, same content, is
+    // not copying); another tenant's synchronous call sees nothing.
+    let sync = alpha
+        .assess_report(text_request(format!("{copy}{tag}"), "text/plain"))
+        .await
+        .expect("AssessReport")
+        .into_inner();
+    assert_eq!(codes(&sync), vec!["COPIED_TEXT"], "{:?}", sync.findings);
+    assert_eq!(
+        sync.similar_reports
+            .iter()
+            .map(|r| r.job_id.as_str())
+            .collect::<Vec<_>>(),
+        vec![base_job.as_str()]
+    );
+    let other = beta
+        .assess_report(text_request(format!("{copy}{tag}"), "text/plain"))
+        .await
+        .expect("AssessReport")
+        .into_inner();
+    assert!(other.similar_reports.is_empty() && codes(&other).is_empty());
 
     // Last year's report again, with this year's date and new figures.
     let next = base_text

@@ -1,5 +1,6 @@
 //! The synchronous path: a cached result if there is one, else the engine on a bounded
-//! blocking pool with a timeout, panics contained; the result is cached for later submissions.
+//! blocking pool with a timeout, panics contained; the result is cached for later submissions,
+//! then the tenant's similar reports are added (never to the shared cache).
 
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -32,7 +33,7 @@ impl ReportCore {
             Ok(Some(bytes)) => match wire::Assessment::decode(bytes.as_slice()) {
                 Ok(a) => {
                     metrics::counter!("fazhi_cache_hits_total").increment(1);
-                    return Ok(a);
+                    return Ok(self.with_similar(tenant, &v, a).await);
                 }
                 Err(e) => tracing::warn!(error = %e, "cached assessment unreadable"),
             },
@@ -69,7 +70,38 @@ impl ReportCore {
             Ok(Ok(Ok(r))) => r?,
         };
         self.cache_assessment(&v, &assessment);
-        Ok(assessment)
+        Ok(self.with_similar(tenant, &v, assessment).await)
+    }
+
+    /// The tenant's similar reports added to a synchronous assessment (compared with the index,
+    /// not added to it: there is no job to point to). Best effort, as the cache is: a store
+    /// that is down or slow costs the listing, not the assessment.
+    async fn with_similar(
+        &self,
+        tenant: &Tenant,
+        v: &ValidRequest,
+        mut a: wire::Assessment,
+    ) -> wire::Assessment {
+        let found = tokio::time::timeout(
+            self.cfg.store_timeout * 4,
+            fazhi_collections::copying::check(
+                self.store.as_ref(),
+                tenant.name(),
+                &v.content_sha256,
+                &a,
+            ),
+        )
+        .await;
+        match found {
+            Ok(Ok(Some(overlay))) => {
+                a.similar_reports.extend(overlay.similar_reports);
+                a.findings.extend(overlay.findings);
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "copied-text check failed"),
+            Err(_) => tracing::warn!("copied-text check timed out"),
+        }
+        a
     }
 
     /// Stores a synchronous result in the cache in the background; a failure only costs a
