@@ -112,14 +112,17 @@ async fn batch_flow(mode: Mode) {
         assert_eq!(r.grade, a.grade);
         let report = a.report.clone().unwrap_or_default();
         assert_eq!(r.issuer, report.issuer);
-        if report.kind == "report" {
-            // Rank = 1 + the reports of the same level that scored higher.
+        let graded = |kind: &str, grade: &str| kind == "report" && grade != "N/A";
+        if graded(&report.kind, &a.grade) {
+            // Rank = 1 + the graded reports of the same level that scored higher.
             let higher = summary
                 .rows
                 .iter()
-                .filter(|o| o.level == r.level && o.kind == "report" && o.score > r.score)
+                .filter(|o| o.level == r.level && graded(&o.kind, &o.grade) && o.score > r.score)
                 .count();
             assert_eq!(r.rank as usize, higher + 1, "{r:?}");
+        } else {
+            assert_eq!(r.rank, 0, "not ranked: {r:?}");
         }
     }
     // Within each level, rows come best first.
@@ -129,13 +132,20 @@ async fn batch_flow(mode: Mode) {
         }
     }
 
-    // Statistics equal a recomputation from the assessments.
+    // Statistics equal a recomputation from the assessments (graded reports; a report whose
+    // text was not read cleanly is counted apart).
+    let is_report = |a: &&wire::Assessment| a.report.as_ref().is_some_and(|r| r.kind == "report");
     let reports: Vec<&wire::Assessment> = assessments
         .values()
-        .filter(|a| a.report.as_ref().is_some_and(|r| r.kind == "report"))
+        .filter(|a| is_report(a) && a.grade != "N/A")
         .collect();
+    let ungraded = assessments
+        .values()
+        .filter(|a| is_report(a) && a.grade == "N/A")
+        .count();
     let st = summary.statistics.expect("statistics");
     assert_eq!(st.count as usize, reports.len());
+    assert_eq!(st.ungraded as usize, ungraded);
     let mean = reports.iter().map(|a| a.score).sum::<f64>() / reports.len() as f64;
     assert!(
         (st.mean_score - mean).abs() < 1e-9,

@@ -231,7 +231,8 @@ pub fn xlsx(s: &wire::BatchSummary, t: &Titles) -> Result<Vec<u8>, ExportError> 
             row += 1;
             Ok(())
         };
-        put(ws, "报告数", f64::from(st.count), None)?;
+        put(ws, "报告数（已评级）", f64::from(st.count), None)?;
+        put(ws, "文本无法可靠读取、未评级", f64::from(st.ungraded), None)?;
         put(ws, "平均分", st.mean_score, Some(&score))?;
         put(ws, "中位数", st.median_score, Some(&score))?;
         put(ws, "按时公开率（日期可知者）", st.on_time_rate, Some(&pct))?;

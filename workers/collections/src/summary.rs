@@ -61,6 +61,12 @@ pub fn is_report(r: &wire::BatchRow) -> bool {
     r.kind != "not_report"
 }
 
+/// A report with a grade: ranked and counted. A report whose text was not read cleanly has
+/// grade "N/A" (LOW_TEXT_QUALITY) and would otherwise rank last with a score it never earned.
+pub fn is_graded(r: &wire::BatchRow) -> bool {
+    is_report(r) && r.grade != "N/A"
+}
+
 /// Ranks, orders and counts `rows` (one per assessed job of `batch`), keeping only `level`
 /// when it is not empty.
 pub fn summarize(
@@ -96,16 +102,16 @@ pub fn summarize(
     }
 }
 
-/// Unranked rows (not reports) after every ranked one.
+/// Unranked rows (not reports, ungraded reports) after every ranked one.
 fn rank_key(r: &wire::BatchRow) -> i32 {
     if r.rank == 0 { i32::MAX } else { r.rank }
 }
 
-/// Competition ranking ("1, 2, 2, 4") by score within each level; non-reports stay 0.
+/// Competition ranking ("1, 2, 2, 4") by score within each level; rows not graded stay 0.
 fn rank_within_levels(rows: &mut [wire::BatchRow]) {
     let mut by_level: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, r) in rows.iter().enumerate() {
-        if is_report(r) {
+        if is_graded(r) {
             by_level.entry(r.level.clone()).or_default().push(i);
         }
     }
@@ -124,7 +130,11 @@ fn rank_within_levels(rows: &mut [wire::BatchRow]) {
 }
 
 fn statistics(rows: &[wire::BatchRow]) -> wire::BatchStatistics {
-    let reports: Vec<&wire::BatchRow> = rows.iter().filter(|r| is_report(r)).collect();
+    let reports: Vec<&wire::BatchRow> = rows.iter().filter(|r| is_graded(r)).collect();
+    let ungraded = rows
+        .iter()
+        .filter(|r| is_report(r) && !is_graded(r))
+        .count();
     let n = reports.len();
     let mut scores: Vec<f64> = reports.iter().map(|r| r.score).collect();
     scores.sort_by(f64::total_cmp);
@@ -189,6 +199,7 @@ fn statistics(rows: &[wire::BatchRow]) -> wire::BatchStatistics {
     top.truncate(TOP_FINDINGS);
     wire::BatchStatistics {
         count: i32::try_from(n).unwrap_or(i32::MAX),
+        ungraded: i32::try_from(ungraded).unwrap_or(i32::MAX),
         mean_score: mean,
         median_score: median,
         grades: grades
@@ -257,15 +268,17 @@ mod tests {
                 grade: "N/A".into(),
                 ..Default::default()
             },
+            // Text not read cleanly: a report, but not graded.
+            r("f", "county", 0.0, "N/A", OnTime),
         ];
         let s = summarize(wire::Batch::default(), rows, Order::Score, "");
         let order: Vec<(&str, i32)> = s.rows.iter().map(|r| (r.job_id.as_str(), r.rank)).collect();
         assert_eq!(
             order,
-            vec![("d", 1), ("b", 1), ("a", 2), ("c", 2), ("e", 0)]
+            vec![("d", 1), ("b", 1), ("a", 2), ("c", 2), ("f", 0), ("e", 0)]
         );
         let st = s.statistics.expect("stats");
-        assert_eq!(st.count, 4);
+        assert_eq!((st.count, st.ungraded), (4, 1));
         assert!((st.mean_score - 75.0).abs() < 1e-9);
         assert!((st.median_score - 80.0).abs() < 1e-9);
         assert!((st.on_time_rate - 2.0 / 3.0).abs() < 1e-9);

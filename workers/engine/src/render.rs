@@ -96,7 +96,15 @@ pub fn scorecard(a: &wire::Assessment) -> String {
         findings(&mut o, a);
         return o;
     }
-    let _ = writeln!(o, "\n总分：{:.1} 分    等级：{}", a.score, a.grade);
+    if let Some(q) = a.text_quality.as_ref().filter(|q| q.low) {
+        let _ = writeln!(
+            o,
+            "\n结论：文本未能可靠读取（质量 {:.2}），不予评级。等级 {}",
+            q.score, a.grade
+        );
+    } else {
+        let _ = writeln!(o, "\n总分：{:.1} 分    等级：{}", a.score, a.grade);
+    }
     if let Some(b) = &a.breakdown {
         let _ = writeln!(
             o,

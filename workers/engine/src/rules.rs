@@ -20,6 +20,7 @@ pub struct Rules {
     pub score: ScoreRules,
     pub grades: Vec<Grade>,
     pub timeliness: TimelinessRules,
+    pub text_quality: TextQualityRules,
     pub metrics: std::collections::BTreeMap<String, String>,
     pub metric_choice: MetricChoiceRules,
 }
@@ -105,6 +106,17 @@ pub struct Grade {
 pub struct MetricChoiceRules {
     /// Words of sentences that sum several years; a count is taken from them only as a last resort.
     pub cumulative: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextQualityRules {
+    pub broken_limit: f64,
+    pub split_limit: f64,
+    pub replacement_limit: f64,
+    pub min_score: f64,
+    pub min_lines: usize,
+    pub line_ends: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -8,7 +8,8 @@ mod corpus;
 
 /// The LibreOffice-exported PDF: its text layer comes out with Latin digits cut from their
 /// words and every wrapped line kept, which the PDF reader does not yet put back together, so
-/// its year, issuer, areas and figures are misread. Only what is read right today is held here.
+/// its year, issuer, areas and figures are misread. Only what is read right today is held here,
+/// and that it is not graded (LOW_TEXT_QUALITY).
 const OFFICE_PDF: &str = "2025-zone-beilu.pdf";
 
 fn labelled() -> Vec<LabelledDoc> {
@@ -71,4 +72,39 @@ fn every_example_is_labelled_and_judged_as_labelled() {
     let report = evaluate(&pdf);
     assert_eq!(report.scoring.kind_correct, 1);
     assert_eq!(report.scoring.parts_correct, report.scoring.parts_total);
+}
+
+fn assess(d: &LabelledDoc) -> fazhi_engine::wire::Assessment {
+    let hints = fazhi_engine::Hints::default();
+    let sub = fazhi_engine::Submission {
+        content: &d.content,
+        media_type: "",
+        filename: &d.label.file,
+        charset: "",
+        hints: &hints,
+        checklist_id: None,
+    };
+    fazhi_engine::assess(&sub, &fazhi_engine::Limits::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", d.label.file))
+}
+
+/// Clean text in every format is graded; the fragmented PDF text layer is not.
+#[test]
+fn text_quality_gates_the_fragmented_pdf_only() {
+    for d in labelled() {
+        let a = assess(&d);
+        let q = a.text_quality.expect("text quality");
+        let flagged = a.findings.iter().any(|f| f.code == "LOW_TEXT_QUALITY");
+        if d.label.file == OFFICE_PDF {
+            assert!(q.low && flagged, "{q:?}");
+            assert_eq!((a.grade.as_str(), a.score), ("N/A", 0.0));
+            assert!(
+                a.breakdown.expect("breakdown").parts > 0.0,
+                "what it would score stays"
+            );
+        } else {
+            assert!(!q.low && !flagged, "{}: {q:?}", d.label.file);
+            assert!(q.score >= 0.7, "{}: {q:?}", d.label.file);
+        }
+    }
 }

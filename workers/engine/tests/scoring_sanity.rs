@@ -252,3 +252,30 @@ fn scorecard_renders() {
     let n = fazhi_engine::render::scorecard(&assess("synthetic/neg-xinxi-gongkai-nianbao.txt"));
     assert!(n.contains("不是法治政府建设年度报告"));
 }
+
+/// No false alarm: every seed and synthetic report of the shared corpus reads as clean text.
+#[test]
+fn corpus_text_is_never_low_quality() {
+    let mut seen = 0;
+    for sub in ["seeds", "synthetic"] {
+        let dir = corpus_dir().join(sub);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for path in files {
+            let name = format!(
+                "{sub}/{}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            );
+            let a = assess(&name);
+            let q = a.text_quality.expect("text quality");
+            assert!(!q.low && !has(&a, "LOW_TEXT_QUALITY"), "{name}: {q:?}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 20, "only {seen} corpus files");
+}

@@ -12,6 +12,10 @@ use crate::wire;
 /// these codes, each template using exactly these placeholders (checked at load).
 pub(crate) const RAISED: &[(&str, &[&str])] = &[
     ("NOT_A_REPORT", &["reason"]),
+    (
+        "LOW_TEXT_QUALITY",
+        &["quality", "broken", "split", "replacement"],
+    ),
     ("CHECKLIST_YEAR_MISMATCH", &["year", "checklist"]),
     (
         "CHECKLIST_PERIOD_ENDED",

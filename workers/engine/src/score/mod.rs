@@ -18,6 +18,8 @@
 //! 6. **Score** = parts + coverage + concreteness + timeliness (weights in
 //!    `checklists/report-rules.toml`), grade from bands in the same file. Not-a-report documents
 //!    get score 0, grade "N/A", all parts absent and no areas.
+//! 7. **Text quality** ([`quality`]): text not read cleanly (lines broken mid-sentence, lone
+//!    figures, replacement characters) gets LOW_TEXT_QUALITY, score 0 and grade "N/A".
 //!
 //! Findings: `checklists/findings.toml` holds every code with its severity, message template and
 //! the rule it cites ([`findings`]); the modules below only decide when one applies.
@@ -35,6 +37,7 @@ mod figures;
 pub mod findings;
 mod metrics;
 mod parts;
+mod quality;
 mod report;
 mod required;
 mod text;
@@ -71,6 +74,7 @@ pub fn score(
     let mut out = Findings::default();
     let tl = timeliness::assess(doc, hints, year, rules);
     let (conc, ratio) = concreteness::measure(&v);
+    let quality = quality::measure(&v, &rules.text_quality, &mut out);
     let mut a = wire::Assessment {
         content_sha256: content_sha256.to_string(),
         checklist_id: cl.id.clone(),
@@ -92,6 +96,7 @@ pub fn score(
             media_type_sniffed: doc.decode.media_type_sniffed,
         }),
         timeliness: Some(tl.wire.clone()),
+        text_quality: Some(quality),
         ..Default::default()
     };
 
@@ -144,6 +149,12 @@ pub fn score(
     let max = req.max + sr.coverage_max + sr.concreteness_max + sr.timeliness_max;
     a.score = round1(if max > 0.0 { 100.0 * total / max } else { 0.0 });
     a.grade = rules.grade(a.score);
+    // Text not read cleanly is not graded (LOW_TEXT_QUALITY is raised); the breakdown below
+    // still shows what it would have scored.
+    if quality.low {
+        a.score = 0.0;
+        a.grade = "N/A".into();
+    }
     a.breakdown = Some(wire::ScoreBreakdown {
         parts: round1(req.points),
         parts_max: req.max,

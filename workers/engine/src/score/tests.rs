@@ -243,3 +243,66 @@ fn year_after_the_latest_checklist_is_flagged() {
             .any(|f| f.code == "CHECKLIST_YEAR_MISMATCH")
     );
 }
+
+/// The same report with its lines cut as a PDF text layer cuts them, and with a wrong encoding:
+/// neither is graded; the clean text is.
+#[test]
+fn garbled_text_is_not_graded() {
+    let text = format!(
+        "{BASE}三、存在的不足和原因\n执法人员专业结构不合理，原因是招录渠道有限。\n四、2024年工作安排\n一是深化改革。二是规范执法。\n"
+    );
+    let clean = assess(&text, 2023);
+    let q = clean.text_quality.expect("quality");
+    assert!(!q.low && clean.grade != "N/A", "{q:?}");
+    assert!(!clean.findings.iter().any(|f| f.code == "LOW_TEXT_QUALITY"));
+
+    // Every line wrapped at 12 characters, figures on lines of their own.
+    let mut wrapped = String::new();
+    for line in text.lines() {
+        let mut n = 0;
+        for c in line.chars() {
+            if c.is_ascii_digit() && n > 0 && !wrapped.ends_with(|p: char| p.is_ascii_digit()) {
+                wrapped.push('\n');
+                n = 0;
+            }
+            wrapped.push(c);
+            n += 1;
+            if n == 12 {
+                wrapped.push('\n');
+                n = 0;
+            }
+        }
+        wrapped.push('\n');
+    }
+    let a = assess(&wrapped, 2023);
+    let q = a.text_quality.expect("quality");
+    assert!(q.low && q.broken_lines > 10, "{q:?}");
+    assert_eq!((a.grade.as_str(), a.score), ("N/A", 0.0));
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.code == "LOW_TEXT_QUALITY")
+        .expect("finding");
+    assert_eq!(f.severity(), wire::Severity::Error);
+    assert!(!f.evidence.is_empty());
+    for e in &f.evidence {
+        let quoted: String = a
+            .normalized_text
+            .chars()
+            .skip(e.start as usize)
+            .take((e.end - e.start) as usize)
+            .collect();
+        assert_eq!(quoted, e.quote);
+    }
+
+    // A few replacement characters in every sentence.
+    let mangled: String = text
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i % 20 == 7 { '\u{FFFD}' } else { c })
+        .collect();
+    let m = assess(&mangled, 2023);
+    let q = m.text_quality.expect("quality");
+    assert!(q.low && q.replacement_chars > 10, "{q:?}");
+    assert_eq!(m.grade, "N/A");
+}

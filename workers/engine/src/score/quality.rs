@@ -1,0 +1,174 @@
+//! Text quality: whether the text was read cleanly enough to grade. A PDF text layer cut into
+//! fragments keeps every word but loses the sentences — lines wrapped mid-sentence and never
+//! rejoined, figures alone on their lines — and a wrong encoding leaves replacement characters.
+//! Judged on such text, a report loses its year, figures and areas and still gets a confident
+//! grade; below the rule's floor it gets LOW_TEXT_QUALITY and no grade instead.
+
+use std::collections::HashSet;
+
+use super::findings::Findings;
+use super::text::View;
+use crate::rules::TextQualityRules;
+use crate::wire;
+
+/// Sample broken lines quoted as evidence.
+const EVIDENCE: usize = 3;
+
+pub(crate) fn measure(
+    v: &View<'_>,
+    rules: &TextQualityRules,
+    out: &mut Findings,
+) -> wire::TextQuality {
+    let text = v.text;
+    let headings: HashSet<usize> = v.doc.sections.iter().map(|s| s.heading.start).collect();
+    let lines: Vec<(usize, &str)> = line_spans(text)
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    let mut broken = Vec::new();
+    for pair in lines.windows(2) {
+        let ((at, line), (_, next)) = (pair[0], pair[1]);
+        if !headings.contains(&at)
+            && !table_row(line)
+            && !table_row(next)
+            && ends_inside(line, rules)
+            && continues(next)
+        {
+            broken.push(at..at + line.len());
+        }
+    }
+    let split = lines.iter().filter(|(_, l)| lone_figure(l)).count();
+    let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+    let replacement = text.chars().filter(|c| unreadable(*c)).count();
+
+    let share = |n: usize, of: usize| if of == 0 { 0.0 } else { n as f64 / of as f64 };
+    let mut worst = share(replacement, chars) / rules.replacement_limit;
+    if lines.len() >= rules.min_lines {
+        worst = worst
+            .max(share(broken.len(), lines.len() - 1) / rules.broken_limit)
+            .max(share(split, lines.len()) / rules.split_limit);
+    }
+    let score = (1.0 - worst).clamp(0.0, 1.0);
+    let low = score < rules.min_score;
+    if low {
+        out.raise(
+            "LOW_TEXT_QUALITY",
+            &[
+                ("quality", format!("{:.2}", score)),
+                ("broken", broken.len().to_string()),
+                ("split", split.to_string()),
+                ("replacement", replacement.to_string()),
+            ],
+            broken
+                .iter()
+                .take(EVIDENCE)
+                .map(|r| v.evidence(r.clone(), v.doc.section_at(r.start)))
+                .collect(),
+        );
+    }
+    wire::TextQuality {
+        score: (score * 100.0).round() / 100.0,
+        low,
+        lines: count(lines.len()),
+        broken_lines: count(broken.len()),
+        split_figures: count(split),
+        replacement_chars: count(replacement),
+        chars: count(chars),
+    }
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Lines with their byte offsets.
+fn line_spans(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    text.split('\n').map(move |l| {
+        let start = at;
+        at += l.len() + 1;
+        (start, l)
+    })
+}
+
+/// The line stops in the middle of a sentence: on a word, a figure or a comma.
+fn ends_inside(line: &str, rules: &TextQualityRules) -> bool {
+    match line.trim_end().chars().last() {
+        Some(c) => {
+            !rules.line_ends.contains(c) && (c.is_alphanumeric() || matches!(c, '，' | '、' | ','))
+        }
+        None => false,
+    }
+}
+
+/// The next line carries on (a word or figure), rather than opening a numbered item.
+fn continues(next: &str) -> bool {
+    let t = next.trim_start();
+    let Some(first) = t.chars().next() else {
+        return false;
+    };
+    if !first.is_alphanumeric() {
+        return false;
+    }
+    // 一、 二、 … and 1. 1、 2． open an item.
+    let lead: String = t.chars().take_while(|c| is_numeral(*c)).collect();
+    let after = t[lead.len()..].chars().next();
+    !(!lead.is_empty() && lead.chars().count() <= 3 && matches!(after, Some('、' | '.' | '．')))
+}
+
+/// Table rows (cells joined by `|` or tabs, as the decoders and plain-text tables write them)
+/// end without punctuation by nature.
+fn table_row(line: &str) -> bool {
+    line.contains(['|', '\t'])
+}
+
+fn is_numeral(c: char) -> bool {
+    c.is_ascii_digit() || "一二三四五六七八九十".contains(c)
+}
+
+/// A line holding nothing but a figure: digits with their separators and signs.
+fn lone_figure(line: &str) -> bool {
+    let t = line.trim();
+    t.chars().any(|c| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || ".,%+-—–~/:．，％".contains(c) || c.is_whitespace())
+}
+
+fn unreadable(c: char) -> bool {
+    c == '\u{FFFD}'
+        || ('\u{E000}'..='\u{F8FF}').contains(&c)
+        || (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> &'static TextQualityRules {
+        &crate::rules::rules().expect("rules").text_quality
+    }
+
+    #[test]
+    fn a_wrapped_line_is_broken_and_a_sentence_end_or_an_item_is_not() {
+        let r = rules();
+        assert!(ends_inside("园区企业开办实现", r));
+        assert!(ends_inside("全年新增市场主体1380户，", r));
+        assert!(!ends_inside("全年新增市场主体1380户。", r));
+        assert!(!ends_inside("", r));
+        assert!(continues("个工作日办结"));
+        assert!(continues("2026年工作安排"), "a year opens no item");
+        assert!(!continues("二、存在的不足"));
+        assert!(!continues("3.严格规范园区执法"));
+        assert!(!continues("（一）持续优化"));
+    }
+
+    #[test]
+    fn lone_figures_and_unreadable_characters() {
+        assert!(lone_figure("96.7%"));
+        assert!(lone_figure(" 1380 "));
+        assert!(lone_figure("1."));
+        assert!(!lone_figure("2025年3月28日"));
+        assert!(!lone_figure("—"));
+        assert!(unreadable('\u{FFFD}') && unreadable('\u{E123}') && unreadable('\u{7}'));
+        assert!(!unreadable('法') && !unreadable('\n'));
+    }
+}
