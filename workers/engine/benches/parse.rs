@@ -52,6 +52,25 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// The PDF reader by layout on the LibreOffice-exported example (pages per second).
+fn pdf(c: &mut Criterion) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/reports/2025-zone-beilu.pdf");
+    let Ok(bytes) = std::fs::read(&path) else {
+        return;
+    };
+    let pages = lopdf::Document::load_mem(&bytes)
+        .map(|d| d.get_pages().len() as u64)
+        .unwrap_or(1);
+    let limits = Limits::default();
+    let mut g = c.benchmark_group("pdf");
+    g.throughput(Throughput::Elements(pages));
+    g.bench_function("decode_by_layout", |b| {
+        b.iter(|| fazhi_engine::decode::decode(black_box(&bytes), "", "", "", &limits))
+    });
+    g.finish();
+}
+
 /// Each stage on one seed, to see where the time goes.
 fn stages(c: &mut Criterion) {
     use fazhi_engine::parse::{figures, kind, meta, outline, sentences};
@@ -94,5 +113,5 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, stages);
+criterion_group!(benches, bench, stages, pdf);
 criterion_main!(benches);

@@ -4,6 +4,7 @@ mod charset;
 mod docx;
 mod html;
 mod pdf;
+mod pdf_layout;
 
 pub use charset::decode_text;
 

@@ -1,6 +1,9 @@
-//! PDF → text via lopdf's text layer. lopdf may panic on hostile files, so every call runs
-//! inside `catch_unwind`; pages beyond `Limits::max_pdf_pages` are ignored.
+//! PDF → text via lopdf's text layer, laid out by position ([`super::pdf_layout`]); a page whose
+//! runs cannot be read falls back to lopdf's stream-order text. lopdf may panic on hostile
+//! files, so every call runs inside `catch_unwind`; pages beyond `Limits::max_pdf_pages` are
+//! ignored.
 
+use super::pdf_layout;
 use crate::EngineError;
 use crate::Limits;
 use crate::normalize::is_cjk;
@@ -38,11 +41,36 @@ fn run(content: &[u8], max_pages: usize) -> Result<String, EngineError> {
     if pages.is_empty() {
         return Err(EngineError::Pdf("no pages".into()));
     }
+    let ids = doc.get_pages();
+    let laid: Option<Vec<Vec<pdf_layout::Line>>> = pages
+        .iter()
+        .map(|p| {
+            let id = ids.get(p).copied()?;
+            pdf_layout::page_runs(&doc, id, MAX_PAGE_STREAM)
+                .ok()
+                .map(pdf_layout::lines)
+        })
+        .collect();
+    let text = match laid {
+        Some(mut laid) => {
+            pdf_layout::drop_furniture(&mut laid);
+            pdf_layout::text(&laid)
+        }
+        None => stream_order(&doc, &pages),
+    };
+    let cjk = text.chars().filter(|&c| is_cjk(c)).count();
+    if cjk < 10 {
+        return Err(EngineError::PdfNoText);
+    }
+    Ok(text)
+}
+
+/// lopdf's own text, in content-stream order. A page whose content cannot be read contributes
+/// no text (image-only pages often lack font resources).
+fn stream_order(doc: &lopdf::Document, pages: &[u32]) -> String {
     let mut text = String::new();
-    // A page whose content cannot be read contributes no text (image-only pages often lack
-    // font resources); only a document that cannot be loaded is "broken".
     for p in pages {
-        let chunks = doc.extract_text_chunks_with_limit(&[p], MAX_PAGE_STREAM);
+        let chunks = doc.extract_text_chunks_with_limit(&[*p], MAX_PAGE_STREAM);
         for c in chunks.into_iter().flatten() {
             text.push_str(&c);
         }
@@ -50,9 +78,5 @@ fn run(content: &[u8], max_pages: usize) -> Result<String, EngineError> {
             text.push('\n');
         }
     }
-    let cjk = text.chars().filter(|&c| is_cjk(c)).count();
-    if cjk < 10 {
-        return Err(EngineError::PdfNoText);
-    }
-    Ok(text)
+    text
 }

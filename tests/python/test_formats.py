@@ -1,0 +1,143 @@
+"""Same judgement in every format: each text report of the shared corpus and the examples is
+rendered as offices render reports — saved by LibreOffice Writer as DOCX and exported as PDF;
+laid out as a 公文 (justified, two-character first-line indent, 15 pt, 1.5 line spacing) and
+exported by Writer; and typeset by a second PDF generator (reportlab, CJK line breaking) — and
+`fazhi score` must judge every rendering as it judges the text: kind, year, issuer, level,
+required parts, each area's status and every metric, with no LOW_TEXT_QUALITY.
+
+Needs Debian's libreoffice-writer-nogui and fonts-wqy-zenhei (`.ci/run` installs them) and
+reportlab from PyPI; the renderings are made fresh in a temporary directory, never stored.
+"""
+
+import html
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FONT = pathlib.Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+CORPUS = pathlib.Path(os.environ.get("FAZHI_CORPUS", ROOT.parent / "shared" / "corpus"))
+BIN = pathlib.Path(os.environ.get("FAZHI_BIN", ROOT / "target" / "debug" / "fazhi"))
+
+
+def sources():
+    """The examples, and the shared corpus's text reports when it is there (CI always has it)."""
+    files = sorted((ROOT / "examples" / "reports").glob("*.txt"))
+    if (CORPUS / "labels.toml").is_file():
+        for sub in ("seeds", "synthetic"):
+            files += sorted((CORPUS / sub).glob("*.txt"))
+        assert len(files) >= 20, f"only {len(files)} text reports in {CORPUS}"
+    else:
+        print(f"SKIPPED shared-corpus renderings: shared corpus not found at {CORPUS}")
+    return files
+
+
+def soffice(args, cwd):
+    exe = shutil.which("soffice")
+    assert exe, "soffice not found: apt-get install libreoffice-writer-nogui fonts-wqy-zenhei"
+    profile = pathlib.Path(cwd) / "profile"
+    subprocess.run(
+        [exe, f"-env:UserInstallation=file://{profile}", "--headless", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+
+
+def score(path):
+    assert BIN.is_file(), f"fazhi binary not found at {BIN} (build it or set FAZHI_BIN)"
+    out = subprocess.run(
+        [str(BIN), "score", "--format", "json", str(path)],
+        check=False,
+        capture_output=True,
+        timeout=120,
+    )
+    assert out.stdout, f"{path.name}: {out.stderr.decode()}"
+    return json.loads(out.stdout.decode().splitlines()[0])
+
+
+def judgement(a):
+    r = a.get("report", {})
+    return {
+        "kind": r.get("kind"),
+        "year": r.get("year"),
+        "issuer": r.get("issuer"),
+        "level": r.get("level"),
+        "parts": sorted(p["id"] for p in a.get("requiredParts", []) if p.get("present")),
+        "areas": {x["id"]: x.get("status") for x in a.get("areas", [])},
+        "metrics": {m["id"]: m.get("value") for m in a.get("metrics", [])},
+    }
+
+
+@pytest.fixture(scope="module")
+def renderings(tmp_path_factory):
+    files = sources()
+    work = tmp_path_factory.mktemp("formats")
+    for f in files:
+        shutil.copy(f, work / f.name)
+    names = [f.name for f in files]
+    # Text → Writer document (UTF-8 import), then as an office saves and exports it.
+    soffice(["--infilter=Text (encoded):UTF8,LF,,,", "--convert-to", "odt:writer8", *names], work)
+    odts = [pathlib.Path(n).with_suffix(".odt").name for n in names]
+    soffice(["--convert-to", "docx:MS Word 2007 XML", *odts], work)
+    soffice(["--convert-to", "pdf:writer_pdf_Export", *odts], work)
+
+    # The 公文 layout: through HTML with the paragraph style, then as above.
+    gw = work / "gongwen"
+    gw.mkdir()
+    for f in files:
+        paras = "".join(
+            f'<p style="text-indent:2em;text-align:justify;margin:0">{html.escape(l.strip())}</p>'
+            for l in f.read_text(encoding="utf-8").splitlines()
+            if l.strip()
+        )
+        (gw / f"{f.stem}.html").write_text(
+            '<html><head><meta charset="utf-8"><style>body{font-family:"WenQuanYi Zen Hei";'
+            f"font-size:15pt;line-height:1.5}}</style></head><body>{paras}</body></html>",
+            encoding="utf-8",
+        )
+    htmls = [f"{f.stem}.html" for f in files]
+    soffice(["--convert-to", "odt:writer8", *htmls], gw)
+    soffice(["--convert-to", "pdf:writer_pdf_Export", *[f"{f.stem}.odt" for f in files]], gw)
+    for f in files:
+        shutil.copy(gw / f"{f.stem}.pdf", work / f"{f.stem}.gongwen.pdf")
+
+    # A second generator: reportlab's platypus with CJK line breaking.
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    assert FONT.is_file(), f"{FONT} not found: apt-get install fonts-wqy-zenhei"
+    pdfmetrics.registerFont(TTFont("wqy", str(FONT), subfontIndex=0))
+    style = ParagraphStyle(
+        "body", fontName="wqy", fontSize=12, leading=20, firstLineIndent=24, wordWrap="CJK"
+    )
+    for f in files:
+        lines = [l.strip() for l in f.read_text(encoding="utf-8").splitlines() if l.strip()]
+        SimpleDocTemplate(str(work / f"{f.stem}.reportlab.pdf"), pagesize=A4).build(
+            [Paragraph(html.escape(l), style) for l in lines]
+        )
+    return work, names
+
+
+@pytest.mark.parametrize("fmt", ["docx", "pdf", "gongwen.pdf", "reportlab.pdf"])
+def test_every_rendering_is_judged_as_its_text(renderings, fmt):
+    work, names = renderings
+    differ = []
+    for name in names:
+        text = score(work / name)
+        rendered = score(work / f"{pathlib.Path(name).stem}.{fmt}")
+        quality = rendered.get("textQuality", {})
+        assert not quality.get("low"), f"{name}.{fmt}: {quality}"
+        want, got = judgement(text), judgement(rendered)
+        for key in want:
+            if want[key] != got[key]:
+                differ.append(f"{name}.{fmt} {key}: text {want[key]!r}, {fmt} {got[key]!r}")
+    assert not differ, "\n".join(differ)

@@ -1,0 +1,517 @@
+//! PDF text by layout. Office suites write a PDF text layer as many small positioned runs — a
+//! run per font change (digits and Latin are set in another font), a run per wrapped line —
+//! and a reader that emits runs in stream order cuts 「2022年」 into 「2022」 + 「年」 on separate
+//! lines. Here every run keeps its position: runs on one baseline become one line in x order,
+//! lines become paragraphs again where a full line wraps into the next (same size, same left
+//! edge, one line-gap down, no sentence end), and page numbers and running headers or footers
+//! (the first or last line of a page, repeated or shaped like 「— 1 —」「第1页 共5页」) are left
+//! out. Upright text only; two-column pages come out row by row.
+
+use std::collections::{BTreeMap, HashMap};
+
+use lopdf::content::Content;
+use lopdf::{Document, Encoding, Object, ObjectId};
+
+/// Runs kept per page: a real page has a few thousand; a hostile stream stops here.
+const MAX_RUNS: usize = 100_000;
+
+/// A shown string where it stands: user-space start, estimated end, baseline, font size.
+#[derive(Debug, Clone)]
+pub(super) struct Run {
+    pub x: f64,
+    pub end: f64,
+    pub y: f64,
+    pub size: f64,
+    pub text: String,
+}
+
+/// A line of a page: runs on one baseline, in x order.
+#[derive(Debug, Clone)]
+pub(super) struct Line {
+    pub x: f64,
+    pub end: f64,
+    pub y: f64,
+    pub size: f64,
+    pub text: String,
+}
+
+#[derive(Clone, Copy)]
+struct M([f64; 6]);
+
+impl M {
+    const ID: M = M([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+    fn translate(tx: f64, ty: f64) -> M {
+        M([1.0, 0.0, 0.0, 1.0, tx, ty])
+    }
+    /// `self` then `o` (row vectors, as PDF writes them).
+    fn then(self, o: M) -> M {
+        let [a1, b1, c1, d1, e1, f1] = self.0;
+        let [a2, b2, c2, d2, e2, f2] = o.0;
+        M([
+            a1 * a2 + b1 * c2,
+            a1 * b2 + b1 * d2,
+            c1 * a2 + d1 * c2,
+            c1 * b2 + d1 * d2,
+            e1 * a2 + f1 * c2 + e2,
+            e1 * b2 + f1 * d2 + f2,
+        ])
+    }
+}
+
+fn num(o: Option<&Object>) -> f64 {
+    o.and_then(|o| o.as_float().ok()).map_or(0.0, f64::from)
+}
+
+/// Advance of a glyph in ems, without the font's widths: CJK and full-width forms are square,
+/// the rest about half (good enough to tell a full line from a short one).
+fn em(c: char) -> f64 {
+    if c.is_ascii() || ('\u{2000}'..='\u{206F}').contains(&c) {
+        0.5
+    } else {
+        1.0
+    }
+}
+
+/// The runs of one page, in stream order. `max_stream` bounds the decompressed content.
+pub(super) fn page_runs(
+    doc: &Document,
+    page: ObjectId,
+    max_stream: usize,
+) -> Result<Vec<Run>, lopdf::Error> {
+    let fonts = doc.get_page_fonts(page)?;
+    let encodings: BTreeMap<Vec<u8>, Encoding> = fonts
+        .into_iter()
+        .filter_map(|(name, font)| {
+            font.get_font_encoding_with_limit(doc, max_stream)
+                .ok()
+                .map(|e| (name, e))
+        })
+        .collect();
+    let content = Content::decode(&doc.get_page_content_with_limit(page, max_stream)?)?;
+
+    let mut runs = Vec::new();
+    let mut ctm = M::ID;
+    let mut stack: Vec<M> = Vec::new();
+    let (mut tm, mut tlm) = (M::ID, M::ID);
+    let (mut leading, mut size, mut char_space, mut hscale) = (0.0, 0.0, 0.0, 1.0);
+    let mut enc: Option<&Encoding> = None;
+    for op in &content.operations {
+        if runs.len() >= MAX_RUNS {
+            break;
+        }
+        let o = &op.operands;
+        match op.operator.as_str() {
+            "q" => stack.push(ctm),
+            "Q" => ctm = stack.pop().unwrap_or(M::ID),
+            "cm" if o.len() == 6 => {
+                let m = M([
+                    num(o.first()),
+                    num(o.get(1)),
+                    num(o.get(2)),
+                    num(o.get(3)),
+                    num(o.get(4)),
+                    num(o.get(5)),
+                ]);
+                ctm = m.then(ctm);
+            }
+            "BT" => {
+                tm = M::ID;
+                tlm = M::ID;
+            }
+            "Tf" => {
+                enc = o
+                    .first()
+                    .and_then(|n| n.as_name().ok())
+                    .and_then(|n| encodings.get(n));
+                size = num(o.get(1));
+            }
+            "Tc" => char_space = num(o.first()),
+            "Tz" => hscale = num(o.first()) / 100.0,
+            "TL" => leading = num(o.first()),
+            "Td" | "TD" => {
+                let (tx, ty) = (num(o.first()), num(o.get(1)));
+                if op.operator == "TD" {
+                    leading = -ty;
+                }
+                tlm = M::translate(tx, ty).then(tlm);
+                tm = tlm;
+            }
+            "Tm" if o.len() == 6 => {
+                tlm = M([
+                    num(o.first()),
+                    num(o.get(1)),
+                    num(o.get(2)),
+                    num(o.get(3)),
+                    num(o.get(4)),
+                    num(o.get(5)),
+                ]);
+                tm = tlm;
+            }
+            "T*" => {
+                tlm = M::translate(0.0, -leading).then(tlm);
+                tm = tlm;
+            }
+            "Tj" | "TJ" | "'" | "\"" => {
+                if matches!(op.operator.as_str(), "'" | "\"") {
+                    tlm = M::translate(0.0, -leading).then(tlm);
+                    tm = tlm;
+                }
+                let shown: &[Object] = match op.operator.as_str() {
+                    "\"" => o.get(2).map(std::slice::from_ref).unwrap_or_default(),
+                    "TJ" => o
+                        .first()
+                        .and_then(|a| a.as_array().ok())
+                        .map(Vec::as_slice)
+                        .unwrap_or_default(),
+                    _ => o.first().map(std::slice::from_ref).unwrap_or_default(),
+                };
+                let Some(enc) = enc else { continue };
+                let mut text = String::new();
+                let mut advance = 0.0;
+                for item in shown {
+                    match item {
+                        Object::String(bytes, _) => {
+                            let Ok(s) = Document::decode_text(enc, bytes) else {
+                                continue;
+                            };
+                            for c in s.chars() {
+                                advance += (em(c) * size + char_space) * hscale;
+                            }
+                            text.push_str(&s);
+                        }
+                        Object::Integer(_) | Object::Real(_) => {
+                            advance -= num(Some(item)) / 1000.0 * size * hscale;
+                        }
+                        _ => {}
+                    }
+                }
+                let at = tm.then(ctm);
+                let [a, b, c, d, x, y] = at.0;
+                let (sx, sy) = (a.hypot(b), c.hypot(d));
+                tm = M::translate(advance, 0.0).then(tm);
+                if text.trim().is_empty() || !x.is_finite() || !y.is_finite() {
+                    continue;
+                }
+                runs.push(Run {
+                    x,
+                    end: x + advance * sx,
+                    y,
+                    size: (size * sy).abs().max(1.0),
+                    text,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(runs)
+}
+
+/// Runs on one baseline (within 40 % of the font size) as lines, top to bottom; within a line
+/// in x order, a space for a blank about an em wide (or between two Latin words), " | " across
+/// a wide gap (table cells).
+pub(super) fn lines(mut runs: Vec<Run>) -> Vec<Line> {
+    runs.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x.total_cmp(&b.x)));
+    let mut groups: Vec<Vec<Run>> = Vec::new();
+    for r in runs {
+        match groups.last_mut() {
+            Some(g) if (g[0].y - r.y).abs() <= 0.4 * g[0].size.max(r.size) => g.push(r),
+            _ => groups.push(vec![r]),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|mut g| {
+            g.sort_by(|a, b| a.x.total_cmp(&b.x));
+            let size = g.iter().map(|r| r.size).fold(0.0, f64::max);
+            let mut text = String::new();
+            let mut end: Option<f64> = None;
+            // A run holding blanks has an unreliable estimated end (blank widths vary most).
+            let mut blanks = false;
+            for r in &g {
+                if let Some(e) = end {
+                    let gap = r.x - e;
+                    let latin = text.ends_with(|c: char| c.is_ascii_alphanumeric())
+                        && r.text.starts_with(|c: char| c.is_ascii_alphabetic());
+                    if gap > 2.5 * size && !blanks {
+                        text.push_str(" | ");
+                    } else if gap > 0.9 * size || (latin && gap > 0.15 * size) {
+                        text.push(' ');
+                    }
+                }
+                text.push_str(r.text.trim_end_matches('\n'));
+                blanks = r.text.trim().contains(char::is_whitespace)
+                    || r.text.starts_with(char::is_whitespace);
+                end = Some(end.map_or(r.end, |e: f64| e.max(r.end)));
+            }
+            Line {
+                x: g[0].x,
+                end: end.unwrap_or(g[0].x),
+                y: g[0].y,
+                size,
+                text: text.trim().to_string(),
+            }
+        })
+        .filter(|l| !l.text.is_empty())
+        .collect()
+}
+
+/// 「— 1 —」「- 2 -」「第1页 共5页」「1/5」「3」: a page number and nothing else.
+pub(super) fn page_number(text: &str) -> bool {
+    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if !t.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let rest = t.trim_matches(|c: char| "-—–－_·•".contains(c));
+    let digits_only = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if digits_only(rest) {
+        return true;
+    }
+    if let Some((a, b)) = rest.split_once('/') {
+        return digits_only(a) && digits_only(b);
+    }
+    // 第1页 / 第1页共5页 / 共5页第1页
+    let masked: String = rest
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect::<String>()
+        .split('#')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("#");
+    matches!(masked.as_str(), "第#页" | "第#页共#页" | "共#页第#页")
+}
+
+/// Drops page furniture: the first and last line of each page when it is a page number, or
+/// when the same text (digits aside) opens or closes at least half the pages (three or more).
+pub(super) fn drop_furniture(pages: &mut [Vec<Line>]) {
+    let key = |l: &Line| -> String { l.text.chars().filter(|c| !c.is_ascii_digit()).collect() };
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for p in pages.iter() {
+        let mut edge: Vec<String> = p.first().map(key).into_iter().collect();
+        if p.len() > 1 {
+            edge.extend(p.last().map(key));
+        }
+        edge.dedup();
+        for k in edge {
+            *seen.entry(k).or_default() += 1;
+        }
+    }
+    let repeated = |l: &Line| {
+        pages.len() >= 3
+            && seen
+                .get(&key(l))
+                .is_some_and(|n| *n * 2 >= pages.len() && *n >= 3)
+    };
+    let furniture: Vec<(bool, bool)> = pages
+        .iter()
+        .map(|p| {
+            let first = p
+                .first()
+                .is_some_and(|l| page_number(&l.text) || repeated(l));
+            let last = p.len() > 1
+                && p.last()
+                    .is_some_and(|l| page_number(&l.text) || repeated(l));
+            (first, last)
+        })
+        .collect();
+    for (p, (first, last)) in pages.iter_mut().zip(furniture) {
+        if last {
+            p.pop();
+        }
+        if first && !p.is_empty() {
+            p.remove(0);
+        }
+    }
+}
+
+/// Sentence ends after which a line break is kept even when the line is full.
+const ENDS: &str = "。！？；：!?;:";
+
+/// The text of the pages: a full line runs on into the next when that one has the same size,
+/// starts at the page's left edge and stands one line-gap down (or opens the next page).
+pub(super) fn text(pages: &[Vec<Line>]) -> String {
+    let mut out = String::new();
+    // The text width is the document's: a last page of short lines has no full line of its own.
+    let all: Vec<Line> = pages.iter().flatten().cloned().collect();
+    let right = right_edge(&all);
+    for (pi, p) in pages.iter().enumerate() {
+        let left = p.iter().map(|l| l.x).fold(f64::INFINITY, f64::min);
+        let gap = typical_gap(p);
+        for (i, l) in p.iter().enumerate() {
+            out.push_str(&l.text);
+            let next = p.get(i + 1);
+            let open = !l.text.ends_with(|c: char| ENDS.contains(c));
+            let joins = match next {
+                Some(n) => {
+                    full(l, &n.text, right)
+                        && open
+                        && (n.size - l.size).abs() <= 0.1 * l.size
+                        && n.x <= left + 0.5 * l.size
+                        && (l.y - n.y) <= 1.6 * gap
+                }
+                // The last line of a page runs on into the next page's first.
+                None => pages
+                    .get(pi + 1)
+                    .and_then(|q| q.first())
+                    .is_some_and(|n| open && full(l, &n.text, right)),
+            };
+            if !joins {
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// The line was ended by the width: what opens the next line would not have fitted on it. Text
+/// breaks between any two Chinese characters, but not inside a figure or a Latin word, and not
+/// before closing punctuation — so a ragged line can stop several ems short of the edge.
+fn full(l: &Line, next: &str, right: f64) -> bool {
+    let mut chars = next.chars().peekable();
+    let mut need = 0.0;
+    while let Some(c) = chars.next_if(|c| c.is_ascii_alphanumeric() || ".,%:/-".contains(*c)) {
+        need += em(c);
+    }
+    if need == 0.0 {
+        need = chars.next().map_or(1.0, em);
+    }
+    if chars
+        .peek()
+        .is_some_and(|c| "，。、；：！？）》」』”’,.;:!?)".contains(*c))
+    {
+        need += 1.0;
+    }
+    l.end + need * l.size >= right - 1.0 * l.size
+}
+
+/// Where full lines end: the median end of the long lines (ends are estimated from glyph
+/// classes, so the single longest line overshoots).
+fn right_edge(p: &[Line]) -> f64 {
+    let max = p.iter().map(|l| l.end).fold(f64::NEG_INFINITY, f64::max);
+    let left = p.iter().map(|l| l.x).fold(f64::INFINITY, f64::min);
+    let mut long: Vec<f64> = p
+        .iter()
+        .map(|l| l.end)
+        .filter(|e| *e >= left + 0.8 * (max - left))
+        .collect();
+    long.sort_by(f64::total_cmp);
+    long.get(long.len() / 2).copied().unwrap_or(max)
+}
+
+/// The commonest distance between consecutive baselines of the page (its line spacing).
+fn typical_gap(p: &[Line]) -> f64 {
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for w in p.windows(2) {
+        let d = w[0].y - w[1].y;
+        if d > 0.0 {
+            *counts.entry((d * 2.0).round() as i64).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(d, n)| (*n, -*d))
+        .map_or(f64::INFINITY, |(d, _)| d as f64 / 2.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(x: f64, end: f64, y: f64, text: &str) -> Line {
+        Line {
+            x,
+            end,
+            y,
+            size: 12.0,
+            text: text.into(),
+        }
+    }
+
+    fn run(x: f64, y: f64, text: &str) -> Run {
+        let adv: f64 = text.chars().map(|c| em(c) * 12.0).sum();
+        Run {
+            x,
+            end: x + adv,
+            y,
+            size: 12.0,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn runs_on_a_baseline_make_one_line_in_x_order() {
+        let l = lines(vec![
+            run(88.0, 800.9, "年是纲要的收官之年。"),
+            run(56.8, 800.9, "2025"),
+            run(56.8, 784.6, "确定的目标任务"),
+        ]);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].text, "2025年是纲要的收官之年。");
+        assert_eq!(l[1].text, "确定的目标任务");
+        let t = lines(vec![
+            run(56.8, 700.0, "行政许可"),
+            run(300.0, 700.0, "18642"),
+        ]);
+        assert_eq!(t[0].text, "行政许可 | 18642");
+    }
+
+    #[test]
+    fn page_numbers() {
+        for s in ["— 1 —", "- 2 -", "第1页 共5页", "第 3 页", "3/12", "7"] {
+            assert!(page_number(s), "{s}");
+        }
+        for s in ["2025年工作安排", "一、主要举措", "—", "第一章"] {
+            assert!(!page_number(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn wrapped_lines_rejoin_and_paragraphs_stay() {
+        let page = vec![
+            line(56.8, 300.0, 760.0, "一、主要举措和成效"),
+            line(
+                56.8,
+                556.0,
+                740.0,
+                "全年新增市场主体1380户，推行标准地加承诺制改革，工业项目",
+            ),
+            line(
+                56.8,
+                556.0,
+                724.0,
+                "审批时限压缩至28个工作日，群众满意度持续提升，营商环境",
+            ),
+            line(56.8, 200.0, 708.0, "不断优化。"),
+            line(
+                56.8,
+                556.0,
+                692.0,
+                "规范重大行政决策，出台程序实施细则，重大行政决策事项全部经过",
+            ),
+            line(56.8, 400.0, 676.0, "合法性审查。"),
+        ];
+        let t = text(&[page]);
+        assert_eq!(
+            t,
+            "一、主要举措和成效\n全年新增市场主体1380户，推行标准地加承诺制改革，工业项目审批时限压缩至28个工作日，群众满意度持续提升，营商环境不断优化。\n规范重大行政决策，出台程序实施细则，重大行政决策事项全部经过合法性审查。\n"
+        );
+    }
+
+    #[test]
+    fn page_furniture_is_dropped() {
+        let mut pages: Vec<Vec<Line>> = (1..=4)
+            .map(|n| {
+                vec![
+                    line(200.0, 400.0, 810.0, "北麓开发区管理委员会文件"),
+                    line(56.8, 556.0, 760.0, &format!("第{n}页正文内容")),
+                    line(280.0, 320.0, 40.0, &format!("— {n} —")),
+                ]
+            })
+            .collect();
+        drop_furniture(&mut pages);
+        for (i, p) in pages.iter().enumerate() {
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert_eq!(p[0].text, format!("第{}页正文内容", i + 1));
+        }
+    }
+}
