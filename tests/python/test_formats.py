@@ -86,6 +86,7 @@ def renderings(tmp_path_factory):
     odts = [pathlib.Path(n).with_suffix(".odt").name for n in names]
     soffice(["--convert-to", "docx:MS Word 2007 XML", *odts], work)
     soffice(["--convert-to", "pdf:writer_pdf_Export", *odts], work)
+    soffice(["--convert-to", "doc:MS Word 97", odts[0]], work)
 
     # The 公文 layout: through HTML with the paragraph style, then as above.
     gw = work / "gongwen"
@@ -141,3 +142,15 @@ def test_every_rendering_is_judged_as_its_text(renderings, fmt):
             if want[key] != got[key]:
                 differ.append(f"{name}.{fmt} {key}: text {want[key]!r}, {fmt} {got[key]!r}")
     assert not differ, "\n".join(differ)
+
+
+def test_old_word_file_is_refused_with_what_to_do(renderings):
+    """A .doc saved by Writer is refused with UNSUPPORTED_FORMAT and the conversion to do, not
+    read as garbled text."""
+    work, names = renderings
+    doc = work / f"{pathlib.Path(names[0]).stem}.doc"
+    assert BIN.is_file(), f"fazhi binary not found at {BIN}"
+    out = subprocess.run([str(BIN), "score", str(doc)], capture_output=True, timeout=60)
+    assert out.returncode != 0
+    err = out.stderr.decode()
+    assert "UNSUPPORTED_FORMAT" in err and "docx" in err, err

@@ -31,6 +31,11 @@ pub enum EngineError {
     TooDeep(usize),
     #[error("document contains no Chinese text")]
     NoChineseText,
+    #[error("{format} is not read: {advice}")]
+    UnsupportedFormat {
+        format: &'static str,
+        advice: &'static str,
+    },
     #[error("unknown checklist {0:?}")]
     UnknownChecklist(String),
     #[error("internal engine error: {0}")]
@@ -54,6 +59,7 @@ impl EngineError {
             Self::PdfNoText => "PDF_NO_TEXT",
             Self::TooDeep(_) => "HTML_TOO_DEEP",
             Self::NoChineseText => "NO_CHINESE_TEXT",
+            Self::UnsupportedFormat { .. } => "UNSUPPORTED_FORMAT",
             Self::UnknownChecklist(_) => "UNKNOWN_CHECKLIST",
             Self::Internal(_) => "ENGINE_INTERNAL",
         }

@@ -111,6 +111,31 @@ pub fn split_media_type(mt: &str) -> (String, Option<String>) {
 }
 
 /// Sniffs the kind from magic bytes (never fails: anything else is text).
+/// Formats recognised by their magic bytes but not read, with what to do instead. Read as text
+/// they would give a garbled assessment or a misleading charset error.
+pub fn unsupported(content: &[u8]) -> Option<(&'static str, &'static str)> {
+    const SAVE_AS: &str = "save it as DOCX or PDF (Word/WPS: 另存为 .docx; or `soffice --headless --convert-to docx FILE`) and submit that";
+    const SCAN: &str = "scanned pages are not recognised (no OCR); submit the report's text, a DOCX, or a PDF with a text layer";
+    let starts = |m: &[u8]| content.starts_with(m);
+    if starts(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+        return Some(("an old Word (.doc) or WPS (.wps/.et) file", SAVE_AS));
+    }
+    if starts(b"{\\rtf") {
+        return Some(("an RTF file", SAVE_AS));
+    }
+    if starts(b"\x89PNG\r\n\x1a\n")
+        || starts(b"\xFF\xD8\xFF")
+        || starts(b"II*\x00")
+        || starts(b"MM\x00*")
+        || starts(b"GIF87a")
+        || starts(b"GIF89a")
+        || (starts(b"RIFF") && content.get(8..12) == Some(b"WEBP"))
+    {
+        return Some(("an image", SCAN));
+    }
+    None
+}
+
 pub fn sniff(content: &[u8]) -> Kind {
     let head = &content[..content.len().min(1024)];
     if find(head, b"%PDF-").is_some() {
@@ -169,6 +194,19 @@ mod tests {
             split_media_type("Text/HTML; charset=\"GBK\""),
             ("text/html".to_string(), Some("GBK".to_string()))
         );
+    }
+
+    #[test]
+    fn unsupported_formats_by_magic() {
+        assert!(unsupported(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest").is_some());
+        assert!(unsupported(b"\x89PNG\r\n\x1a\n....").is_some());
+        assert!(unsupported(b"\xFF\xD8\xFF\xE0").is_some());
+        assert!(unsupported(b"II*\x00").is_some());
+        assert!(unsupported(b"RIFF\x00\x00\x00\x00WEBPVP8").is_some());
+        assert!(unsupported(b"{\\rtf1\\ansi").is_some());
+        assert!(unsupported("法治政府建设年度报告".as_bytes()).is_none());
+        assert!(unsupported(b"%PDF-1.7").is_none());
+        assert!(unsupported(b"PK\x03\x04").is_none());
     }
 
     #[test]

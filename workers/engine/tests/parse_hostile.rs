@@ -312,3 +312,22 @@ fn media_type_checks() {
         "MEDIA_TYPE_MISMATCH"
     );
 }
+
+#[test]
+fn old_word_wps_and_images_are_refused_with_what_to_do() {
+    // Bytes as the formats begin; read as text they would be garbled or a charset error.
+    let mut doc = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    doc.extend((0..4096u32).map(|i| (i * 7 % 251) as u8));
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+    let jpeg = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec();
+    for (bytes, media_type) in [
+        (&doc, ""),
+        (&doc, "application/octet-stream"),
+        (&png, ""),
+        (&jpeg, ""),
+    ] {
+        let err = run(bytes, media_type, "", &Limits::default()).expect_err("refused");
+        assert_eq!(err.code(), "UNSUPPORTED_FORMAT");
+        assert!(err.to_string().contains("submit"), "{err}");
+    }
+}

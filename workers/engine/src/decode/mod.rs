@@ -41,6 +41,9 @@ pub fn decode(
             limit: limits.max_input_bytes,
         });
     }
+    if let Some((format, advice)) = media::unsupported(content) {
+        return Err(EngineError::UnsupportedFormat { format, advice });
+    }
     let (essence, mt_charset) = split_media_type(media_type);
     let declared = media::declared_kind(&essence)
         .map_err(|()| EngineError::UnsupportedMediaType(essence.clone()))?;
