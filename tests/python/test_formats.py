@@ -154,3 +154,31 @@ def test_old_word_file_is_refused_with_what_to_do(renderings):
     assert out.returncode != 0
     err = out.stderr.decode()
     assert "UNSUPPORTED_FORMAT" in err and "docx" in err, err
+
+
+def test_copy_protected_pdf_is_read_and_a_password_one_is_refused(tmp_path):
+    """Sites often publish PDFs protected against copying (an owner password only): those open
+    with the empty password and are judged as their text. One that needs a password to open is
+    refused with PDF_NO_TEXT saying so."""
+    from reportlab.lib import pdfencrypt
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    pdfmetrics.registerFont(TTFont("wqy", str(FONT), subfontIndex=0))
+    style = ParagraphStyle("body", fontName="wqy", fontSize=12, leading=20, wordWrap="CJK")
+    text = ROOT / "examples" / "reports" / "2024-county-wangchuan.txt"
+    lines = [l.strip() for l in text.read_text(encoding="utf-8").splitlines() if l.strip()]
+    protected, locked = tmp_path / "protected.pdf", tmp_path / "locked.pdf"
+    for path, enc in [
+        (protected, pdfencrypt.StandardEncryption("", ownerPassword="owner", canCopy=0)),
+        (locked, pdfencrypt.StandardEncryption("open-me", ownerPassword="owner")),
+    ]:
+        SimpleDocTemplate(str(path), encrypt=enc).build(
+            [Paragraph(html.escape(l), style) for l in lines]
+        )
+    assert judgement(score(protected)) == judgement(score(text))
+    out = subprocess.run([str(BIN), "score", str(locked)], capture_output=True, timeout=60)
+    err = out.stderr.decode()
+    assert out.returncode != 0 and "PDF_NO_TEXT" in err and "password" in err, err

@@ -25,8 +25,10 @@ pub enum EngineError {
     DecompressionLimit { limit: u64 },
     #[error("broken PDF: {0}")]
     Pdf(String),
-    #[error("PDF has no extractable text layer (encrypted or image-only)")]
+    #[error("PDF has no extractable text layer (image-only, e.g. a scan; there is no OCR)")]
     PdfNoText,
+    #[error("PDF is encrypted with a password to open it; submit an unprotected copy")]
+    PdfEncrypted,
     #[error("HTML nested deeper than {0} levels")]
     TooDeep(usize),
     #[error("document contains no Chinese text")]
@@ -56,7 +58,8 @@ impl EngineError {
             Self::Docx(_) => "BROKEN_DOCX",
             Self::DecompressionLimit { .. } => "DECOMPRESSION_LIMIT",
             Self::Pdf(_) => "BROKEN_PDF",
-            Self::PdfNoText => "PDF_NO_TEXT",
+            // Same code as before the two were told apart: clients rely on it.
+            Self::PdfNoText | Self::PdfEncrypted => "PDF_NO_TEXT",
             Self::TooDeep(_) => "HTML_TOO_DEEP",
             Self::NoChineseText => "NO_CHINESE_TEXT",
             Self::UnsupportedFormat { .. } => "UNSUPPORTED_FORMAT",

@@ -147,10 +147,9 @@ fn image_only_pdf() {
 fn encrypted_pdf() {
     // Recovery documented: an encrypted PDF whose password we do not have has no usable text.
     let bytes = pdf_with(b"BT /F1 12 Tf (x) Tj ET", true);
-    assert_eq!(
-        code(run(&bytes, "application/pdf", "", &Limits::default())),
-        "PDF_NO_TEXT"
-    );
+    let err = run(&bytes, "application/pdf", "", &Limits::default()).expect_err("refused");
+    assert_eq!(err.code(), "PDF_NO_TEXT");
+    assert!(err.to_string().contains("password"), "{err}");
 }
 
 #[test]

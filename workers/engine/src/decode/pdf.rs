@@ -11,7 +11,7 @@ use crate::normalize::is_cjk;
 /// Per-page cap on decompressed content streams.
 const MAX_PAGE_STREAM: usize = 32 * 1024 * 1024;
 
-/// Extracts the text layer; `PdfNoText` when encrypted or image-only.
+/// Extracts the text layer; `PdfEncrypted` when it needs a password, `PdfNoText` when image-only.
 pub fn extract(content: &[u8], limits: &Limits) -> Result<String, EngineError> {
     let max_pages = limits.max_pdf_pages;
     let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(content, max_pages)));
@@ -29,13 +29,15 @@ fn run(content: &[u8], max_pages: usize) -> Result<String, EngineError> {
             if msg.to_ascii_lowercase().contains("encrypt")
                 || msg.to_ascii_lowercase().contains("decrypt")
             {
-                return Err(EngineError::PdfNoText);
+                return Err(EngineError::PdfEncrypted);
             }
             return Err(EngineError::Pdf(msg));
         }
     };
+    // A PDF protected only against copying or printing opens with the empty password (lopdf
+    // decrypts it on load); one still encrypted here needs a password to open.
     if doc.is_encrypted() {
-        return Err(EngineError::PdfNoText);
+        return Err(EngineError::PdfEncrypted);
     }
     let pages: Vec<u32> = doc.get_pages().keys().copied().take(max_pages).collect();
     if pages.is_empty() {
