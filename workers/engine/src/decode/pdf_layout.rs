@@ -62,6 +62,11 @@ fn num(o: Option<&Object>) -> f64 {
     o.and_then(|o| o.as_float().ok()).map_or(0.0, f64::from)
 }
 
+/// The six operands of `cm` or `Tm`.
+fn matrix(o: &[Object]) -> M {
+    M(std::array::from_fn(|i| num(o.get(i))))
+}
+
 /// Advance of a glyph in ems, without the font's widths: CJK and full-width forms are square,
 /// the rest about half (good enough to tell a full line from a short one).
 fn em(c: char) -> f64 {
@@ -103,17 +108,7 @@ pub(super) fn page_runs(
         match op.operator.as_str() {
             "q" => stack.push(ctm),
             "Q" => ctm = stack.pop().unwrap_or(M::ID),
-            "cm" if o.len() == 6 => {
-                let m = M([
-                    num(o.first()),
-                    num(o.get(1)),
-                    num(o.get(2)),
-                    num(o.get(3)),
-                    num(o.get(4)),
-                    num(o.get(5)),
-                ]);
-                ctm = m.then(ctm);
-            }
+            "cm" if o.len() == 6 => ctm = matrix(o).then(ctm),
             "BT" => {
                 tm = M::ID;
                 tlm = M::ID;
@@ -137,14 +132,7 @@ pub(super) fn page_runs(
                 tm = tlm;
             }
             "Tm" if o.len() == 6 => {
-                tlm = M([
-                    num(o.first()),
-                    num(o.get(1)),
-                    num(o.get(2)),
-                    num(o.get(3)),
-                    num(o.get(4)),
-                    num(o.get(5)),
-                ]);
+                tlm = matrix(o);
                 tm = tlm;
             }
             "T*" => {
