@@ -182,3 +182,39 @@ def test_copy_protected_pdf_is_read_and_a_password_one_is_refused(tmp_path):
     out = subprocess.run([str(BIN), "score", str(locked)], capture_output=True, timeout=60)
     err = out.stderr.decode()
     assert out.returncode != 0 and "PDF_NO_TEXT" in err and "password" in err, err
+
+
+def test_tables_read_row_by_row_in_every_format(tmp_path):
+    """A report with a table of figures, saved by Writer as DOCX and PDF: each row reads as one
+    line (DOCX: "行政机关负责人出庭应诉率 | 96.5%"; PDF: the cells on one line, " | " only across
+    a wide gap), so figures stay with their labels and every rendering is judged as the page it
+    was made from."""
+    text = ROOT / "examples" / "reports" / "2024-county-wangchuan.txt"
+    paras = "".join(
+        f"<p>{html.escape(l.strip())}</p>"
+        for l in text.read_text(encoding="utf-8").splitlines()
+        if l.strip()
+    )
+    table = (
+        '<table border="1"><tr><td>指标</td><td>2024年</td></tr>'
+        "<tr><td>行政机关负责人出庭应诉率</td><td>96.5%</td></tr>"
+        "<tr><td>行政复议案件</td><td>57件</td></tr></table>"
+    )
+    page = tmp_path / "tabled.html"
+    page.write_text(
+        f'<html><head><meta charset="utf-8"></head><body><p>（丢弃）</p>{paras}{table}</body></html>',
+        encoding="utf-8",
+    )
+    soffice(["--convert-to", "odt:writer8", page.name], tmp_path)
+    soffice(["--convert-to", "docx:MS Word 2007 XML", "tabled.odt"], tmp_path)
+    soffice(["--convert-to", "pdf:writer_pdf_Export", "tabled.odt"], tmp_path)
+    want = judgement(score(page))
+    assert want["metrics"].get("admin_litigation_appearance_rate") is not None, want
+    for fmt in ("docx", "pdf"):
+        rendered = score(tmp_path / f"tabled.{fmt}")
+        assert judgement(rendered) == want, fmt
+        lines = rendered["normalizedText"].splitlines()
+        if fmt == "docx":
+            assert "行政机关负责人出庭应诉率 | 96.5%" in lines, lines[-4:]
+        else:
+            assert any(l.startswith("行政机关负责人出庭应诉率") and "96.5%" in l for l in lines)

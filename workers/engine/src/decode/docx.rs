@@ -231,6 +231,10 @@ fn walk_document(
     let mut fields: Vec<bool> = Vec::new();
     let mut counters: HashMap<(String, u32), u32> = HashMap::new();
     let mut in_ppr = false;
+    // Tables in reading order: a row is one line, its cells joined by " | " (as the other
+    // decoders write tables); per nesting level, the open row's cells and the open cell's text.
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut cells: Vec<String> = Vec::new();
     loop {
         let ev = r
             .read_event()
@@ -243,10 +247,12 @@ fn walk_document(
                     "w:p" => {
                         para = Para::default();
                         if empty {
-                            out.push('\n');
+                            emit(&mut out, &mut cells, "");
                         }
                     }
                     "w:pPr" => in_ppr = !empty,
+                    "w:tr" if !empty => rows.push(Vec::new()),
+                    "w:tc" if !empty => cells.push(String::new()),
                     "w:pStyle" if in_ppr => para.style = attr(e, "w:val"),
                     "w:numId" if in_ppr => para.num_id = attr(e, "w:val"),
                     "w:ilvl" if in_ppr => para.ilvl = attr(e, "w:val").and_then(|v| v.parse().ok()),
@@ -273,17 +279,26 @@ fn walk_document(
                 "w:t" => in_t = false,
                 "w:pPr" => in_ppr = false,
                 "w:del" | "w:moveFrom" => del_depth = del_depth.saturating_sub(1),
-                "w:tc" => para.text.push('\t'),
                 "w:p" => {
                     let prefix = number_prefix(&para, numbering, styles, &mut counters);
                     let body = std::mem::take(&mut para.text);
+                    let mut line = String::new();
                     if !prefix.is_empty() && !body.trim_start().starts_with(&prefix) {
-                        out.push_str(&prefix);
+                        line.push_str(&prefix);
                     }
-                    out.push_str(&body);
-                    out.push('\n');
+                    line.push_str(&body);
+                    emit(&mut out, &mut cells, &line);
                 }
-                "w:tr" => out.push('\n'),
+                "w:tc" => {
+                    if let (Some(cell), Some(row)) = (cells.pop(), rows.last_mut()) {
+                        row.push(cell.trim().to_string());
+                    }
+                }
+                "w:tr" => {
+                    if let Some(row) = rows.pop() {
+                        emit(&mut out, &mut cells, &row.join(" | "));
+                    }
+                }
                 _ => {}
             },
             Event::Text(ref t) if in_t && del_depth == 0 && !in_code => {
@@ -303,6 +318,23 @@ fn walk_document(
         }
     }
     Ok(out)
+}
+
+/// A finished paragraph or table row: into the open table cell (paragraphs of one cell joined by
+/// a space), else a line of the text.
+fn emit(out: &mut String, cells: &mut [String], line: &str) {
+    match cells.last_mut() {
+        Some(cell) => {
+            if !cell.is_empty() && !line.trim().is_empty() {
+                cell.push(' ');
+            }
+            cell.push_str(line.trim());
+        }
+        None => {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
 }
 
 fn resolve_entity(name: &str) -> Option<char> {
@@ -400,7 +432,8 @@ mod tests {
 <w:p><w:r><w:t>一、主要</w:t></w:r><w:hyperlink><w:r><w:t>举措</w:t></w:r></w:hyperlink></w:p>
 <w:p><w:ins><w:r><w:t>保留</w:t></w:r></w:ins><w:del><w:r><w:delText>删除</w:delText><w:t>删</w:t></w:r></w:del></w:p>
 <w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instText>HYPERLINK "x"</w:instText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>结果&amp;</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>
-<w:tbl><w:tr><w:tc><w:p><w:r><w:t>甲</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>乙</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
+<w:tbl><w:tr><w:tc><w:p><w:r><w:t>甲</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>乙</w:t></w:r></w:p><w:p><w:r><w:t>丙</w:t></w:r></w:p></w:tc></w:tr>
+<w:tr><w:tc><w:p><w:r><w:t>出庭应诉率</w:t></w:r></w:p></w:tc><w:tc><w:tbl><w:tr><w:tc><w:p><w:r><w:t>96.5%</w:t></w:r></w:p></w:tc><w:tc><w:p/></w:tc></w:tr></w:tbl></w:tc></w:tr></w:tbl>
 <w:sdt><w:sdtContent><w:p><w:r><w:t>控件</w:t><w:tab/><w:t>文本</w:t></w:r></w:p></w:sdtContent></w:sdt>
 </w:body></w:document>"#;
         let t = walk_document(xml.as_bytes(), &Numbering::default(), &HashMap::new())
@@ -409,7 +442,10 @@ mod tests {
         assert!(t.contains("保留\n"), "{t}");
         assert!(!t.contains('删'), "{t}");
         assert!(t.contains("结果&\n") && !t.contains("HYPERLINK"), "{t}");
-        assert!(t.contains('甲') && t.contains('乙'), "{t}");
+        // A table row is one line in reading order; a cell's paragraphs and a nested table stay
+        // inside their cell.
+        assert!(t.contains("甲 | 乙 丙\n"), "{t}");
+        assert!(t.contains("\n出庭应诉率 | 96.5% |\n"), "{t}");
         assert!(t.contains("控件\t文本"), "{t}");
     }
 

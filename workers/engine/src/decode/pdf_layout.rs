@@ -373,7 +373,8 @@ fn full(l: &Line, next: &str, right: f64) -> bool {
 }
 
 /// Where full lines end: the median end of the long lines (ends are estimated from glyph
-/// classes, so the single longest line overshoots).
+/// classes, so the single longest line overshoots). Fewer than three long lines say nothing
+/// about the text width: then no line counts as full.
 fn right_edge(p: &[Line]) -> f64 {
     let max = p.iter().map(|l| l.end).fold(f64::NEG_INFINITY, f64::max);
     let left = p.iter().map(|l| l.x).fold(f64::INFINITY, f64::min);
@@ -382,6 +383,9 @@ fn right_edge(p: &[Line]) -> f64 {
         .map(|l| l.end)
         .filter(|e| *e >= left + 0.8 * (max - left))
         .collect();
+    if long.len() < 3 {
+        return f64::INFINITY;
+    }
     long.sort_by(f64::total_cmp);
     long.get(long.len() / 2).copied().unwrap_or(max)
 }
