@@ -119,6 +119,7 @@ async fn main() {
             labels: Default::default(),
             webhook: None,
             batch_id: batch.id.clone(),
+            progress: None,
         };
         job.content_sha256 = format!("{i:064}");
         store.create(&job).await.expect("job");

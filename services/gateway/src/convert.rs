@@ -64,6 +64,11 @@ pub fn job_to_wire(r: &JobRecord) -> wire::Job {
         error_code: r.error_code.clone(),
         webhook: r.webhook.as_ref().map(|w| webhook_to_wire(&r.id, w)),
         batch_id: r.batch_id.clone(),
+        progress: r.progress.as_ref().map(|p| wire::JobProgress {
+            stage: p.stage.clone(),
+            done: i32::try_from(p.done).unwrap_or(i32::MAX),
+            total: i32::try_from(p.total).unwrap_or(i32::MAX),
+        }),
     }
 }
 

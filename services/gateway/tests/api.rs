@@ -119,6 +119,14 @@ impl JobStore for HangingStore {
         self.gate().await;
         self.inner.transition(id, t).await
     }
+    async fn set_progress(
+        &self,
+        id: &str,
+        p: &fazhi_jobs::Progress,
+    ) -> Result<bool, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.set_progress(id, p).await
+    }
     async fn complete(
         &self,
         id: &str,

@@ -80,6 +80,7 @@ fn bench(c: &mut Criterion) {
                     &hints,
                     None,
                     "x",
+                    None,
                 ))
             })
         });

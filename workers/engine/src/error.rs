@@ -25,7 +25,9 @@ pub enum EngineError {
     DecompressionLimit { limit: u64 },
     #[error("broken PDF: {0}")]
     Pdf(String),
-    #[error("PDF has no extractable text layer (image-only, e.g. a scan; there is no OCR)")]
+    #[error(
+        "PDF has no extractable text layer (image-only, e.g. a scan); it is read only by OCR, which is not enabled here"
+    )]
     PdfNoText,
     #[error("PDF is encrypted with a password to open it; submit an unprotected copy")]
     PdfEncrypted,
@@ -65,6 +67,15 @@ impl EngineError {
             Self::UnsupportedFormat { .. } => "UNSUPPORTED_FORMAT",
             Self::UnknownChecklist(_) => "UNKNOWN_CHECKLIST",
             Self::Internal(_) => "ENGINE_INTERNAL",
+        }
+    }
+
+    /// A scan: an image-only PDF or a PNG/JPEG/TIFF image, which OCR can read where it runs.
+    pub fn is_scan(&self) -> bool {
+        match self {
+            Self::PdfNoText => true,
+            Self::UnsupportedFormat { format, .. } => *format == crate::media::SCANNED_IMAGE,
+            _ => false,
         }
     }
 

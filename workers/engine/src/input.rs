@@ -351,7 +351,7 @@ mod tests {
     #[test]
     fn violations_name_their_fields() {
         let e = Input::from_parts(
-            "image/png",
+            "image/gif",
             "a\u{7}.txt",
             "g b k",
             &hints(&"x".repeat(600), "2024/01/01", 1800),

@@ -31,7 +31,7 @@ pub use error::EngineError;
 pub use fazhi_proto::v1 as wire;
 
 /// Bumped whenever a change can alter an assessment; part of the result-cache key.
-pub const ENGINE_VERSION: &str = concat!("fazhi-engine/", env!("CARGO_PKG_VERSION"), "+r3");
+pub const ENGINE_VERSION: &str = concat!("fazhi-engine/", env!("CARGO_PKG_VERSION"), "+r4");
 
 /// Safety limits for hostile input.
 #[derive(Debug, Clone)]
@@ -103,5 +103,60 @@ pub fn assess(sub: &Submission<'_>, limits: &Limits) -> Result<wire::Assessment,
     }
     let doc = parse(sub, limits)?;
     let content_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(sub.content));
-    score::score(&doc, sub.hints, sub.checklist_id, &content_sha256)
+    score::score(&doc, sub.hints, sub.checklist_id, &content_sha256, None)
+}
+
+/// A scan's text as OCR read it (the recogniser lives outside the engine, which does no I/O).
+#[derive(Debug, Clone, Copy)]
+pub struct ScanText<'a> {
+    pub text: &'a str,
+    /// Pages recognised, and pages in the document (more when the page limit cut it short).
+    pub pages: u32,
+    pub pages_total: u32,
+    /// Mean word confidence, 0..1.
+    pub mean_confidence: f64,
+}
+
+/// Assesses a scan (`sub` holds the scanned bytes, for the content hash and media type; its
+/// media type, charset and file name are not used) from its recognised text. The assessment says the text came from OCR and how confident it was;
+/// low confidence withholds the grade as any unreadable text does.
+pub fn assess_scan(
+    sub: &Submission<'_>,
+    scan: &ScanText<'_>,
+    limits: &Limits,
+) -> Result<wire::Assessment, EngineError> {
+    if let Some(id) = sub.checklist_id {
+        checklist::get(id).ok_or_else(|| EngineError::UnknownChecklist(id.to_string()))?;
+    }
+    if scan.text.len() > limits.max_decoded_bytes {
+        return Err(EngineError::TooLarge {
+            size: scan.text.len(),
+            limit: limits.max_decoded_bytes,
+        });
+    }
+    crate::wording::wording().map_err(EngineError::Internal)?;
+    // Straight to parsing: a photo or a chart recognised as no text at all is still assessed
+    // (not a report, LOW_TEXT_QUALITY), never refused as an empty document.
+    let folded = normalize::fold_text(scan.text, false);
+    let mut doc = parse::parse_text(&folded, model::DecodeInfo::default());
+    doc.decode.media_type = match media::sniff(sub.content) {
+        media::Kind::Pdf => "application/pdf",
+        _ => match sub.content.first() {
+            Some(0x89) => "image/png",
+            Some(0xFF) => "image/jpeg",
+            _ => "image/tiff",
+        },
+    }
+    .to_string();
+    doc.decode.media_type_sniffed = true;
+    doc.decode.encoding = "utf-8".into();
+    doc.decode.encoding_source = "ocr".into();
+    let content_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(sub.content));
+    score::score(
+        &doc,
+        sub.hints,
+        sub.checklist_id,
+        &content_sha256,
+        Some(scan),
+    )
 }

@@ -16,7 +16,9 @@ pub const DOCX_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
 /// Declarable media types (lowercase essence) and what they mean; `None` = "sniff the bytes".
-const DECLARED: [(&str, Option<Kind>); 11] = [
+/// Scans as images are declared too: the bytes are refused as a scan here ([`unsupported`]) and
+/// read by the worker's OCR lane where it runs.
+const DECLARED: [(&str, Option<Kind>); 15] = [
     ("application/octet-stream", None),
     ("binary/octet-stream", None),
     ("text/plain", Some(Kind::Text)),
@@ -27,11 +29,15 @@ const DECLARED: [(&str, Option<Kind>); 11] = [
     (DOCX_TYPE, Some(Kind::Docx)),
     ("application/pdf", Some(Kind::Pdf)),
     ("application/x-pdf", Some(Kind::Pdf)),
+    ("image/png", None),
+    ("image/jpeg", None),
+    ("image/tiff", None),
+    ("image/tif", None),
     ("", None),
 ];
 
 /// File extensions (lowercase, without the dot) and the media type a client should declare.
-const EXTENSIONS: [(&str, &str); 9] = [
+const EXTENSIONS: [(&str, &str); 14] = [
     ("txt", "text/plain"),
     ("text", "text/plain"),
     ("md", "text/markdown"),
@@ -41,6 +47,11 @@ const EXTENSIONS: [(&str, &str); 9] = [
     ("xhtml", "application/xhtml+xml"),
     ("docx", DOCX_TYPE),
     ("pdf", "application/pdf"),
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("tif", "image/tiff"),
+    ("tiff", "image/tiff"),
 ];
 
 impl Kind {
@@ -115,7 +126,9 @@ pub fn split_media_type(mt: &str) -> (String, Option<String>) {
 /// they would give a garbled assessment or a misleading charset error.
 pub fn unsupported(content: &[u8]) -> Option<(&'static str, &'static str)> {
     const SAVE_AS: &str = "save it as DOCX or PDF (Word/WPS: 另存为 .docx; or `soffice --headless --convert-to docx FILE`) and submit that";
-    const SCAN: &str = "scanned pages are not recognised (no OCR); submit the report's text, a DOCX, or a PDF with a text layer";
+    const SCAN: &str = "a scan is read only by OCR, which is not enabled here (fazhi serve/worker with FAZHI_OCR=on and Tesseract installed); otherwise submit the report's text, a DOCX, or a PDF with a text layer";
+    const OTHER_IMAGE: &str =
+        "scans are read as PDF, PNG, JPEG or TIFF; convert the image to one of those";
     let starts = |m: &[u8]| content.starts_with(m);
     if starts(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
         return Some(("an old Word (.doc) or WPS (.wps/.et) file", SAVE_AS));
@@ -127,14 +140,20 @@ pub fn unsupported(content: &[u8]) -> Option<(&'static str, &'static str)> {
         || starts(b"\xFF\xD8\xFF")
         || starts(b"II*\x00")
         || starts(b"MM\x00*")
-        || starts(b"GIF87a")
+    {
+        return Some((SCANNED_IMAGE, SCAN));
+    }
+    if starts(b"GIF87a")
         || starts(b"GIF89a")
         || (starts(b"RIFF") && content.get(8..12) == Some(b"WEBP"))
     {
-        return Some(("an image", SCAN));
+        return Some(("a GIF or WebP image", OTHER_IMAGE));
     }
     None
 }
+
+/// The format named by [`unsupported`] for PNG, JPEG and TIFF: scans the OCR lane reads.
+pub const SCANNED_IMAGE: &str = "a scanned image (PNG, JPEG or TIFF)";
 
 pub fn sniff(content: &[u8]) -> Kind {
     let head = &content[..content.len().min(1024)];
@@ -199,7 +218,11 @@ mod tests {
     #[test]
     fn unsupported_formats_by_magic() {
         assert!(unsupported(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest").is_some());
-        assert!(unsupported(b"\x89PNG\r\n\x1a\n....").is_some());
+        assert_eq!(
+            unsupported(b"\x89PNG\r\n\x1a\n....").map(|u| u.0),
+            Some(SCANNED_IMAGE)
+        );
+        assert_ne!(unsupported(b"GIF89a..").map(|u| u.0), Some(SCANNED_IMAGE));
         assert!(unsupported(b"\xFF\xD8\xFF\xE0").is_some());
         assert!(unsupported(b"II*\x00").is_some());
         assert!(unsupported(b"RIFF\x00\x00\x00\x00WEBPVP8").is_some());
@@ -223,9 +246,11 @@ mod tests {
         assert!(is_supported("text/plain; charset=gbk"));
         assert!(is_supported("Application/PDF"));
         assert!(is_supported("text/markdown"));
-        assert!(!is_supported("image/png"));
+        assert!(is_supported("image/png"));
+        assert!(!is_supported("image/gif"));
         assert_eq!(declared_kind("application/x-pdf"), Ok(Some(Kind::Pdf)));
-        assert_eq!(declared_kind("image/png"), Err(()));
+        assert_eq!(declared_kind("image/jpeg"), Ok(None));
+        assert_eq!(declared_kind("image/gif"), Err(()));
         assert!(supported().all(is_supported));
     }
 

@@ -117,6 +117,7 @@ pub struct TextQualityRules {
     pub min_score: f64,
     pub min_lines: usize,
     pub line_ends: String,
+    pub ocr_min_confidence: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -138,6 +138,7 @@ pub struct JunkWords {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KindWords {
+    pub min_chinese_chars: usize,
     pub news_bylines: Vec<String>,
     pub result_headings: Vec<String>,
     pub result_phrases: Vec<String>,

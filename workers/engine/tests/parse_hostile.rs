@@ -303,6 +303,10 @@ fn media_type_checks() {
     );
     assert_eq!(
         code(run(s.as_bytes(), "image/png", "", &Limits::default())),
+        "MEDIA_TYPE_MISMATCH"
+    );
+    assert_eq!(
+        code(run(s.as_bytes(), "image/gif", "", &Limits::default())),
         "UNSUPPORTED_MEDIA_TYPE"
     );
     let docx = docx_of(&s);

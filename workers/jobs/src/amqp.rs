@@ -116,6 +116,16 @@ impl AmqpQueue {
         &self.inner.topology
     }
 
+    /// The OCR lane of the same deployment (its own queue, same broker and settings).
+    pub async fn ocr_lane(&self) -> Result<Self, QueueError> {
+        Self::connect_with(
+            &self.inner.url,
+            self.inner.topology.ocr_lane(),
+            self.inner.cfg.clone(),
+        )
+        .await
+    }
+
     /// Deletes the queues and exchange of this topology (test teardown).
     pub async fn delete_topology(&self) -> Result<(), QueueError> {
         let ch = self.publish_channel().await?;
@@ -380,6 +390,7 @@ async fn open_declared(inner: &Inner, name: &str) -> Result<(Connection, Channel
 async fn open_session(inner: &Inner, kind: Kind, prefetch: u16) -> Result<Session, QueueError> {
     let setup = async {
         let name = match kind {
+            Kind::Jobs if inner.topology.is_ocr_lane() => "fazhi-ocr-consumer",
             Kind::Jobs => "fazhi-consumer",
             Kind::DeadLetters => "fazhi-dead-letter-consumer",
         };

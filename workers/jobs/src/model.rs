@@ -63,6 +63,32 @@ pub struct JobRecord {
     pub webhook: Option<Webhook>,
     /// The batch the job was submitted into ("" = none).
     pub batch_id: String,
+    /// How far a long-running step has got (OCR pages); `None` for a plain text job.
+    pub progress: Option<Progress>,
+}
+
+/// Progress of a RUNNING job through a step that takes long enough to watch: OCR of a scan.
+/// `total` 0 means the step has not started (the scan waits for an OCR slot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// `ocr` for a scan being recognised.
+    pub stage: String,
+    pub done: u32,
+    pub total: u32,
+}
+
+impl Progress {
+    /// `stage done total`, as stored.
+    pub fn encode(&self) -> String {
+        format!("{} {} {}", self.stage, self.done, self.total)
+    }
+    pub fn decode(s: &str) -> Option<Self> {
+        let mut it = s.split(' ');
+        let stage = it.next()?.to_string();
+        let done = it.next()?.parse().ok()?;
+        let total = it.next()?.parse().ok()?;
+        (!stage.is_empty() && it.next().is_none()).then_some(Self { stage, done, total })
+    }
 }
 
 /// Where a job's webhook delivery stands.

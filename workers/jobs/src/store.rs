@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 
 use crate::batch::{BatchPage, BatchRecord};
-use crate::model::{JobMessage, JobRecord, JobState, Webhook};
+use crate::model::{JobMessage, JobRecord, JobState, Progress, Webhook};
 
 /// Entries one copied-text bucket keeps (the newest). 16 four-byte entry numbers are 64 bytes,
 /// the largest value Redis keeps in a compact (listpack) hash by default: the index stays
@@ -85,6 +85,9 @@ pub trait JobStore: Send + Sync + 'static {
     /// Applies `t` atomically (compare-and-set on state); `Ok(None)` when the job is missing or
     /// not in an allowed `from` state. Publishes the new record to watchers.
     async fn transition(&self, id: &str, t: Transition) -> Result<Option<JobRecord>, StoreError>;
+    /// Records how far a RUNNING job has got (OCR pages) and tells watchers; `Ok(false)` when
+    /// the job is missing or no longer RUNNING (the progress is then dropped).
+    async fn set_progress(&self, id: &str, progress: &Progress) -> Result<bool, StoreError>;
     /// Stores the assessment under `result_key` and marks the job SUCCEEDED in one atomic step.
     async fn complete(
         &self,

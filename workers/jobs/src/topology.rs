@@ -8,6 +8,10 @@
 //!                   ▼
 //!              {prefix}dlx (direct, durable) ── key {prefix}jobs.dead ──▶ {prefix}jobs.dead
 //!                                                                   (quorum, durable)
+//!
+//! {prefix}jobs.ocr — the OCR lane: scans a worker found in {prefix}jobs, forwarded here so
+//!              their minutes of recognition never hold the text jobs' prefetch or cores;
+//!              same arguments, same dead-letter exchange and queue.
 //! ```
 //!
 //! Everything is declared with explicit arguments (not policies) because the local broker is
@@ -29,6 +33,8 @@ pub struct Topology {
     pub prefix: String,
     /// Failed deliveries allowed before the broker dead-letters a message.
     pub delivery_limit: u32,
+    /// The work queue's name after the prefix: `jobs`, or `jobs.ocr` for the OCR lane.
+    pub lane: String,
 }
 
 impl Topology {
@@ -36,12 +42,21 @@ impl Topology {
         Self {
             prefix: prefix.into(),
             delivery_limit,
+            lane: "jobs".into(),
+        }
+    }
+
+    /// The same deployment's OCR lane.
+    pub fn ocr_lane(&self) -> Self {
+        Self {
+            lane: "jobs.ocr".into(),
+            ..self.clone()
         }
     }
 
     /// The work queue; also the routing key on the default exchange.
     pub fn jobs_queue(&self) -> String {
-        format!("{}jobs", self.prefix)
+        format!("{}{}", self.prefix, self.lane)
     }
     pub fn dead_letter_exchange(&self) -> String {
         format!("{}dlx", self.prefix)
@@ -49,6 +64,10 @@ impl Topology {
     /// The dead-letter queue; also its binding key on the DLX.
     pub fn dead_letter_queue(&self) -> String {
         format!("{}jobs.dead", self.prefix)
+    }
+    /// Whether this is the OCR lane (named so in broker connection names).
+    pub fn is_ocr_lane(&self) -> bool {
+        self.lane != "jobs"
     }
 
     fn quorum_args() -> FieldTable {

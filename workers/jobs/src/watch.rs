@@ -72,11 +72,14 @@ where
 }
 
 fn same_version(a: &JobRecord, b: &JobRecord) -> bool {
-    a.state == b.state && a.update_time_ms == b.update_time_ms && a.attempts == b.attempts
+    a.state == b.state
+        && a.update_time_ms == b.update_time_ms
+        && a.attempts == b.attempts
+        && a.progress == b.progress
 }
 
 /// Versions only move forward: newer update time, or same time with a different state/attempt
-/// count (two writes within one millisecond).
+/// count/progress (two writes within one millisecond).
 fn is_newer(next: &JobRecord, last: &JobRecord) -> bool {
     next.update_time_ms > last.update_time_ms
         || (next.update_time_ms == last.update_time_ms && !same_version(next, last))

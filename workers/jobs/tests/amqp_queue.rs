@@ -199,3 +199,18 @@ async fn dropped_delivery_is_requeued() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn ocr_lane_is_its_own_queue() {
+    with_queue(5, |q| async move {
+        let ocr = q.ocr_lane().await.expect("OCR lane");
+        assert_eq!(
+            ocr.topology().jobs_queue(),
+            format!("{}jobs.ocr", q.topology().prefix)
+        );
+        common::queue_ocr_lane(dyn_queue(q), dyn_queue(ocr.clone())).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        ocr.delete_topology().await.expect("cleanup");
+    })
+    .await;
+}

@@ -115,3 +115,14 @@ async fn batches() {
 async fn similarity_index() {
     common::store_similarity(store()).await;
 }
+
+#[tokio::test]
+async fn progress() {
+    common::store_progress(store()).await;
+}
+
+#[tokio::test]
+async fn ocr_lane() {
+    let q = MemoryQueue::new(5);
+    common::queue_ocr_lane(Arc::new(q.clone()), Arc::new(q.ocr_lane())).await;
+}

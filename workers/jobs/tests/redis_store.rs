@@ -194,3 +194,11 @@ async fn similarity_index() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn progress() {
+    with_store(StoreTtls::default(), |s| {
+        common::store_progress(dyn_store(s))
+    })
+    .await;
+}

@@ -14,7 +14,11 @@
 //! - while the store is unreachable the delivery is held (not acked, not counted) and retried
 //!   in place with backoff, up to [`WorkerConfig::store_outage_limit`], then given back;
 //! - graceful shutdown: stop taking deliveries, let in-flight jobs finish within
-//!   [`WorkerConfig::shutdown_grace`], then abandon the rest (the broker redelivers them).
+//!   [`WorkerConfig::shutdown_grace`], then abandon the rest (the broker redelivers them);
+//! - scans go to the OCR lane: a text-lane worker that finds a scan (image-only PDF, PNG, JPEG,
+//!   TIFF) publishes it to [`WorkerConfig::ocr_lane`] (confirmed) and only then acks; the job
+//!   stays RUNNING with progress `ocr 0/0` until an OCR-lane worker ([`Lane::Ocr`], its own
+//!   slots and timeout) recognises it page by page, recording `ocr done/total` on the job.
 //!
 //! Metrics (recorder installed by the binary): `fazhi_jobs_succeeded_total`,
 //! `fazhi_jobs_failed_total{reason}`, `fazhi_jobs_retried_total{reason}`,
@@ -26,8 +30,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fazhi_jobs::{
-    DeadLetter, Delivery, JobMessage, JobQueue, JobRecord, JobState, JobStore, QueueError,
-    StoreError, Transition, now_ms,
+    DeadLetter, Delivery, JobMessage, JobQueue, JobRecord, JobState, JobStore, Progress,
+    QueueError, StoreError, Transition, now_ms,
 };
 use futures::StreamExt;
 use prost::Message;
@@ -41,6 +45,21 @@ use tracing::Instrument;
 pub trait Engine: Send + Sync + 'static {
     /// Assesses one job. Called on a blocking thread; may panic (contained by the caller).
     fn assess(&self, msg: &JobMessage) -> Result<EngineOutput, EngineFailure>;
+
+    /// Assesses a scan by OCR, calling `progress(done, total)` as pages are recognised.
+    /// Called on a blocking thread by OCR-lane workers only.
+    fn assess_scan(
+        &self,
+        msg: &JobMessage,
+        progress: &mut dyn FnMut(u32, u32),
+    ) -> Result<EngineOutput, EngineFailure> {
+        let _ = (msg, progress);
+        Err(EngineFailure {
+            code: "OCR_UNAVAILABLE".into(),
+            message: "this engine has no OCR".into(),
+            scan: true,
+        })
+    }
 }
 
 /// A successful assessment.
@@ -59,18 +78,33 @@ pub struct EngineFailure {
     /// Stable UPPER_SNAKE code (`EngineError::code()`).
     pub code: String,
     pub message: String,
+    /// The document is a scan: OCR could read it (`EngineError::is_scan`).
+    pub scan: bool,
 }
 
-/// The real engine, `fazhi_engine::assess`, with its input limits.
+impl EngineFailure {
+    #[cfg(feature = "engine")]
+    fn of(e: &fazhi_engine::EngineError) -> Self {
+        Self {
+            code: e.code().to_string(),
+            message: e.to_string(),
+            scan: e.is_scan(),
+        }
+    }
+}
+
+/// The real engine, `fazhi_engine::assess`, with its input limits, and OCR where configured.
 #[cfg(feature = "engine")]
 #[derive(Debug, Clone, Default)]
 pub struct FazhiEngine {
     pub limits: fazhi_engine::Limits,
+    /// The recogniser's tools and limits; `None`: scans fail with the engine's own code.
+    pub ocr: Option<fazhi_ocr::OcrConfig>,
 }
 
 #[cfg(feature = "engine")]
-impl Engine for FazhiEngine {
-    fn assess(&self, msg: &JobMessage) -> Result<EngineOutput, EngineFailure> {
+impl FazhiEngine {
+    fn input(msg: &JobMessage) -> Result<fazhi_engine::input::Input, EngineFailure> {
         let wire_hints = if msg.hints.is_empty() {
             fazhi_proto::v1::ReportHints::default()
         } else {
@@ -78,10 +112,11 @@ impl Engine for FazhiEngine {
                 EngineFailure {
                     code: "INVALID_HINTS".into(),
                     message: format!("hints do not decode: {e}"),
+                    scan: false,
                 }
             })?
         };
-        let input = fazhi_engine::input::Input::from_parts(
+        fazhi_engine::input::Input::from_parts(
             &msg.media_type,
             &msg.filename,
             &msg.charset,
@@ -98,19 +133,82 @@ impl Engine for FazhiEngine {
                 .map(|v| format!("{}: {}", v.field, v.description))
                 .collect::<Vec<_>>()
                 .join("; "),
-        })?;
+            scan: false,
+        })
+    }
+}
+
+#[cfg(feature = "engine")]
+impl Engine for FazhiEngine {
+    fn assess(&self, msg: &JobMessage) -> Result<EngineOutput, EngineFailure> {
+        let input = Self::input(msg)?;
         let sub = input.submission(&msg.content);
-        match fazhi_engine::assess(&sub, &self.limits) {
-            Ok(a) => Ok(EngineOutput {
-                checklist_id: a.checklist_id.clone(),
-                assessment: a.encode_to_vec(),
-            }),
-            Err(e) => Err(EngineFailure {
+        fazhi_engine::assess(&sub, &self.limits)
+            .map(EngineOutput::of)
+            .map_err(|e| EngineFailure::of(&e))
+    }
+
+    fn assess_scan(
+        &self,
+        msg: &JobMessage,
+        progress: &mut dyn FnMut(u32, u32),
+    ) -> Result<EngineOutput, EngineFailure> {
+        let Some(cfg) = &self.ocr else {
+            return Err(EngineFailure {
+                code: "OCR_UNAVAILABLE".into(),
+                message: "OCR is not enabled on this worker".into(),
+                scan: true,
+            });
+        };
+        let input = Self::input(msg)?;
+        let sub = input.submission(&msg.content);
+        let Some(kind) = fazhi_ocr::ScanKind::sniff(&msg.content) else {
+            return fazhi_engine::assess(&sub, &self.limits)
+                .map(EngineOutput::of)
+                .map_err(|e| EngineFailure::of(&e));
+        };
+        let read =
+            fazhi_ocr::recognise(&msg.content, kind, cfg, progress).map_err(|e| EngineFailure {
                 code: e.code().to_string(),
                 message: e.to_string(),
-            }),
+                scan: true,
+            })?;
+        tracing::info!(
+            pages = read.pages,
+            pages_total = read.pages_total,
+            confidence = read.mean_confidence,
+            chars = read.text.chars().count(),
+            "scan recognised"
+        );
+        let scan = fazhi_engine::ScanText {
+            text: &read.text,
+            pages: read.pages,
+            pages_total: read.pages_total,
+            mean_confidence: read.mean_confidence,
+        };
+        fazhi_engine::assess_scan(&sub, &scan, &self.limits)
+            .map(EngineOutput::of)
+            .map_err(|e| EngineFailure::of(&e))
+    }
+}
+
+#[cfg(feature = "engine")]
+impl EngineOutput {
+    fn of(a: fazhi_proto::v1::Assessment) -> Self {
+        Self {
+            checklist_id: a.checklist_id.clone(),
+            assessment: a.encode_to_vec(),
         }
     }
+}
+
+/// Which queue a worker loop serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Submitted documents; scans are forwarded to the OCR lane when there is one.
+    Text,
+    /// Scans only, through [`Engine::assess_scan`].
+    Ocr,
 }
 
 /// Periodic re-publishing of QUEUED jobs whose message may never have reached the broker.
@@ -158,7 +256,13 @@ pub struct WorkerConfig {
     pub engine: Arc<dyn Engine>,
     /// Engine runs allowed at once; share one semaphore between the loops of a process.
     /// The engine is CPU-bound, so more runs than cores only add threads and memory.
+    /// An OCR-lane loop gets its own (OCR slots), so scans never take the text jobs' cores.
     pub engine_slots: Arc<Semaphore>,
+    /// The queue this loop serves.
+    pub lane: Lane,
+    /// Text lane: where scans are forwarded. `None`: a scan fails with the engine's code
+    /// (PDF_NO_TEXT, UNSUPPORTED_FORMAT) saying OCR is not enabled.
+    pub ocr_lane: Option<Arc<dyn JobQueue>>,
 }
 
 impl WorkerConfig {
@@ -176,6 +280,8 @@ impl WorkerConfig {
             reconcile: Some(ReconcileConfig::default()),
             engine,
             engine_slots: Arc::new(Semaphore::new(default_engine_slots())),
+            lane: Lane::Text,
+            ocr_lane: None,
         }
     }
 }
@@ -230,7 +336,13 @@ pub async fn run(
     } else {
         None
     };
-    tracing::info!(worker_id = %cfg.worker_id, prefetch = cfg.prefetch, "worker started");
+    tracing::info!(
+        worker_id = %cfg.worker_id,
+        prefetch = cfg.prefetch,
+        lane = ?cfg.lane,
+        ocr_lane = cfg.ocr_lane.is_some(),
+        "worker started"
+    );
     let grace = cfg.shutdown_grace;
     // Our own child token: stopping (also on error) must not cancel the caller's token.
     let stop = shutdown.child_token();
@@ -380,6 +492,7 @@ fn record_from_message(msg: &JobMessage, state: JobState) -> JobRecord {
         webhook: (!msg.notify_url.is_empty())
             .then(|| fazhi_jobs::Webhook::pending(msg.notify_url.clone())),
         batch_id: msg.batch_id.clone(),
+        progress: None,
     }
 }
 
@@ -523,16 +636,43 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
     let engine = w.cfg.engine.clone();
     let owned = msg.clone();
     let started = Instant::now();
+    let lane = w.cfg.lane;
+    // OCR pages done, from the blocking thread to the store (latest value wins).
+    let (progress_tx, progress_rx) = tokio::sync::watch::channel(None::<(u32, u32)>);
+    let progress = (lane == Lane::Ocr).then(|| {
+        tokio::spawn(forward_progress(
+            w.store.clone(),
+            job.id.clone(),
+            progress_rx,
+        ))
+    });
     // A child span on the blocking thread, so traces show engine time apart from store I/O.
-    let engine_span = tracing::info_span!("engine", bytes = owned.content.len());
+    let engine_span = tracing::info_span!("engine", bytes = owned.content.len(), lane = ?lane);
     let run = tokio::task::spawn_blocking(move || {
         let _entered = engine_span.enter();
         // Held until the run really ends, also past a timeout: a runaway keeps its core.
         let _slot = slot;
-        std::panic::catch_unwind(AssertUnwindSafe(|| engine.assess(&owned)))
+        std::panic::catch_unwind(AssertUnwindSafe(|| match lane {
+            Lane::Text => engine.assess(&owned),
+            Lane::Ocr => engine.assess_scan(&owned, &mut |done, total| {
+                let _ = progress_tx.send(Some((done, total)));
+            }),
+        }))
     });
     let outcome = tokio::time::timeout(w.cfg.job_timeout, run).await;
-    metrics::histogram!("fazhi_engine_duration_seconds").record(started.elapsed().as_secs_f64());
+    if let Some(p) = progress {
+        // Let the last page count reach the store before the job's final transition.
+        let _ = tokio::time::timeout(Duration::from_secs(2), p).await;
+    }
+    metrics::histogram!("fazhi_engine_duration_seconds", "lane" => lane.as_str())
+        .record(started.elapsed().as_secs_f64());
+    if let Ok(Ok(Ok(Err(fail)))) = &outcome
+        && fail.scan
+        && lane == Lane::Text
+        && let Some(ocr) = &w.cfg.ocr_lane
+    {
+        return forward_to_ocr(store, &**ocr, d, &job).await;
+    }
     match outcome {
         Ok(Ok(Ok(Ok(out)))) => {
             let decoded = check_copying(store, &job, &out.assessment).await;
@@ -588,6 +728,60 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
         Err(_) => {
             tracing::error!(timeout = ?w.cfg.job_timeout, "engine timed out");
             Ok(Settle::Retry("timeout"))
+        }
+    }
+}
+
+impl Lane {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Ocr => "ocr",
+        }
+    }
+}
+
+/// Hands a scan to the OCR lane: published (and confirmed) there before this delivery is
+/// acked, so it cannot be lost between the lanes. The job stays RUNNING, waiting for OCR.
+async fn forward_to_ocr(
+    store: &dyn JobStore,
+    ocr: &dyn JobQueue,
+    d: &Delivery,
+    job: &JobRecord,
+) -> Result<Settle, StoreError> {
+    // Marked waiting first: once published, the OCR lane may already be counting pages.
+    let waiting = Progress {
+        stage: "ocr".into(),
+        done: 0,
+        total: 0,
+    };
+    store.set_progress(&job.id, &waiting).await?;
+    if let Err(e) = ocr.publish(&d.message, &d.trace_context).await {
+        tracing::warn!(error = %e, "OCR lane unavailable; giving the scan back");
+        return Ok(Settle::Retry("ocr_lane_unavailable"));
+    }
+    tracing::info!("scan forwarded to the OCR lane");
+    metrics::counter!("fazhi_scans_forwarded_total").increment(1);
+    Ok(Settle::Ack)
+}
+
+/// Writes the latest OCR page count to the job until the run ends (the sender is dropped).
+async fn forward_progress(
+    store: Arc<dyn JobStore>,
+    id: String,
+    mut rx: tokio::sync::watch::Receiver<Option<(u32, u32)>>,
+) {
+    while rx.changed().await.is_ok() {
+        let Some((done, total)) = *rx.borrow_and_update() else {
+            continue;
+        };
+        let p = Progress {
+            stage: "ocr".into(),
+            done,
+            total,
+        };
+        if let Err(e) = store.set_progress(&id, &p).await {
+            tracing::warn!(error = %e, "cannot record OCR progress");
         }
     }
 }

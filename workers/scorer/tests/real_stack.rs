@@ -49,6 +49,7 @@ fn job(content: &[u8]) -> (JobRecord, JobMessage) {
         labels: BTreeMap::new(),
         webhook: None,
         batch_id: String::new(),
+        progress: None,
     };
     let msg = JobMessage {
         job_id: id,

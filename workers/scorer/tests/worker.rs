@@ -14,6 +14,7 @@ use fazhi_jobs::{
     Page, StoreError, Transition, now_ms,
 };
 use fazhi_scorer::{Engine, EngineFailure, EngineOutput, WorkerConfig};
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use prost::Message;
 use sha2::Digest;
@@ -45,6 +46,7 @@ fn job_and_message(content: &[u8], media_type: &str) -> (JobRecord, JobMessage) 
         labels: BTreeMap::new(),
         webhook: None,
         batch_id: String::new(),
+        progress: None,
     };
     let msg = JobMessage {
         job_id: id,
@@ -324,6 +326,7 @@ async fn a_rejected_document_fails_with_the_engine_code() {
         result: Err(EngineFailure {
             code: "NO_CHINESE_TEXT".into(),
             message: "document contains no Chinese text".into(),
+            scan: false,
         }),
     });
     let h = start(test_config(engine.clone()), 5);
@@ -436,6 +439,10 @@ impl JobStore for FlakyStore {
     async fn transition(&self, id: &str, t: Transition) -> Result<Option<JobRecord>, StoreError> {
         self.check()?;
         self.inner.transition(id, t).await
+    }
+    async fn set_progress(&self, id: &str, p: &fazhi_jobs::Progress) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.set_progress(id, p).await
     }
     async fn complete(
         &self,
@@ -662,4 +669,135 @@ async fn engine_runs_are_bounded_by_engine_slots() {
         h.shutdown.cancel();
         let _ = h.worker.await;
     }
+}
+
+/// A substitute engine for the two lanes: every document is a scan to the text lane, and the
+/// OCR lane "recognises" three pages, reporting each, after the test lets it start.
+struct ScanEngine {
+    text_calls: AtomicUsize,
+    scan_calls: AtomicUsize,
+    gate: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Engine for ScanEngine {
+    fn assess(&self, _msg: &JobMessage) -> Result<EngineOutput, EngineFailure> {
+        self.text_calls.fetch_add(1, Ordering::SeqCst);
+        Err(EngineFailure {
+            code: "PDF_NO_TEXT".into(),
+            message: "image-only".into(),
+            scan: true,
+        })
+    }
+    fn assess_scan(
+        &self,
+        msg: &JobMessage,
+        progress: &mut dyn FnMut(u32, u32),
+    ) -> Result<EngineOutput, EngineFailure> {
+        self.scan_calls.fetch_add(1, Ordering::SeqCst);
+        let gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+        progress(0, 3);
+        for page in 1..=3 {
+            let _ = gate.recv_timeout(Duration::from_secs(10));
+            progress(page, 3);
+        }
+        let a = fazhi_proto::v1::Assessment {
+            content_sha256: msg.content_sha256.clone(),
+            checklist_id: "gangyao-2021-2025".into(),
+            ..Default::default()
+        };
+        Ok(EngineOutput {
+            assessment: a.encode_to_vec(),
+            checklist_id: "gangyao-2021-2025".into(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_scan_goes_to_the_ocr_lane_and_shows_its_pages() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let engine = Arc::new(ScanEngine {
+        text_calls: AtomicUsize::new(0),
+        scan_calls: AtomicUsize::new(0),
+        gate: std::sync::Mutex::new(rx),
+    });
+    let store = Arc::new(MemoryStore::default());
+    let text_queue = Arc::new(MemoryQueue::new(5));
+    let ocr_queue = Arc::new(text_queue.ocr_lane());
+    let shutdown = CancellationToken::new();
+    let mut text_cfg = test_config(engine.clone());
+    text_cfg.ocr_lane = Some(ocr_queue.clone());
+    let mut ocr_cfg = test_config(engine.clone());
+    ocr_cfg.lane = fazhi_scorer::Lane::Ocr;
+    ocr_cfg.dead_letters = false;
+    ocr_cfg.engine_slots = Arc::new(tokio::sync::Semaphore::new(1));
+    let text = tokio::spawn(fazhi_scorer::run(
+        store.clone(),
+        text_queue.clone(),
+        text_cfg,
+        shutdown.clone(),
+    ));
+    let ocr = tokio::spawn(fazhi_scorer::run(
+        store.clone(),
+        ocr_queue.clone(),
+        ocr_cfg,
+        shutdown.clone(),
+    ));
+    let (rec, msg) = job_and_message(b"%PDF-1.4 scanned", "application/pdf");
+    store.create(&rec).await.unwrap();
+    let mut versions = store.watch(&rec.id).await.unwrap();
+    text_queue.publish(&msg, &[]).await.unwrap();
+
+    // Every version of the job, releasing the next page each time a page count shows.
+    let mut seen = Vec::new();
+    while let Ok(Some(j)) = tokio::time::timeout(Duration::from_secs(20), versions.next()).await {
+        if let Some(p) = &j.progress
+            && seen.last() != Some(&(p.done, p.total))
+        {
+            assert_eq!(p.stage, "ocr");
+            if p.done < p.total || p.total == 0 {
+                assert_eq!(j.state, JobState::Running, "{j:?}");
+            }
+            seen.push((p.done, p.total));
+            // Progress is latest-wins: hold each page until its count was seen.
+            if p.total > 0 {
+                let _ = tx.send(());
+            }
+        }
+    }
+    let done = store.get_any(&rec.id).await.unwrap().unwrap();
+    assert_eq!(done.state, JobState::Succeeded, "{done:?}");
+    assert_eq!(
+        seen.first(),
+        Some(&(0, 0)),
+        "waiting for an OCR slot first: {seen:?}"
+    );
+    assert!(seen.contains(&(1, 3)) && seen.contains(&(2, 3)), "{seen:?}");
+    assert_eq!(done.progress.map(|p| (p.done, p.total)), Some((3, 3)));
+    assert_eq!(engine.text_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(engine.scan_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(text_queue.depth().await.unwrap(), 0);
+    assert_eq!(ocr_queue.depth().await.unwrap(), 0);
+    shutdown.cancel();
+    text.await.unwrap().unwrap();
+    ocr.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn without_an_ocr_lane_a_scan_fails_with_the_engine_code() {
+    let (_tx, rx) = std::sync::mpsc::channel();
+    let engine = Arc::new(ScanEngine {
+        text_calls: AtomicUsize::new(0),
+        scan_calls: AtomicUsize::new(0),
+        gate: std::sync::Mutex::new(rx),
+    });
+    let h = start(test_config(engine.clone()), 5);
+    let (rec, msg) = job_and_message(b"%PDF-1.4 scanned", "application/pdf");
+    h.submit(&rec, &msg).await;
+    let done = h.wait_terminal(&rec.id).await;
+    assert_eq!(
+        (done.state, done.error_code.as_str()),
+        (JobState::Failed, "PDF_NO_TEXT")
+    );
+    assert_eq!(engine.scan_calls.load(Ordering::SeqCst), 0);
+    h.stop().await;
 }

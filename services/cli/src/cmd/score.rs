@@ -34,6 +34,10 @@ pub struct ScoreArgs {
     pub checklist: Option<String>,
     #[command(flatten)]
     pub hints: HintArgs,
+    /// Scans (image-only PDF, PNG, JPEG, TIFF): `auto` reads them by OCR when Tesseract with
+    /// the chi_sim model is installed, `off` fails them as the engine alone does.
+    #[arg(long = "ocr", env = "FAZHI_OCR", default_value = "auto", value_parser = ["auto", "on", "off"])]
+    pub ocr: String,
 }
 
 pub fn run(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
@@ -44,8 +48,9 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     let mut failed = 0usize;
     let many = args.files.len() > 1;
+    let ocr = (args.ocr != "off").then(fazhi_ocr::OcrConfig::default);
     for path in &args.files {
-        match score_one(path, &hints, &checklist, &limits) {
+        match score_one(path, &hints, &checklist, &limits, ocr.as_ref()) {
             Ok(assessment) => match args.format {
                 Format::Json => {
                     let line = serde_json::to_string(&assessment)
@@ -82,6 +87,7 @@ fn score_one(
     hints: &fazhi_engine::wire::ReportHints,
     checklist: &str,
     limits: &Limits,
+    ocr: Option<&fazhi_ocr::OcrConfig>,
 ) -> anyhow::Result<fazhi_engine::wire::Assessment> {
     let content = std::fs::read(path).context("cannot read file")?;
     let document = crate::client::document(path, content);
@@ -93,5 +99,23 @@ fn score_one(
         anyhow::anyhow!("{}", lines.join("; "))
     })?;
     let sub = input.submission(&document.content);
-    fazhi_engine::assess(&sub, limits).map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))
+    match fazhi_engine::assess(&sub, limits) {
+        Err(e) if e.is_scan() && ocr.is_some() => {
+            let (Some(cfg), Some(kind)) = (ocr, fazhi_ocr::ScanKind::sniff(&document.content))
+            else {
+                return Err(anyhow::anyhow!("{e} ({})", e.code()));
+            };
+            let read = fazhi_ocr::recognise(&document.content, kind, cfg, &mut |_, _| {})
+                .map_err(|o| anyhow::anyhow!("{e} ({}); OCR: {o} ({})", e.code(), o.code()))?;
+            let scan = fazhi_engine::ScanText {
+                text: &read.text,
+                pages: read.pages,
+                pages_total: read.pages_total,
+                mean_confidence: read.mean_confidence,
+            };
+            fazhi_engine::assess_scan(&sub, &scan, limits)
+                .map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))
+        }
+        r => r.map_err(|e| anyhow::anyhow!("{e} ({})", e.code())),
+    }
 }

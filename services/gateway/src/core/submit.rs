@@ -61,6 +61,7 @@ impl ReportCore {
             labels: v.labels.clone(),
             webhook: notify_url.map(fazhi_jobs::Webhook::pending),
             batch_id,
+            progress: None,
         };
         span.record("job_id", rec.id.as_str());
         let (trace_id, trace_ctx) = outgoing_trace(&span, incoming_trace);

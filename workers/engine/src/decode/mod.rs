@@ -47,6 +47,13 @@ pub fn decode(
     let (essence, mt_charset) = split_media_type(media_type);
     let declared = media::declared_kind(&essence)
         .map_err(|()| EngineError::UnsupportedMediaType(essence.clone()))?;
+    // A real image was refused as a scan above; anything else declared as one is mislabelled.
+    if essence.starts_with("image/") {
+        return Err(EngineError::MediaTypeMismatch {
+            declared: essence,
+            detail: "no PNG, JPEG or TIFF signature".into(),
+        });
+    }
     let sniffed = sniff(content);
     let kind = match declared {
         None => {
@@ -160,8 +167,17 @@ mod tests {
         let l = Limits::default();
         let e = decode(b"hello", "application/pdf", "", "", &l).err();
         assert_eq!(e.map(|e| e.code()), Some("MEDIA_TYPE_MISMATCH"));
-        let e = decode(b"hello", "image/png", "", "", &l).err();
+        let e = decode(b"hello", "image/gif", "", "", &l).err();
         assert_eq!(e.map(|e| e.code()), Some("UNSUPPORTED_MEDIA_TYPE"));
+        let e = decode(b"hello", "image/png", "", "", &l).err();
+        assert_eq!(e.map(|e| e.code()), Some("MEDIA_TYPE_MISMATCH"));
+        let e = decode(b"\x89PNG\r\n\x1a\n...", "image/png", "", "", &l).err();
+        assert!(e.is_some_and(|e| e.is_scan()));
+        let e = decode(b"%PDF-1.4\n", "", "", "", &l).err();
+        assert!(
+            e.is_some_and(|e| !e.is_scan()),
+            "a broken PDF is not a scan"
+        );
         let e = decode(b"", "", "", "", &l).err();
         assert_eq!(e.map(|e| e.code()), Some("EMPTY_DOCUMENT"));
     }

@@ -60,8 +60,10 @@ fn run(content: &[u8], max_pages: usize) -> Result<String, EngineError> {
         }
         None => stream_order(&doc, &pages),
     };
+    // A scan may carry a stamped header or page number as text; a text layer worth reading has
+    // far more than a line's worth of Chinese per page.
     let cjk = text.chars().filter(|&c| is_cjk(c)).count();
-    if cjk < 10 {
+    if cjk < (20 * pages.len()).max(10) {
         return Err(EngineError::PdfNoText);
     }
     Ok(text)

@@ -16,6 +16,14 @@ pub fn classify(
         return DocKind::Report;
     };
     let w = &w.kind;
+    if text
+        .chars()
+        .filter(|c| crate::normalize::is_cjk(*c))
+        .count()
+        < w.min_chinese_chars
+    {
+        return DocKind::NotReport(NotReportReason::Other);
+    }
     let title = if title_inferred {
         ""
     } else {

@@ -14,8 +14,9 @@ pub(crate) const RAISED: &[(&str, &[&str])] = &[
     ("NOT_A_REPORT", &["reason"]),
     (
         "LOW_TEXT_QUALITY",
-        &["quality", "broken", "split", "replacement"],
+        &["quality", "broken", "split", "replacement", "source"],
     ),
+    ("TEXT_FROM_OCR", &["pages", "pages_total", "confidence"]),
     ("CHECKLIST_YEAR_MISMATCH", &["year", "checklist"]),
     (
         "CHECKLIST_PERIOD_ENDED",

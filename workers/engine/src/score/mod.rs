@@ -59,6 +59,7 @@ pub fn score(
     hints: &Hints,
     checklist_id: Option<&str>,
     content_sha256: &str,
+    scan: Option<&crate::ScanText<'_>>,
 ) -> Result<wire::Assessment, EngineError> {
     let rules = crate::rules::rules().map_err(EngineError::Internal)?;
     if let Some(e) = checklist::load_error().or_else(findings::load_error) {
@@ -74,7 +75,7 @@ pub fn score(
     let mut out = Findings::default();
     let tl = timeliness::assess(doc, hints, year, rules);
     let (conc, ratio) = concreteness::measure(&v);
-    let quality = quality::measure(&v, &rules.text_quality, &mut out);
+    let quality = quality::measure(&v, &rules.text_quality, scan, &mut out);
     let mut a = wire::Assessment {
         content_sha256: content_sha256.to_string(),
         checklist_id: cl.id.clone(),

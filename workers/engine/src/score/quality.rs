@@ -2,7 +2,8 @@
 //! fragments keeps every word but loses the sentences — lines wrapped mid-sentence and never
 //! rejoined, figures alone on their lines — and a wrong encoding leaves replacement characters.
 //! Judged on such text, a report loses its year, figures and areas and still gets a confident
-//! grade; below the rule's floor it gets LOW_TEXT_QUALITY and no grade instead.
+//! grade; below the rule's floor it gets LOW_TEXT_QUALITY and no grade instead. Text read by
+//! OCR is judged on the recogniser's mean confidence as well, and says so (TEXT_FROM_OCR).
 
 use std::collections::HashSet;
 
@@ -17,6 +18,7 @@ const EVIDENCE: usize = 3;
 pub(crate) fn measure(
     v: &View<'_>,
     rules: &TextQualityRules,
+    scan: Option<&crate::ScanText<'_>>,
     out: &mut Findings,
 ) -> wire::TextQuality {
     let text = v.text;
@@ -47,9 +49,27 @@ pub(crate) fn measure(
             .max(share(broken.len(), lines.len() - 1) / rules.broken_limit)
             .max(share(split, lines.len()) / rules.split_limit);
     }
+    if let Some(scan) = scan {
+        // Linear in the confidence: the floor itself lands exactly on min_score.
+        let doubt = (1.0 - scan.mean_confidence) / (1.0 - rules.ocr_min_confidence).max(1e-6);
+        worst = worst.max(doubt * (1.0 - rules.min_score));
+        out.raise(
+            "TEXT_FROM_OCR",
+            &[
+                ("pages", scan.pages.to_string()),
+                ("pages_total", scan.pages_total.to_string()),
+                ("confidence", format!("{:.2}", scan.mean_confidence)),
+            ],
+            Vec::new(),
+        );
+    }
     let score = (1.0 - worst).clamp(0.0, 1.0);
     let low = score < rules.min_score;
     if low {
+        let source = match scan {
+            Some(s) => format!("OCR 识别，平均置信度 {:.2}", s.mean_confidence),
+            None => "文字层".to_string(),
+        };
         out.raise(
             "LOW_TEXT_QUALITY",
             &[
@@ -57,6 +77,7 @@ pub(crate) fn measure(
                 ("broken", broken.len().to_string()),
                 ("split", split.to_string()),
                 ("replacement", replacement.to_string()),
+                ("source", source),
             ],
             broken
                 .iter()
@@ -73,6 +94,10 @@ pub(crate) fn measure(
         split_figures: count(split),
         replacement_chars: count(replacement),
         chars: count(chars),
+        ocr: scan.is_some(),
+        ocr_confidence: scan.map_or(0.0, |s| (s.mean_confidence * 100.0).round() / 100.0),
+        ocr_pages: scan.map_or(0, |s| i32::try_from(s.pages).unwrap_or(i32::MAX)),
+        ocr_pages_total: scan.map_or(0, |s| i32::try_from(s.pages_total).unwrap_or(i32::MAX)),
     }
 }
 

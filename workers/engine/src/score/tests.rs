@@ -5,7 +5,7 @@ use super::*;
 
 fn assess(text: &str, year: i32) -> wire::Assessment {
     let doc = from_text(text, Some(year));
-    match score(&doc, &Hints::default(), None, "x") {
+    match score(&doc, &Hints::default(), None, "x", None) {
         Ok(a) => a,
         Err(e) => panic!("score failed: {e}"),
     }
@@ -160,7 +160,7 @@ fn deterministic_and_graded() {
 fn not_a_report_gets_na() {
     let mut doc = from_text(BASE, Some(2023));
     doc.kind = DocKind::NotReport(crate::model::NotReportReason::Plan);
-    let a = score(&doc, &Hints::default(), None, "x").expect("score");
+    let a = score(&doc, &Hints::default(), None, "x", None).expect("score");
     assert_eq!(a.grade, "N/A");
     assert_eq!(a.score, 0.0);
     assert!(a.areas.is_empty());
@@ -182,7 +182,7 @@ fn timeliness_from_hints() {
         published_date: Some("2024-04-15".into()),
         ..Default::default()
     };
-    let a = score(&doc, &hints, None, "x").expect("score");
+    let a = score(&doc, &hints, None, "x", None).expect("score");
     let t = a.timeliness.expect("timeliness");
     assert_eq!(t.status, wire::TimelinessStatus::Late as i32);
     assert_eq!(t.deadline, "2024-03-31");
@@ -198,7 +198,7 @@ fn large_repetitive_input_scores() {
         t.push_str(&format!("调处矛盾纠纷{i}件。\n"));
     }
     let doc = from_text(&t, Some(2023));
-    let a = score(&doc, &Hints::default(), None, "x").expect("score");
+    let a = score(&doc, &Hints::default(), None, "x", None).expect("score");
     assert_eq!(a.areas.len(), 9);
     assert!(a.normalized_text.len() > 1_000_000);
 }
@@ -229,7 +229,14 @@ fn year_after_the_latest_checklist_is_flagged() {
             .any(|f| f.code == "CHECKLIST_PERIOD_ENDED")
     );
     let doc = from_text(&text, Some(2026));
-    let named = score(&doc, &Hints::default(), Some("gangyao-2021-2025"), "x").expect("score");
+    let named = score(
+        &doc,
+        &Hints::default(),
+        Some("gangyao-2021-2025"),
+        "x",
+        None,
+    )
+    .expect("score");
     assert!(
         !named
             .findings

@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 
 use crate::batch::{BatchCounts, BatchPage, BatchRecord};
-use crate::model::{DeliveryState, JobMessage, JobRecord, JobState, Webhook, now_ms};
+use crate::model::{DeliveryState, JobMessage, JobRecord, JobState, Progress, Webhook, now_ms};
 use crate::page_token::{self, Cursor};
 use crate::store::{CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, StoreError, Transition};
 use crate::{StoreTtls, clamp_page_size};
@@ -296,6 +296,22 @@ impl JobStore for MemoryStore {
         }
         g.publish(&rec);
         Ok(Some(rec))
+    }
+
+    async fn set_progress(&self, id: &str, progress: &Progress) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let mut g = self.lock();
+        let Some(rec) = g.job(id, now) else {
+            return Ok(false);
+        };
+        if rec.state != JobState::Running {
+            return Ok(false);
+        }
+        rec.progress = Some(progress.clone());
+        rec.update_time_ms = now_ms().max(rec.update_time_ms);
+        let rec = rec.clone();
+        g.publish(&rec);
+        Ok(true)
     }
 
     async fn complete(

@@ -31,8 +31,9 @@ struct QueueInner {
     delivery_limit: u32,
     ready_tx: mpsc::UnboundedSender<Envelope>,
     ready_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Envelope>>,
+    /// Shared with the OCR lane: one dead-letter stream per deployment, as on the broker.
     dead_tx: mpsc::UnboundedSender<(JobMessage, String)>,
-    dead_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<(JobMessage, String)>>,
+    dead_rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(JobMessage, String)>>>,
     /// Ready + unacknowledged.
     depth: AtomicU64,
 }
@@ -53,18 +54,39 @@ impl QueueInner {
 impl MemoryQueue {
     /// `delivery_limit`: failed deliveries allowed before dead-lettering (as `x-delivery-limit`).
     pub fn new(delivery_limit: u32) -> Self {
-        let (ready_tx, ready_rx) = mpsc::unbounded_channel();
         let (dead_tx, dead_rx) = mpsc::unbounded_channel();
+        Self::with_dead_letters(
+            delivery_limit,
+            dead_tx,
+            Arc::new(tokio::sync::Mutex::new(dead_rx)),
+        )
+    }
+
+    fn with_dead_letters(
+        delivery_limit: u32,
+        dead_tx: mpsc::UnboundedSender<(JobMessage, String)>,
+        dead_rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(JobMessage, String)>>>,
+    ) -> Self {
+        let (ready_tx, ready_rx) = mpsc::unbounded_channel();
         Self {
             inner: Arc::new(QueueInner {
                 delivery_limit,
                 ready_tx,
                 ready_rx: tokio::sync::Mutex::new(ready_rx),
                 dead_tx,
-                dead_rx: tokio::sync::Mutex::new(dead_rx),
+                dead_rx,
                 depth: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// A second queue for the OCR lane, dead-lettering into this queue's dead-letter stream.
+    pub fn ocr_lane(&self) -> Self {
+        Self::with_dead_letters(
+            self.inner.delivery_limit,
+            self.inner.dead_tx.clone(),
+            self.inner.dead_rx.clone(),
+        )
     }
 }
 

@@ -6,7 +6,7 @@ use prost::Message;
 use redis::Value;
 
 use crate::batch::{BatchCounts, BatchRecord};
-use crate::model::{DeliveryState, JobRecord, JobState, Webhook};
+use crate::model::{DeliveryState, JobRecord, JobState, Progress, Webhook};
 use crate::store::StoreError;
 
 /// Labels travel inside the job hash as one prost-encoded field.
@@ -82,6 +82,7 @@ pub(super) fn record_from_fields(m: &HashMap<String, Vec<u8>>) -> Result<JobReco
         labels,
         webhook,
         batch_id: s("bid"),
+        progress: Progress::decode(&s("pg")),
     })
 }
 
@@ -120,6 +121,9 @@ pub(super) fn record_fields(r: &JobRecord) -> Vec<(&'static str, Vec<u8>)> {
     }
     if !r.batch_id.is_empty() {
         fields.push(("bid", r.batch_id.clone().into_bytes()));
+    }
+    if let Some(p) = &r.progress {
+        fields.push(("pg", p.encode().into_bytes()));
     }
     fields
 }
@@ -248,6 +252,11 @@ mod tests {
                 last_error: "HTTP 500".into(),
             }),
             batch_id: "b1".into(),
+            progress: Some(Progress {
+                stage: "ocr".into(),
+                done: 2,
+                total: 5,
+            }),
         };
         let mut payload = Vec::new();
         for (k, v) in record_fields(&rec) {

@@ -41,7 +41,7 @@ use hub::Hub;
 use scripts::Scripts;
 
 use crate::batch::{BatchPage, BatchRecord};
-use crate::model::{JobMessage, JobRecord, JobState, Webhook, now_ms};
+use crate::model::{JobMessage, JobRecord, JobState, Progress, Webhook, now_ms};
 use crate::page_token::{self, Cursor};
 use crate::store::{CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, StoreError, Transition};
 use crate::watch::watch_stream;
@@ -535,6 +535,21 @@ impl JobStore for RedisStore {
 
     async fn transition(&self, id: &str, t: Transition) -> Result<Option<JobRecord>, StoreError> {
         self.do_transition(id, &t, None).await
+    }
+
+    async fn set_progress(&self, id: &str, progress: &Progress) -> Result<bool, StoreError> {
+        let mut con = self.con.clone();
+        let set: i64 = self
+            .scripts
+            .progress
+            .key(self.job_key(id))
+            .arg(progress.encode())
+            .arg(self.events_channel(id))
+            .arg(now_ms())
+            .invoke_async(&mut con)
+            .await
+            .map_err(map_err)?;
+        Ok(set == 1)
     }
 
     async fn complete(

@@ -9,6 +9,7 @@ const TRANSITION_LUA: &str = include_str!("transition.lua");
 const CLAIM_WEBHOOKS_LUA: &str = include_str!("claim_webhooks.lua");
 const RECORD_WEBHOOK_LUA: &str = include_str!("record_webhook.lua");
 const INDEX_SIMILARITY_LUA: &str = include_str!("index_similarity.lua");
+const PROGRESS_LUA: &str = include_str!("progress.lua");
 
 pub(super) struct Scripts {
     pub create: Script,
@@ -16,6 +17,7 @@ pub(super) struct Scripts {
     pub claim_webhooks: Script,
     pub record_webhook: Script,
     pub index_similarity: Script,
+    pub progress: Script,
 }
 
 impl Scripts {
@@ -26,6 +28,7 @@ impl Scripts {
             claim_webhooks: Script::new(CLAIM_WEBHOOKS_LUA),
             record_webhook: Script::new(RECORD_WEBHOOK_LUA),
             index_similarity: Script::new(INDEX_SIMILARITY_LUA),
+            progress: Script::new(&format!("{ENC_LUA}{PROGRESS_LUA}")),
         }
     }
 }

@@ -39,6 +39,7 @@ pub fn job(tenant: &str, request_id: &str, sha: &str) -> JobRecord {
         labels: BTreeMap::from([("source".to_string(), "test:1".to_string())]),
         webhook: None,
         batch_id: String::new(),
+        progress: None,
     }
 }
 
@@ -780,4 +781,64 @@ pub async fn store_similarity(s: Arc<dyn JobStore>) {
         s.sentence_frequencies(&other, &[7]).await.unwrap(),
         (vec![0], 0)
     );
+}
+
+/// Progress is recorded only while the job is RUNNING, is seen by `get` and by watchers, and
+/// stays on the finished record (where OCR stopped, or that it ended).
+pub async fn store_progress(s: Arc<dyn JobStore>) {
+    let j = job("acme", "", "pg1");
+    s.create(&j).await.unwrap();
+    let p = |done, total| fazhi_jobs::Progress {
+        stage: "ocr".into(),
+        done,
+        total,
+    };
+    assert!(!s.set_progress(&j.id, &p(0, 0)).await.unwrap(), "QUEUED");
+    assert!(!s.set_progress("missing", &p(0, 0)).await.unwrap());
+    s.transition(&j.id, t(&[JobState::Queued], JobState::Running))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut w = s.watch(&j.id).await.unwrap();
+    let first = next(&mut w).await;
+    assert_eq!(first.progress, None);
+    assert!(s.set_progress(&j.id, &p(1, 4)).await.unwrap());
+    let seen = next(&mut w).await;
+    assert_eq!(seen.progress, Some(p(1, 4)), "watchers see progress");
+    assert_eq!(
+        s.get("acme", &j.id).await.unwrap().unwrap().progress,
+        Some(p(1, 4))
+    );
+    s.complete(&j.id, "rk-pg1", b"a", "c")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!s.set_progress(&j.id, &p(2, 4)).await.unwrap(), "finished");
+    let done = s.get("acme", &j.id).await.unwrap().unwrap();
+    assert_eq!(
+        (done.state, done.progress),
+        (JobState::Succeeded, Some(p(1, 4)))
+    );
+}
+
+/// The OCR lane is a queue of its own: what is published there is consumed there only, and
+/// dead-letters into the deployment's one dead-letter stream.
+pub async fn queue_ocr_lane(text: Arc<dyn JobQueue>, ocr: Arc<dyn JobQueue>) {
+    let m = message_for(&job("acme", "", "ocr1"));
+    let mut texts = text.consume(1).await.unwrap();
+    let mut scans = ocr.consume(1).await.unwrap();
+    let mut dead = text.consume_dead_letters().await.unwrap();
+    ocr.publish(&m, &[]).await.unwrap();
+    let d = next(&mut scans).await;
+    assert_eq!(d.message, m);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), texts.next())
+            .await
+            .is_err(),
+        "the text lane must not see the scan"
+    );
+    d.acker.reject().await.unwrap();
+    let dl = next(&mut dead).await;
+    assert_eq!(dl.message.job_id, m.job_id);
+    dl.acker.ack().await.unwrap();
 }

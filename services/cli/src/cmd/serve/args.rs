@@ -180,6 +180,67 @@ pub struct WorkerOpts {
     /// Only jobs QUEUED and untouched this long count as orphaned.
     #[arg(long, env = "FAZHI_RECONCILE_OLDER_THAN", default_value = D.reconcile_older_than.as_str(), value_parser = parse_duration)]
     pub reconcile_older_than: Duration,
+    #[command(flatten)]
+    pub ocr: OcrOpts,
+}
+
+/// Scans (image-only PDFs, PNG, JPEG, TIFF) through Tesseract on their own lane.
+#[derive(Debug, Clone, Args)]
+pub struct OcrOpts {
+    /// `auto`: OCR when Tesseract with the model is installed (else scans fail with
+    /// PDF_NO_TEXT / UNSUPPORTED_FORMAT); `on`: refuse to start without it; `off`.
+    #[arg(long = "ocr", env = "FAZHI_OCR", default_value = "auto", value_parser = ["auto", "on", "off"])]
+    pub mode: String,
+    /// Scans recognised at once in this process (each uses one core), apart from the engine
+    /// threads, so scans never hold up text jobs.
+    #[arg(long, env = "FAZHI_OCR_SLOTS", default_value_t = 1)]
+    pub ocr_slots: u16,
+    /// Pages recognised at most per document (the rest is left out and said so).
+    #[arg(long, env = "FAZHI_OCR_MAX_PAGES", default_value_t = fazhi_ocr::OcrConfig::default().max_pages)]
+    pub ocr_max_pages: u32,
+    /// Rendering resolution of PDF pages (Tesseract wants ≥ 200 for Chinese).
+    #[arg(long, env = "FAZHI_OCR_DPI", default_value_t = fazhi_ocr::OcrConfig::default().dpi, value_parser = clap::value_parser!(u32).range(150..=600))]
+    pub ocr_dpi: u32,
+    /// Limit for rendering or recognising one page.
+    #[arg(long, env = "FAZHI_OCR_PAGE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub ocr_page_timeout: Duration,
+    /// Limit for one whole scan; past it the job is retried, then dead-lettered.
+    #[arg(long, env = "FAZHI_OCR_JOB_TIMEOUT", default_value = "20m", value_parser = parse_duration)]
+    pub ocr_job_timeout: Duration,
+    /// Tesseract model(s).
+    #[arg(long, env = "FAZHI_OCR_LANG", default_value = "chi_sim")]
+    pub ocr_lang: String,
+    /// The tesseract executable.
+    #[arg(long, env = "FAZHI_TESSERACT", default_value = "tesseract")]
+    pub tesseract: String,
+}
+
+impl OcrOpts {
+    /// The recogniser's settings when OCR is to run here; `None` when it is off (or `auto`
+    /// and the tools are missing). Errors only for `on` without the tools.
+    pub(super) fn resolve(&self) -> anyhow::Result<Option<fazhi_ocr::OcrConfig>> {
+        if self.mode == "off" {
+            return Ok(None);
+        }
+        let cfg = fazhi_ocr::OcrConfig {
+            tesseract: self.tesseract.clone().into(),
+            language: self.ocr_lang.clone(),
+            dpi: self.ocr_dpi,
+            max_pages: self.ocr_max_pages.max(1),
+            page_timeout: self.ocr_page_timeout,
+            ..fazhi_ocr::OcrConfig::default()
+        };
+        match fazhi_ocr::check(&cfg) {
+            Ok(()) => Ok(Some(cfg)),
+            Err(e) if self.mode == "on" => {
+                Err(anyhow::anyhow!("FAZHI_OCR=on but OCR cannot run: {e}"))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "OCR off: scans will fail with PDF_NO_TEXT / UNSUPPORTED_FORMAT (install tesseract-ocr tesseract-ocr-chi-sim poppler-utils)");
+                Ok(None)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -310,6 +371,31 @@ impl WorkerOpts {
                 ..ReconcileConfig::default()
             }),
             ..WorkerConfig::default()
+        }
+    }
+
+    /// The OCR lane's loop: its own slots and timeout, no dead letters or reconciling (the
+    /// text loops do those for the deployment).
+    pub(super) fn ocr_config(
+        &self,
+        process: &ProcessArgs,
+        ocr: fazhi_ocr::OcrConfig,
+        slots: &Arc<Semaphore>,
+    ) -> WorkerConfig {
+        let engine = fazhi_scorer::FazhiEngine {
+            ocr: Some(ocr),
+            ..fazhi_scorer::FazhiEngine::default()
+        };
+        WorkerConfig {
+            prefetch: self.ocr.ocr_slots.max(1),
+            engine_slots: slots.clone(),
+            job_timeout: self.ocr.ocr_job_timeout,
+            store_outage_limit: self.store_outage_limit,
+            shutdown_grace: process.shutdown_grace,
+            dead_letters: false,
+            reconcile: None,
+            lane: fazhi_scorer::Lane::Ocr,
+            ..WorkerConfig::with_engine(Arc::new(engine))
         }
     }
 }

@@ -31,6 +31,8 @@ impl Role {
 pub(super) struct Backends {
     pub(super) store: Arc<dyn JobStore>,
     pub(super) queue: Arc<dyn JobQueue>,
+    /// The OCR lane (scans forwarded by the text loops).
+    pub(super) ocr_queue: Arc<dyn JobQueue>,
     pub(super) kind: &'static str,
 }
 
@@ -60,6 +62,7 @@ pub(super) async fn connect_backends(
                 AmqpQueue::connect(amqp, &b.queue_prefix, b.delivery_limit)
             })
             .await?;
+            let ocr_queue = queue.ocr_lane().await?;
             tracing::info!(
                 queue_prefix = %b.queue_prefix,
                 redis_prefix = %b.redis_prefix,
@@ -68,6 +71,7 @@ pub(super) async fn connect_backends(
             Ok(Backends {
                 store: Arc::new(store),
                 queue: Arc::new(queue),
+                ocr_queue: Arc::new(ocr_queue),
                 kind: "rabbitmq+redis",
             })
         }
@@ -75,9 +79,11 @@ pub(super) async fn connect_backends(
             tracing::info!(
                 "no FAZHI_AMQP_URL / FAZHI_REDIS_URL: in-memory queue and store (jobs do not survive a restart)"
             );
+            let queue = MemoryQueue::new(b.delivery_limit);
             Ok(Backends {
                 store: Arc::new(MemoryStore::new(ttls)),
-                queue: Arc::new(MemoryQueue::new(b.delivery_limit)),
+                ocr_queue: Arc::new(queue.ocr_lane()),
+                queue: Arc::new(queue),
                 kind: "memory",
             })
         }

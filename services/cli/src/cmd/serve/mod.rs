@@ -48,8 +48,9 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         let shutdown = shutdown.clone();
         tasks.spawn(async move { ("gateway", gateway_result(bound.run(shutdown).await)) });
     }
+    let ocr = a.worker.ocr.resolve()?;
     spawn_workers(
-        &mut tasks, &backends, &a.worker, &a.process, a.workers, &shutdown,
+        &mut tasks, &backends, &a.worker, &a.process, a.workers, ocr, &shutdown,
     );
     spawn_depth_gauge(backends.queue.clone(), shutdown.clone());
     Ok(supervise(tasks, shutdown).await)
@@ -105,8 +106,9 @@ pub async fn worker(a: WorkerArgs) -> anyhow::Result<ExitCode> {
         prefetch = a.worker.prefetch,
         "fazhi worker running"
     );
+    let ocr = a.worker.ocr.resolve()?;
     spawn_workers(
-        &mut tasks, &backends, &a.worker, &a.process, a.workers, &shutdown,
+        &mut tasks, &backends, &a.worker, &a.process, a.workers, ocr, &shutdown,
     );
     spawn_depth_gauge(backends.queue.clone(), shutdown.clone());
     Ok(supervise(tasks, shutdown).await)

@@ -60,6 +60,7 @@ pub(super) fn spawn_workers(
     opts: &WorkerOpts,
     process: &ProcessArgs,
     n: usize,
+    ocr: Option<fazhi_ocr::OcrConfig>,
     shutdown: &CancellationToken,
 ) {
     let slots = Arc::new(Semaphore::new(match opts.engine_threads {
@@ -67,13 +68,28 @@ pub(super) fn spawn_workers(
         n => n,
     }));
     for i in 0..n {
-        let cfg = opts.config(process, i == 0, &slots);
+        let mut cfg = opts.config(process, i == 0, &slots);
+        if ocr.is_some() {
+            cfg.ocr_lane = Some(backends.ocr_queue.clone());
+        }
         let store = backends.store.clone();
         let queue = backends.queue.clone();
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
             let r = fazhi_scorer::run(store, queue, cfg, shutdown).await;
             ("worker", r.map_err(anyhow::Error::from))
+        });
+    }
+    if let Some(ocr) = ocr {
+        let ocr_slots = Arc::new(Semaphore::new(usize::from(opts.ocr.ocr_slots.max(1))));
+        let cfg = opts.ocr_config(process, ocr, &ocr_slots);
+        let store = backends.store.clone();
+        let queue = backends.ocr_queue.clone();
+        let shutdown = shutdown.clone();
+        tracing::info!(slots = opts.ocr.ocr_slots.max(1), "OCR lane running");
+        tasks.spawn(async move {
+            let r = fazhi_scorer::run(store, queue, cfg, shutdown).await;
+            ("ocr worker", r.map_err(anyhow::Error::from))
         });
     }
 }
