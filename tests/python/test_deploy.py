@@ -151,18 +151,20 @@ def test_rabbitmq_definitions_match_topology():
     topo = (REPO / "workers" / "jobs" / "src" / "topology.rs").read_text()
     lib = (REPO / "workers" / "jobs" / "src" / "lib.rs").read_text()
     # Names the code builds from the prefix, with the default prefix "fazhi.".
-    for suffix in ("jobs", "dlx", "jobs.dead"):
+    for suffix in ("jobs", "jobs.ocr", "dlx", "jobs.dead"):
         assert f'"{{}}{suffix}"' in topo, f"topology.rs no longer names {{prefix}}{suffix}"
     limit = int(re.search(r"DEFAULT_DELIVERY_LIMIT: u32 = (\d+);", lib).group(1))
     queues = {q["name"]: q for q in defs["queues"]}
-    jobs = queues["fazhi.jobs"]
-    assert jobs["durable"] and not jobs["auto_delete"]
-    assert jobs["arguments"] == {
-        "x-queue-type": "quorum",
-        "x-delivery-limit": limit,
-        "x-dead-letter-exchange": "fazhi.dlx",
-        "x-dead-letter-routing-key": "fazhi.jobs.dead",
-    }
+    # The text lane and the OCR lane: the same arguments, the same dead-letter queue.
+    for name in ("fazhi.jobs", "fazhi.jobs.ocr"):
+        jobs = queues[name]
+        assert jobs["durable"] and not jobs["auto_delete"]
+        assert jobs["arguments"] == {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": limit,
+            "x-dead-letter-exchange": "fazhi.dlx",
+            "x-dead-letter-routing-key": "fazhi.jobs.dead",
+        }
     assert queues["fazhi.jobs.dead"]["arguments"] == {"x-queue-type": "quorum"}
     (dlx,) = [e for e in defs["exchanges"] if e["name"] == "fazhi.dlx"]
     assert dlx["type"] == "direct" and dlx["durable"]

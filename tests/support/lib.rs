@@ -126,6 +126,15 @@ impl RealResources {
     async fn cleanup(&self) {
         match AmqpQueue::connect(&self.amqp_url, &self.queue_prefix, DELIVERY_LIMIT).await {
             Ok(q) => {
+                // The OCR lane's queue first (declaring it again is harmless if it was unused).
+                match q.ocr_lane().await {
+                    Ok(ocr) => {
+                        if let Err(e) = ocr.delete_queue().await {
+                            eprintln!("cleanup: cannot delete the OCR lane queue: {e}");
+                        }
+                    }
+                    Err(e) => eprintln!("cleanup: cannot reach the OCR lane: {e}"),
+                }
                 if let Err(e) = q.delete_topology().await {
                     eprintln!("cleanup: cannot delete queues {}*: {e}", self.queue_prefix);
                 }

@@ -69,6 +69,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at startup and moved into its command: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// All in one: gateway and in-process workers. In-memory queue and store unless both
     /// --amqp-url and --redis-url are set, then RabbitMQ and Redis.

@@ -136,6 +136,19 @@ impl AmqpQueue {
             .map_err(|e| unavailable("delete topology", e))
     }
 
+    /// Deletes this lane's work queue only (test teardown of an OCR lane; the dead-letter
+    /// exchange and queue are the deployment's and go with [`Self::delete_topology`]).
+    pub async fn delete_queue(&self) -> Result<(), QueueError> {
+        let ch = self.publish_channel().await?;
+        ch.queue_delete(
+            self.inner.topology.jobs_queue().into(),
+            lapin::options::QueueDeleteOptions::default(),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| unavailable("delete queue", e))
+    }
+
     /// Re-declares the topology on the publishing connection (idempotent).
     pub async fn declare_topology(&self) -> Result<(), QueueError> {
         let ch = self.publish_channel().await?;

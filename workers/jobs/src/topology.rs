@@ -33,8 +33,8 @@ pub struct Topology {
     pub prefix: String,
     /// Failed deliveries allowed before the broker dead-letters a message.
     pub delivery_limit: u32,
-    /// The work queue's name after the prefix: `jobs`, or `jobs.ocr` for the OCR lane.
-    pub lane: String,
+    /// The OCR lane: the work queue is `{prefix}jobs.ocr` instead of `{prefix}jobs`.
+    pub ocr: bool,
 }
 
 impl Topology {
@@ -42,21 +42,25 @@ impl Topology {
         Self {
             prefix: prefix.into(),
             delivery_limit,
-            lane: "jobs".into(),
+            ocr: false,
         }
     }
 
     /// The same deployment's OCR lane.
     pub fn ocr_lane(&self) -> Self {
         Self {
-            lane: "jobs.ocr".into(),
+            ocr: true,
             ..self.clone()
         }
     }
 
     /// The work queue; also the routing key on the default exchange.
     pub fn jobs_queue(&self) -> String {
-        format!("{}{}", self.prefix, self.lane)
+        if self.ocr {
+            format!("{}jobs.ocr", self.prefix)
+        } else {
+            format!("{}jobs", self.prefix)
+        }
     }
     pub fn dead_letter_exchange(&self) -> String {
         format!("{}dlx", self.prefix)
@@ -67,7 +71,7 @@ impl Topology {
     }
     /// Whether this is the OCR lane (named so in broker connection names).
     pub fn is_ocr_lane(&self) -> bool {
-        self.lane != "jobs"
+        self.ocr
     }
 
     fn quorum_args() -> FieldTable {

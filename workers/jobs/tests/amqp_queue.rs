@@ -210,7 +210,7 @@ async fn ocr_lane_is_its_own_queue() {
         );
         common::queue_ocr_lane(dyn_queue(q), dyn_queue(ocr.clone())).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        ocr.delete_topology().await.expect("cleanup");
+        ocr.delete_queue().await.expect("cleanup");
     })
     .await;
 }

@@ -3,8 +3,10 @@
 //! figures and phrases across the breaks. A line that runs to the page's right text edge
 //! continues on the next one, unless the next opens a paragraph (the 公文 first-line indent,
 //! or a wider gap above it than between the lines of a paragraph). The title at the head of the
-//! document, set larger than the body and wrapped onto a second line, is one title again. Page numbers (「— 1 —」「- 2 -」「第1页 共5页」) are dropped. Words are joined without
-//! spaces except between two Latin letters or digits.
+//! document, set larger than the body and wrapped onto a second line, is one title again. Page
+//! numbers (「— 1 —」「- 2 -」「第1页 共5页」) are dropped. Words are joined without spaces
+//! except between two Latin letters or digits, or across a gap as wide as a character (fields
+//! set apart on one line, as 「发布机构 某县人民政府  生成日期 2024-01-08」).
 
 use crate::tsv::{Line, Page};
 
@@ -14,6 +16,8 @@ const FULL: f64 = 1.5;
 const INDENT: f64 = 1.0;
 /// A gap above a line this many line heights wider than the usual one opens a paragraph.
 const PARAGRAPH_GAP: f64 = 0.5;
+/// A gap between two words this many line heights wide separates them with a space.
+const WORD_GAP: f64 = 0.8;
 /// Lines this many times the body's median line height are display type (a title).
 const DISPLAY: f64 = 1.15;
 /// The title is looked for among the document's first lines only.
@@ -125,13 +129,16 @@ fn needs_space(a: Option<char>, b: Option<char>) -> bool {
 }
 
 fn push_line(out: &mut String, l: &Line) {
-    let mut last = None;
+    let mut last: Option<&crate::tsv::Word> = None;
     for w in &l.words {
-        if needs_space(last, w.text.chars().next()) {
+        if let Some(prev) = last
+            && (needs_space(prev.text.chars().last(), w.text.chars().next())
+                || (w.left - prev.right) as f64 >= WORD_GAP * l.height() as f64)
+        {
             out.push(' ');
         }
         out.push_str(&w.text);
-        last = w.text.chars().last();
+        last = Some(w);
     }
 }
 
@@ -166,6 +173,8 @@ mod tests {
                 .map(|t| Word {
                     text: t.into(),
                     confidence: 90.0,
+                    left: 0,
+                    right: 0,
                 })
                 .collect(),
         }
@@ -249,6 +258,21 @@ mod tests {
             lines: vec![line(0, 100, 0, "ISO 9001")],
         };
         assert_eq!(text(&[page]).0, "ISO 9001");
+    }
+
+    #[test]
+    fn a_wide_gap_keeps_fields_apart() {
+        let mut l = line(200, 1500, 100, "发布机构 罗源县人民政府 生成日期");
+        let xs = [(200, 400), (420, 760), (900, 1100)];
+        for (w, (a, b)) in l.words.iter_mut().zip(xs) {
+            (w.left, w.right) = (a, b);
+        }
+        let page = Page {
+            width: 1654,
+            height: 2339,
+            lines: vec![l],
+        };
+        assert_eq!(text(&[page]).0, "发布机构罗源县人民政府 生成日期");
     }
 
     #[test]

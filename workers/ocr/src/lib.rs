@@ -116,7 +116,15 @@ pub enum OcrError {
 }
 
 impl OcrError {
-    /// Stable code for job failures: a timeout may pass on a retry, the rest will not.
+    /// Whether another attempt (maybe on another worker) could succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout { .. } | Self::ToolFailed { .. } | Self::ToolMissing { .. } | Self::Io(_)
+        )
+    }
+
+    /// Stable code for job failures.
     pub fn code(&self) -> &'static str {
         match self {
             Self::ToolMissing { .. } => "OCR_UNAVAILABLE",

@@ -6,6 +6,9 @@
 pub struct Word {
     pub text: String,
     pub confidence: f32,
+    /// Horizontal extent in page pixels.
+    pub left: i64,
+    pub right: i64,
 }
 
 /// One text line as Tesseract laid it out, with its box in page pixels.
@@ -77,6 +80,8 @@ pub fn parse(tsv: &str) -> Page {
                     l.words.push(Word {
                         text: text.to_string(),
                         confidence,
+                        left,
+                        right: left + w,
                     });
                 }
             }

@@ -58,6 +58,7 @@ pub trait Engine: Send + Sync + 'static {
             code: "OCR_UNAVAILABLE".into(),
             message: "this engine has no OCR".into(),
             scan: true,
+            retry: false,
         })
     }
 }
@@ -80,6 +81,9 @@ pub struct EngineFailure {
     pub message: String,
     /// The document is a scan: OCR could read it (`EngineError::is_scan`).
     pub scan: bool,
+    /// Worth another attempt (an OCR tool timed out or failed): the job keeps this code as its
+    /// last error and the delivery is given back; past the delivery limit it fails with it.
+    pub retry: bool,
 }
 
 impl EngineFailure {
@@ -89,6 +93,7 @@ impl EngineFailure {
             code: e.code().to_string(),
             message: e.to_string(),
             scan: e.is_scan(),
+            retry: false,
         }
     }
 }
@@ -113,6 +118,7 @@ impl FazhiEngine {
                     code: "INVALID_HINTS".into(),
                     message: format!("hints do not decode: {e}"),
                     scan: false,
+                    retry: false,
                 }
             })?
         };
@@ -134,6 +140,7 @@ impl FazhiEngine {
                 .collect::<Vec<_>>()
                 .join("; "),
             scan: false,
+            retry: false,
         })
     }
 }
@@ -158,6 +165,7 @@ impl Engine for FazhiEngine {
                 code: "OCR_UNAVAILABLE".into(),
                 message: "OCR is not enabled on this worker".into(),
                 scan: true,
+                retry: false,
             });
         };
         let input = Self::input(msg)?;
@@ -172,6 +180,7 @@ impl Engine for FazhiEngine {
                 code: e.code().to_string(),
                 message: e.to_string(),
                 scan: true,
+                retry: e.is_transient(),
             })?;
         tracing::info!(
             pages = read.pages,
@@ -673,6 +682,26 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
     {
         return forward_to_ocr(store, &**ocr, d, &job).await;
     }
+    if let Ok(Ok(Ok(Err(fail)))) = &outcome
+        && fail.retry
+    {
+        // Kept on the job (still RUNNING) so a dead-lettered job fails with this reason.
+        store
+            .transition(
+                &job.id,
+                Transition {
+                    from: &[JobState::Running],
+                    to: JobState::Running,
+                    error_code: Some(fail.code.clone()),
+                    error_message: Some(fail.message.clone()),
+                    bump_attempts: false,
+                    checklist_id: None,
+                },
+            )
+            .await?;
+        tracing::warn!(code = %fail.code, error = %fail.message, "attempt failed; giving the job back");
+        return Ok(Settle::Retry("engine_transient"));
+    }
     match outcome {
         Ok(Ok(Ok(Ok(out)))) => {
             let decoded = check_copying(store, &job, &out.assessment).await;
@@ -831,11 +860,31 @@ async fn dead_letter_loop(
 }
 
 async fn mark_dead(store: &dyn JobStore, dl: &DeadLetter) -> Result<(), StoreError> {
-    let code = "DEAD_LETTERED".to_string();
-    let message = format!(
-        "gave up after repeated failed attempts (engine crash or timeout); broker reason: {}",
-        dl.reason
-    );
+    // A failure recorded by the last attempt (an OCR timeout, say) is the reason; otherwise the
+    // attempts crashed or timed out without a word.
+    let last = match store.get_any(&dl.message.job_id).await {
+        Ok(Some(j)) if !j.state.is_terminal() && !j.error_code.is_empty() => {
+            Some((j.error_code, j.error_message))
+        }
+        Ok(_) | Err(StoreError::Corrupt(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let (code, message) = match last {
+        Some((code, msg)) => (
+            code,
+            format!(
+                "gave up after repeated failed attempts; the last: {msg}; broker reason: {}",
+                dl.reason
+            ),
+        ),
+        None => (
+            "DEAD_LETTERED".to_string(),
+            format!(
+                "gave up after repeated failed attempts (engine crash or timeout); broker reason: {}",
+                dl.reason
+            ),
+        ),
+    };
     let t = Transition {
         from: &[JobState::Queued, JobState::Running],
         to: JobState::Failed,

@@ -327,6 +327,7 @@ async fn a_rejected_document_fails_with_the_engine_code() {
             code: "NO_CHINESE_TEXT".into(),
             message: "document contains no Chinese text".into(),
             scan: false,
+            retry: false,
         }),
     });
     let h = start(test_config(engine.clone()), 5);
@@ -686,6 +687,7 @@ impl Engine for ScanEngine {
             code: "PDF_NO_TEXT".into(),
             message: "image-only".into(),
             scan: true,
+            retry: false,
         })
     }
     fn assess_scan(
@@ -799,5 +801,35 @@ async fn without_an_ocr_lane_a_scan_fails_with_the_engine_code() {
         (JobState::Failed, "PDF_NO_TEXT")
     );
     assert_eq!(engine.scan_calls.load(Ordering::SeqCst), 0);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_then_fails_with_its_reason() {
+    let engine = Arc::new(FixedEngine {
+        calls: AtomicUsize::new(0),
+        result: Err(EngineFailure {
+            code: "OCR_TIMEOUT".into(),
+            message: "tesseract took longer than 60s on page 3".into(),
+            scan: true,
+            retry: true,
+        }),
+    });
+    let h = start(test_config(engine.clone()), 2);
+    let (rec, msg) = job_and_message(b"%PDF-1.4 scan", "application/pdf");
+    h.submit(&rec, &msg).await;
+    let done = h.wait_terminal(&rec.id).await;
+    assert_eq!(done.state, JobState::Failed);
+    assert_eq!(done.error_code, "OCR_TIMEOUT", "{done:?}");
+    assert!(
+        done.error_message.contains("page 3"),
+        "{}",
+        done.error_message
+    );
+    assert_eq!(
+        engine.calls.load(Ordering::SeqCst),
+        3,
+        "first try + delivery limit 2"
+    );
     h.stop().await;
 }

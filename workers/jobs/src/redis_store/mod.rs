@@ -562,8 +562,9 @@ impl JobStore for RedisStore {
         let t = Transition {
             from: &[JobState::Queued, JobState::Running],
             to: JobState::Succeeded,
-            error_code: None,
-            error_message: None,
+            // A failed earlier attempt's reason does not stay on a job that succeeded.
+            error_code: Some(String::new()),
+            error_message: Some(String::new()),
             bump_attempts: false,
             checklist_id: Some(checklist_id.to_string()),
         };
