@@ -416,7 +416,7 @@ async fn bad_requests_get_precise_codes(mode: Mode) {
         ),
         (
             "bad media type",
-            doc(b"abc".to_vec(), "image/png"),
+            doc(b"abc".to_vec(), "image/gif"),
             Code::InvalidArgument,
         ),
         (

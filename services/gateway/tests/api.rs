@@ -509,7 +509,7 @@ async fn validation_errors_have_codes_and_field_details() {
 
     let mut r = submission(REPORT);
     if let Some(d) = r.document.as_mut() {
-        d.media_type = "image/png".into();
+        d.media_type = "image/gif".into();
     }
     let s = c.submit_report(with_key(r, None)).await.expect_err("media");
     assert_reason(&s, Code::InvalidArgument, "UNSUPPORTED_MEDIA_TYPE");

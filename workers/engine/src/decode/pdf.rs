@@ -50,7 +50,7 @@ fn run(content: &[u8], max_pages: usize) -> Result<String, EngineError> {
             let id = ids.get(p).copied()?;
             pdf_layout::page_runs(&doc, id, MAX_PAGE_STREAM)
                 .ok()
-                .map(pdf_layout::lines)
+                .map(pdf_layout::page_lines)
         })
         .collect();
     let text = match laid {

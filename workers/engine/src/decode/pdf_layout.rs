@@ -14,6 +14,9 @@ use lopdf::{Document, Encoding, Object, ObjectId};
 
 /// Runs kept per page: a real page has a few thousand; a hostile stream stops here.
 const MAX_RUNS: usize = 100_000;
+/// A move of at least this many ems inside a TJ string is a blank between words (a space is
+/// 0.25–0.6 em; kerning and CJK justification move far less).
+const TJ_BLANK_EM: f64 = 0.25;
 
 /// A shown string where it stands: user-space start, estimated end, baseline, font size.
 #[derive(Debug, Clone)]
@@ -33,6 +36,93 @@ pub(super) struct Line {
     pub y: f64,
     pub size: f64,
     pub text: String,
+    /// 0 on a page set in one column (or spanning both); 1 and 2 for the left and right column.
+    pub column: u8,
+}
+
+/// Lines of a page in reading order. A page set in two columns — a vertical strip that no line
+/// of text crosses, with prose on both sides — is read left column, then right; lines spanning
+/// the strip (a title, a page number) stay above or below the columns.
+pub(super) fn page_lines(runs: Vec<Run>) -> Vec<Line> {
+    let Some(g) = gutter(&runs) else {
+        return lines(runs);
+    };
+    let (mut left, mut right, mut span) = (Vec::new(), Vec::new(), Vec::new());
+    for r in runs {
+        if r.end <= g {
+            left.push(r);
+        } else if r.x >= g {
+            right.push(r);
+        } else {
+            span.push(r);
+        }
+    }
+    let top = left.iter().chain(&right).map(|r| r.y).fold(f64::NEG_INFINITY, f64::max);
+    let (head, foot): (Vec<Run>, Vec<Run>) = span.into_iter().partition(|r| r.y >= top);
+    let column = |runs: Vec<Run>, n: u8| {
+        let mut ls = lines(runs);
+        for l in &mut ls {
+            l.column = n;
+        }
+        ls
+    };
+    let mut out = lines(head);
+    out.extend(column(left, 1));
+    out.extend(column(right, 2));
+    out.extend(lines(foot));
+    out
+}
+
+/// The x of the strip between two columns, if the page has one: searched in the middle third
+/// of the text's width, crossed by at most a tenth of the baselines (a spanning title), with at
+/// least six baselines of prose (six characters or more a baseline on average) on each side.
+fn gutter(runs: &[Run]) -> Option<f64> {
+    if runs.len() < 12 {
+        return None;
+    }
+    let lo = runs.iter().map(|r| r.x).fold(f64::INFINITY, f64::min);
+    let hi = runs.iter().map(|r| r.end).fold(f64::NEG_INFINITY, f64::max);
+    if !(hi - lo).is_finite() || hi - lo <= 0.0 {
+        return None;
+    }
+    // Each baseline as spans of ink (runs closer than an em merged).
+    let mut sorted: Vec<&Run> = runs.iter().collect();
+    sorted.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x.total_cmp(&b.x)));
+    let mut baselines: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut last_y = f64::NAN;
+    for r in sorted {
+        if (last_y - r.y).abs() > 0.4 * r.size || baselines.is_empty() {
+            baselines.push(Vec::new());
+            last_y = r.y;
+        }
+        if let Some(spans) = baselines.last_mut() {
+            match spans.last_mut() {
+                Some(s) if r.x - s.1 < r.size => s.1 = s.1.max(r.end),
+                _ => spans.push((r.x, r.end)),
+            }
+        }
+    }
+    let crossing = |g: f64| {
+        baselines
+            .iter()
+            .filter(|spans| spans.iter().any(|(a, b)| *a < g && g < *b))
+            .count()
+    };
+    let g = (33..=67)
+        .map(|pct| lo + (hi - lo) * f64::from(pct) / 100.0)
+        .min_by_key(|g| crossing(*g))?;
+    if crossing(g) * 10 > baselines.len() {
+        return None;
+    }
+    let prose = |side: &dyn Fn(&Run) -> bool| {
+        let rs: Vec<&Run> = runs.iter().filter(|r| side(r)).collect();
+        let mut ys: Vec<i64> = rs.iter().map(|r| r.y.round() as i64).collect();
+        ys.sort_unstable();
+        ys.dedup();
+        let chars: usize = rs.iter().map(|r| r.text.trim().chars().count()).sum();
+        ys.len() >= 6 && chars >= 6 * ys.len()
+    };
+    (prose(&|r: &Run| r.end <= g) && prose(&|r: &Run| r.x >= g)).then_some(g)
 }
 
 #[derive(Clone, Copy)]
@@ -168,7 +258,16 @@ pub(super) fn page_runs(
                             text.push_str(&s);
                         }
                         Object::Integer(_) | Object::Real(_) => {
-                            advance -= num(Some(item)) / 1000.0 * size * hscale;
+                            let shift = num(Some(item)) / 1000.0;
+                            advance -= shift * size * hscale;
+                            // A blank set as a move inside the string (Writer leaves room for
+                            // a space drawn by another font): a word gap, kept as a space.
+                            if -shift >= TJ_BLANK_EM
+                                && !text.is_empty()
+                                && !text.ends_with(char::is_whitespace)
+                            {
+                                text.push(' ');
+                            }
                         }
                         _ => {}
                     }
@@ -237,6 +336,7 @@ pub(super) fn lines(mut runs: Vec<Run>) -> Vec<Line> {
                 y: g[0].y,
                 size,
                 text: text.trim().to_string(),
+                column: 0,
             }
         })
         .filter(|l| !l.text.is_empty())
@@ -316,32 +416,50 @@ pub(super) fn drop_furniture(pages: &mut [Vec<Line>]) {
 const ENDS: &str = "。！？；：!?;:";
 
 /// The text of the pages: a full line runs on into the next when that one has the same size,
-/// starts at the page's left edge and stands one line-gap down (or opens the next page).
+/// starts at its column's left edge and stands one line-gap down (or opens the next column or
+/// page).
 pub(super) fn text(pages: &[Vec<Line>]) -> String {
     let mut out = String::new();
-    // The text width is the document's: a last page of short lines has no full line of its own.
-    let all: Vec<Line> = pages.iter().flatten().cloned().collect();
-    let right = right_edge(&all);
+    // The text width is the document's, per column: a last page of short lines has no full
+    // line of its own.
+    let right: [f64; 3] = std::array::from_fn(|c| {
+        let all: Vec<Line> = pages
+            .iter()
+            .flatten()
+            .filter(|l| usize::from(l.column) == c)
+            .cloned()
+            .collect();
+        right_edge(&all)
+    });
+    let edge = |l: &Line| right[usize::from(l.column).min(2)];
     for (pi, p) in pages.iter().enumerate() {
-        let left = p.iter().map(|l| l.x).fold(f64::INFINITY, f64::min);
         let gap = typical_gap(p);
+        let lefts: [f64; 3] = std::array::from_fn(|c| {
+            p.iter()
+                .filter(|m| usize::from(m.column) == c)
+                .map(|m| m.x)
+                .fold(f64::INFINITY, f64::min)
+        });
         for (i, l) in p.iter().enumerate() {
             out.push_str(&l.text);
+            let left = lefts[usize::from(l.column).min(2)];
             let next = p.get(i + 1);
             let open = !l.text.ends_with(|c: char| ENDS.contains(c));
             let joins = match next {
-                Some(n) => {
-                    full(l, &n.text, right)
+                Some(n) if n.column == l.column => {
+                    full(l, &n.text, edge(l))
                         && open
                         && (n.size - l.size).abs() <= 0.1 * l.size
                         && n.x <= left + 0.5 * l.size
                         && (l.y - n.y) <= 1.6 * gap
                 }
+                // The left column's last line runs on into the right column's first.
+                Some(n) => l.column == 1 && n.column == 2 && open && full(l, &n.text, edge(l)),
                 // The last line of a page runs on into the next page's first.
                 None => pages
                     .get(pi + 1)
                     .and_then(|q| q.first())
-                    .is_some_and(|n| open && full(l, &n.text, right)),
+                    .is_some_and(|n| open && full(l, &n.text, edge(l))),
             };
             if !joins {
                 out.push('\n');
@@ -409,8 +527,54 @@ fn typical_gap(p: &[Line]) -> f64 {
 mod tests {
     use super::*;
 
+    fn at(x: f64, y: f64, text: &str) -> Run {
+        Run {
+            x,
+            end: x + 12.0 * text.chars().count() as f64,
+            y,
+            size: 12.0,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn two_columns_read_left_then_right_under_a_spanning_title() {
+        let mut runs = vec![at(150.0, 800.0, "某县关于二〇二四年法治政府建设情况的报告标题")];
+        for i in 0..8 {
+            let y = 770.0 - 20.0 * f64::from(i);
+            runs.push(at(56.0, y, &format!("左栏第{i}行文字内容")));
+            runs.push(at(320.0, y, &format!("右栏第{i}行文字内容")));
+        }
+        runs.push(at(290.0, 60.0, "- 1 -"));
+        let ls = page_lines(runs);
+        let texts: Vec<&str> = ls.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts.first(), Some(&"某县关于二〇二四年法治政府建设情况的报告标题"));
+        assert_eq!(texts[1], "左栏第0行文字内容");
+        assert_eq!(texts[8], "左栏第7行文字内容");
+        assert_eq!(texts[9], "右栏第0行文字内容");
+        assert_eq!(texts.last(), Some(&"- 1 -"));
+        assert_eq!((ls[1].column, ls[9].column, ls[0].column), (1, 2, 0));
+    }
+
+    #[test]
+    fn a_table_of_short_cells_is_not_two_columns() {
+        let mut runs = Vec::new();
+        for i in 0..10 {
+            let y = 700.0 - 20.0 * f64::from(i);
+            runs.push(at(56.0, y, "案件"));
+            runs.push(at(400.0, y, "57件"));
+        }
+        assert!(gutter(&runs).is_none());
+        // One column of prose lines crossing the middle is not two columns either.
+        let prose: Vec<Run> = (0..12)
+            .map(|i| at(56.0, 700.0 - 20.0 * f64::from(i), "全年审核规范性文件二十三件报备率百分之百并开展清理"))
+            .collect();
+        assert!(gutter(&prose).is_none());
+    }
+
     fn line(x: f64, end: f64, y: f64, text: &str) -> Line {
         Line {
+            column: 0,
             x,
             end,
             y,
