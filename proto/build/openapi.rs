@@ -7,7 +7,8 @@
 //! Two conventions of the HTTP face that the rule syntax cannot say are applied by shape:
 //! a binding whose path ends in `:upload` takes `multipart/form-data` (the request's one bytes
 //! field becomes the part `file`, every other scalar a form field named by its proto path), and
-//! a server-streaming rpc answers `text/event-stream`, one `job` event per message.
+//! a server-streaming rpc answers `text/event-stream`, one `job` event per message — unless its
+//! messages are chunks of a file (`bytes data` and `string media_type`), then the body is the file.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -211,7 +212,13 @@ impl Api {
                 json!({"required": true, "content": content}),
             );
         }
-        let ok = if b.streaming {
+        let ok = if b.streaming && is_file(&b.output) {
+            // Over HTTP the chunks are not events: the body is the file itself.
+            json!({
+                "description": "The file itself, with its media type as Content-Type and its name in Content-Disposition.",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+            })
+        } else if b.streaming {
             json!({
                 "description": format!(
                     "Server-Sent Events: one `job` event per {} (data: its JSON), ending after the last.",
@@ -241,6 +248,14 @@ impl Api {
         );
         Ok(Json::Object(op))
     }
+}
+
+/// Messages that carry a file in chunks: `bytes data` beside `string media_type`.
+fn is_file(m: &MessageDescriptor) -> bool {
+    let has = |name: &str, kind: fn(&Kind) -> bool| {
+        m.get_field_by_name(name).is_some_and(|f| kind(&f.kind()))
+    };
+    has("data", |k| matches!(k, Kind::Bytes)) && has("media_type", |k| matches!(k, Kind::String))
 }
 
 fn push_rule(

@@ -1,9 +1,11 @@
 """Same judgement in every format: each text report of the shared corpus and the examples is
 rendered as offices render reports — saved by LibreOffice Writer as DOCX and exported as PDF;
 laid out as a 公文 (justified, two-character first-line indent, 15 pt, 1.5 line spacing) and
-exported by Writer; and typeset by a second PDF generator (reportlab, CJK line breaking) — and
-`fazhi score` must judge every rendering as it judges the text: kind, year, issuer, level,
-required parts, each area's status and every metric, with no LOW_TEXT_QUALITY.
+exported by Writer; typeset by a second PDF generator (reportlab, CJK line breaking); and
+published as a government site's GBK page (a CMS article container amid navigation,
+breadcrumb, widgets and footer) — and `fazhi score` must judge every rendering as it judges the
+text: kind, year, issuer, level, required parts, each area's status and every metric, with no
+LOW_TEXT_QUALITY. Scans are `test_scans.py`.
 
 Needs Debian's libreoffice-writer-nogui and fonts-wqy-zenhei (`.ci/run` installs them) and
 reportlab from PyPI; the renderings are made fresh in a temporary directory, never stored.
@@ -108,6 +110,23 @@ def renderings(tmp_path_factory):
     for f in files:
         shutil.copy(gw / f"{f.stem}.pdf", work / f"{f.stem}.gongwen.pdf")
 
+    # A government site's page: GBK-encoded, the report in a CMS article container between the
+    # site's navigation, breadcrumb, share widgets and footer.
+    for f in files:
+        lines = [l.strip() for l in f.read_text(encoding="utf-8").splitlines() if l.strip()]
+        paras = "".join(f"<p>{html.escape(l)}</p>" for l in lines)
+        page = (
+            '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk">'
+            f"<title>{html.escape(lines[0])}_人民政府门户网站</title></head><body>"
+            '<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政务公开</a> <a href="/hdjl/">互动交流</a></div>'
+            '<div class="crumb">当前位置：首页 &gt; 政务公开 &gt; 法治政府建设</div>'
+            f'<div class="TRS_Editor">{paras}</div>'
+            '<div class="share">【字体：大 中 小】 【打印本页】 【关闭窗口】 分享到：</div>'
+            '<div class="footer">主办单位：人民政府办公室 版权所有 网站标识码 0000000000 ICP备00000000号</div>'
+            "</body></html>"
+        )
+        (work / f"{f.stem}.gbk.html").write_bytes(page.encode("gbk", errors="xmlcharrefreplace"))
+
     # A second generator: reportlab's platypus with CJK line breaking.
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -128,7 +147,7 @@ def renderings(tmp_path_factory):
     return work, names
 
 
-@pytest.mark.parametrize("fmt", ["docx", "pdf", "gongwen.pdf", "reportlab.pdf"])
+@pytest.mark.parametrize("fmt", ["gbk.html", "docx", "pdf", "gongwen.pdf", "reportlab.pdf"])
 def test_every_rendering_is_judged_as_its_text(renderings, fmt):
     work, names = renderings
     differ = []

@@ -57,7 +57,11 @@ pub(super) fn page_lines(runs: Vec<Run>) -> Vec<Line> {
             span.push(r);
         }
     }
-    let top = left.iter().chain(&right).map(|r| r.y).fold(f64::NEG_INFINITY, f64::max);
+    let top = left
+        .iter()
+        .chain(&right)
+        .map(|r| r.y)
+        .fold(f64::NEG_INFINITY, f64::max);
     let (head, foot): (Vec<Run>, Vec<Run>) = span.into_iter().partition(|r| r.y >= top);
     let column = |runs: Vec<Run>, n: u8| {
         let mut ls = lines(runs);
@@ -539,7 +543,11 @@ mod tests {
 
     #[test]
     fn two_columns_read_left_then_right_under_a_spanning_title() {
-        let mut runs = vec![at(150.0, 800.0, "某县关于二〇二四年法治政府建设情况的报告标题")];
+        let mut runs = vec![at(
+            150.0,
+            800.0,
+            "某县关于二〇二四年法治政府建设情况的报告标题",
+        )];
         for i in 0..8 {
             let y = 770.0 - 20.0 * f64::from(i);
             runs.push(at(56.0, y, &format!("左栏第{i}行文字内容")));
@@ -548,7 +556,10 @@ mod tests {
         runs.push(at(290.0, 60.0, "- 1 -"));
         let ls = page_lines(runs);
         let texts: Vec<&str> = ls.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(texts.first(), Some(&"某县关于二〇二四年法治政府建设情况的报告标题"));
+        assert_eq!(
+            texts.first(),
+            Some(&"某县关于二〇二四年法治政府建设情况的报告标题")
+        );
         assert_eq!(texts[1], "左栏第0行文字内容");
         assert_eq!(texts[8], "左栏第7行文字内容");
         assert_eq!(texts[9], "右栏第0行文字内容");
@@ -567,7 +578,13 @@ mod tests {
         assert!(gutter(&runs).is_none());
         // One column of prose lines crossing the middle is not two columns either.
         let prose: Vec<Run> = (0..12)
-            .map(|i| at(56.0, 700.0 - 20.0 * f64::from(i), "全年审核规范性文件二十三件报备率百分之百并开展清理"))
+            .map(|i| {
+                at(
+                    56.0,
+                    700.0 - 20.0 * f64::from(i),
+                    "全年审核规范性文件二十三件报备率百分之百并开展清理",
+                )
+            })
             .collect();
         assert!(gutter(&prose).is_none());
     }
