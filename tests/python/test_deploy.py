@@ -128,6 +128,8 @@ def test_k8s_shape():
     assert trig["type"] == "rabbitmq"
     assert trig["metadata"]["protocol"] == "http"
     assert trig["metadata"]["queueName"] == "fazhi.jobs"
+    # The OCR lane scales the workers too.
+    assert {t["metadata"]["queueName"] for t in so["spec"]["triggers"]} == {"fazhi.jobs", "fazhi.jobs.ocr"}
     for pdb in kinds["PodDisruptionBudget"]:
         assert pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] in deployments
 

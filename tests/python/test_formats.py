@@ -1,7 +1,8 @@
 """Same judgement in every format: each text report of the shared corpus and the examples is
 rendered as offices render reports — saved by LibreOffice Writer as DOCX and exported as PDF;
 laid out as a 公文 (justified, two-character first-line indent, 15 pt, 1.5 line spacing) and
-exported by Writer; typeset by a second PDF generator (reportlab, CJK line breaking); and
+exported by Writer; typeset by a second PDF generator (reportlab, CJK line breaking, the first
+line as a larger centred title); and
 published as a government site's GBK page (a CMS article container amid navigation,
 breadcrumb, widgets and footer) — and `fazhi score` must judge every rendering as it judges the
 text: kind, year, issuer, level, required parts, each area's status and every metric, with no
@@ -139,10 +140,14 @@ def renderings(tmp_path_factory):
     style = ParagraphStyle(
         "body", fontName="wqy", fontSize=12, leading=20, firstLineIndent=24, wordWrap="CJK"
     )
+    # The first line as a 公文 title: larger, centred, wrapping onto a second line when long.
+    title = ParagraphStyle(
+        "title", parent=style, fontSize=22, leading=32, firstLineIndent=0, alignment=1
+    )
     for f in files:
         lines = [l.strip() for l in f.read_text(encoding="utf-8").splitlines() if l.strip()]
         SimpleDocTemplate(str(work / f"{f.stem}.reportlab.pdf"), pagesize=A4).build(
-            [Paragraph(html.escape(l), style) for l in lines]
+            [Paragraph(html.escape(l), title if i == 0 else style) for i, l in enumerate(lines)]
         )
     return work, names
 

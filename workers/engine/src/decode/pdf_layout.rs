@@ -416,6 +416,22 @@ pub(super) fn drop_furniture(pages: &mut [Vec<Line>]) {
     }
 }
 
+/// Lines this many times the body's size are display type (a title).
+const TITLE_SIZE: f64 = 1.15;
+/// The title is looked for among the document's first lines only.
+const TITLE_LINES: usize = 3;
+
+/// The commonest font size of the document's lines (by characters): the body's.
+fn body_size(pages: &[Vec<Line>]) -> f64 {
+    let mut by: HashMap<i64, usize> = HashMap::new();
+    for l in pages.iter().flatten() {
+        *by.entry((l.size * 2.0).round() as i64).or_default() += l.text.chars().count();
+    }
+    by.into_iter()
+        .max_by_key(|(s, n)| (*n, -*s))
+        .map_or(f64::INFINITY, |(s, _)| s as f64 / 2.0)
+}
+
 /// Sentence ends after which a line break is kept even when the line is full.
 const ENDS: &str = "。！？；：!?;:";
 
@@ -436,6 +452,11 @@ pub(super) fn text(pages: &[Vec<Line>]) -> String {
         right_edge(&all)
     });
     let edge = |l: &Line| right[usize::from(l.column).min(2)];
+    // The title, set larger than the body at the head of the document, may wrap onto a
+    // centred second line: one title again.
+    let body = body_size(pages);
+    let display = |l: &Line| l.size >= TITLE_SIZE * body;
+    let mut seen = 0usize;
     for (pi, p) in pages.iter().enumerate() {
         let gap = typical_gap(p);
         let lefts: [f64; 3] = std::array::from_fn(|c| {
@@ -449,7 +470,18 @@ pub(super) fn text(pages: &[Vec<Line>]) -> String {
             let left = lefts[usize::from(l.column).min(2)];
             let next = p.get(i + 1);
             let open = !l.text.ends_with(|c: char| ENDS.contains(c));
+            seen += 1;
             let joins = match next {
+                Some(n)
+                    if seen <= TITLE_LINES
+                        && display(l)
+                        && display(n)
+                        && open
+                        && (n.size - l.size).abs() <= 0.1 * l.size
+                        && (l.y - n.y) <= 2.0 * l.size =>
+                {
+                    true
+                }
                 Some(n) if n.column == l.column => {
                     full(l, &n.text, edge(l))
                         && open
@@ -565,6 +597,31 @@ mod tests {
         assert_eq!(texts[9], "右栏第0行文字内容");
         assert_eq!(texts.last(), Some(&"- 1 -"));
         assert_eq!((ls[1].column, ls[9].column, ls[0].column), (1, 2, 0));
+    }
+
+    #[test]
+    fn a_title_in_display_type_wrapped_onto_a_centred_line_is_one_title() {
+        let big = |x: f64, y: f64, t: &str| Line {
+            size: 22.0,
+            ..line(x, x + 22.0 * t.chars().count() as f64, y, t)
+        };
+        let mut page = vec![
+            big(80.0, 800.0, "望川县人民政府关于2024年法治政府建设情"),
+            big(250.0, 770.0, "况的报告"),
+        ];
+        for i in 0..6 {
+            page.push(line(
+                56.0,
+                500.0,
+                730.0 - 20.0 * f64::from(i),
+                "正文一行到边",
+            ));
+        }
+        let t = text(&[page]);
+        assert!(
+            t.starts_with("望川县人民政府关于2024年法治政府建设情况的报告\n"),
+            "{t}"
+        );
     }
 
     #[test]
