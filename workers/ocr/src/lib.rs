@@ -249,11 +249,12 @@ fn render(
     decode(&bytes, cfg, page)
 }
 
+/// Decodes a page image, its size checked from the header before any pixel is allocated.
 fn decode(bytes: &[u8], cfg: &OcrConfig, page: u32) -> Result<image::DynamicImage, OcrError> {
-    let mut reader = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| OcrError::Image(e.to_string()))?;
-    let (w, h) = reader
+    let unreadable = |e: std::io::Error| OcrError::Image(e.to_string());
+    let reader = || image::ImageReader::new(Cursor::new(bytes)).with_guessed_format();
+    let (w, h) = reader()
+        .map_err(unreadable)?
         .into_dimensions()
         .map_err(|e| OcrError::Image(e.to_string()))?;
     let pixels = u64::from(w) * u64::from(h);
@@ -264,9 +265,7 @@ fn decode(bytes: &[u8], cfg: &OcrConfig, page: u32) -> Result<image::DynamicImag
             limit: cfg.max_pixels,
         });
     }
-    reader = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| OcrError::Image(e.to_string()))?;
+    let mut reader = reader().map_err(unreadable)?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(cfg.max_pixels.saturating_mul(4));
     reader.limits(limits);

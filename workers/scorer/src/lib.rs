@@ -689,14 +689,7 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
         store
             .transition(
                 &job.id,
-                Transition {
-                    from: &[JobState::Running],
-                    to: JobState::Running,
-                    error_code: Some(fail.code.clone()),
-                    error_message: Some(fail.message.clone()),
-                    bump_attempts: false,
-                    checklist_id: None,
-                },
+                failure(fail, &[JobState::Running], JobState::Running),
             )
             .await?;
         tracing::warn!(code = %fail.code, error = %fail.message, "attempt failed; giving the job back");
@@ -723,14 +716,11 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
             let failed = store
                 .transition(
                     &job.id,
-                    Transition {
-                        from: &[JobState::Queued, JobState::Running],
-                        to: JobState::Failed,
-                        error_code: Some(fail.code.clone()),
-                        error_message: Some(fail.message.clone()),
-                        bump_attempts: false,
-                        checklist_id: None,
-                    },
+                    failure(
+                        &fail,
+                        &[JobState::Queued, JobState::Running],
+                        JobState::Failed,
+                    ),
                 )
                 .await?;
             tracing::info!(code = %fail.code, "engine rejected the document");
@@ -758,6 +748,18 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
             tracing::error!(timeout = ?w.cfg.job_timeout, "engine timed out");
             Ok(Settle::Retry("timeout"))
         }
+    }
+}
+
+/// A transition that records the engine's failure on the job.
+fn failure(fail: &EngineFailure, from: &'static [JobState], to: JobState) -> Transition {
+    Transition {
+        from,
+        to,
+        error_code: Some(fail.code.clone()),
+        error_message: Some(fail.message.clone()),
+        bump_attempts: false,
+        checklist_id: None,
     }
 }
 

@@ -319,17 +319,27 @@ async fn cached_result_completes_without_the_engine() {
     h.stop().await;
 }
 
-#[tokio::test]
-async fn a_rejected_document_fails_with_the_engine_code() {
-    let engine = Arc::new(FixedEngine {
+/// An engine that always fails with `code`.
+fn failing(code: &str, message: &str, scan: bool, retry: bool) -> Arc<FixedEngine> {
+    Arc::new(FixedEngine {
         calls: AtomicUsize::new(0),
         result: Err(EngineFailure {
-            code: "NO_CHINESE_TEXT".into(),
-            message: "document contains no Chinese text".into(),
-            scan: false,
-            retry: false,
+            code: code.into(),
+            message: message.into(),
+            scan,
+            retry,
         }),
-    });
+    })
+}
+
+#[tokio::test]
+async fn a_rejected_document_fails_with_the_engine_code() {
+    let engine = failing(
+        "NO_CHINESE_TEXT",
+        "document contains no Chinese text",
+        false,
+        false,
+    );
     let h = start(test_config(engine.clone()), 5);
     let (rec, msg) = job_and_message(b"hello", "text/plain");
     h.submit(&rec, &msg).await;
@@ -806,15 +816,12 @@ async fn without_an_ocr_lane_a_scan_fails_with_the_engine_code() {
 
 #[tokio::test]
 async fn a_transient_failure_is_retried_then_fails_with_its_reason() {
-    let engine = Arc::new(FixedEngine {
-        calls: AtomicUsize::new(0),
-        result: Err(EngineFailure {
-            code: "OCR_TIMEOUT".into(),
-            message: "tesseract took longer than 60s on page 3".into(),
-            scan: true,
-            retry: true,
-        }),
-    });
+    let engine = failing(
+        "OCR_TIMEOUT",
+        "tesseract took longer than 60s on page 3",
+        true,
+        true,
+    );
     let h = start(test_config(engine.clone()), 2);
     let (rec, msg) = job_and_message(b"%PDF-1.4 scan", "application/pdf");
     h.submit(&rec, &msg).await;
