@@ -1,5 +1,5 @@
-//! Child processes with a wall-clock limit. Output goes to files or is small (`--list-langs`,
-//! `pdfinfo`), so reading stdout after exit cannot deadlock on a full pipe for the tools used.
+//! Child processes with a wall-clock limit. Their pipes are drained on threads while they run,
+//! so a chatty tool can never block on a full pipe (and so outlive its limit).
 
 use std::io::Read;
 use std::path::Path;
@@ -24,21 +24,31 @@ fn spawn(tool: &Path, mut c: Command) -> Result<Child, OcrError> {
     })
 }
 
-/// Waits for `child` until `limit`, killing it past that.
+/// Reads a pipe to its end on a thread, keeping the first `keep` bytes.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>, keep: u64) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.by_ref().take(keep).read_to_end(&mut buf);
+            let _ = std::io::copy(&mut p, &mut std::io::sink());
+        }
+        buf
+    })
+}
+
+/// Waits for `child` until `limit`, killing it past that; the error carries the start of stderr.
 fn wait(child: &mut Child, tool: &Path, limit: Duration, page: u32) -> Result<(), OcrError> {
+    let stderr = drain(child.stderr.take(), 4096);
     let deadline = Instant::now() + limit;
     let mut pause = Duration::from_millis(5);
     loop {
         match child.try_wait()? {
             Some(status) if status.success() => return Ok(()),
             Some(status) => {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = e.by_ref().take(4096).read_to_string(&mut err);
-                }
+                let err = stderr.join().unwrap_or_default();
                 return Err(OcrError::ToolFailed {
                     tool: tool.display().to_string(),
-                    detail: format!("{status}: {}", err.trim()),
+                    detail: format!("{status}: {}", String::from_utf8_lossy(&err).trim()),
                 });
             }
             None if Instant::now() >= deadline => {
@@ -66,7 +76,6 @@ pub(crate) fn status(
     page: u32,
 ) -> Result<(), OcrError> {
     let mut c = command(tool, args);
-    // stderr is read only after exit, so keep it from filling a pipe: tools here write little.
     c.stdout(Stdio::null()).stderr(Stdio::piped());
     let mut child = spawn(tool, c)?;
     wait(&mut child, tool, limit, page)
@@ -77,15 +86,7 @@ pub(crate) fn output(tool: &Path, args: &[&str], limit: Duration) -> Result<Vec<
     let mut c = command(tool, args);
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = spawn(tool, c)?;
-    // Read stdout on a thread so a chatty tool cannot block on a full pipe before it exits.
-    let mut stdout = child.stdout.take();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(s) = stdout.as_mut() {
-            let _ = s.take(1 << 20).read_to_end(&mut buf);
-        }
-        buf
-    });
+    let reader = drain(child.stdout.take(), 1 << 20);
     wait(&mut child, tool, limit, 0)?;
     reader.join().map_err(|_| OcrError::ToolFailed {
         tool: tool.display().to_string(),
