@@ -117,9 +117,10 @@ pub struct ScanText<'a> {
     pub mean_confidence: f64,
 }
 
-/// Assesses a scan (`sub` holds the scanned bytes, for the content hash and media type; its
-/// media type, charset and file name are not used) from its recognised text. The assessment says the text came from OCR and how confident it was;
-/// low confidence withholds the grade as any unreadable text does.
+/// Assesses a scan from its recognised text; `sub` holds the scanned bytes (for the content hash
+/// and the media type recorded) and the hints and checklist. The assessment says the text came
+/// from OCR and how confident it was; low confidence withholds the grade as for any unreadable
+/// text.
 pub fn assess_scan(
     sub: &Submission<'_>,
     scan: &ScanText<'_>,
@@ -139,15 +140,9 @@ pub fn assess_scan(
     // (not a report, LOW_TEXT_QUALITY), never refused as an empty document.
     let folded = normalize::fold_text(scan.text, false);
     let mut doc = parse::parse_text(&folded, model::DecodeInfo::default());
-    doc.decode.media_type = match media::sniff(sub.content) {
-        media::Kind::Pdf => "application/pdf",
-        _ => match sub.content.first() {
-            Some(0x89) => "image/png",
-            Some(0xFF) => "image/jpeg",
-            _ => "image/tiff",
-        },
-    }
-    .to_string();
+    doc.decode.media_type = media::scanned_image_type(sub.content)
+        .unwrap_or(media::Kind::Pdf.media_type())
+        .to_string();
     doc.decode.media_type_sniffed = true;
     doc.decode.encoding = "utf-8".into();
     doc.decode.encoding_source = "ocr".into();

@@ -136,11 +136,7 @@ pub fn unsupported(content: &[u8]) -> Option<(&'static str, &'static str)> {
     if starts(b"{\\rtf") {
         return Some(("an RTF file", SAVE_AS));
     }
-    if starts(b"\x89PNG\r\n\x1a\n")
-        || starts(b"\xFF\xD8\xFF")
-        || starts(b"II*\x00")
-        || starts(b"MM\x00*")
-    {
+    if scanned_image_type(content).is_some() {
         return Some((SCANNED_IMAGE, SCAN));
     }
     if starts(b"GIF87a")
@@ -154,6 +150,20 @@ pub fn unsupported(content: &[u8]) -> Option<(&'static str, &'static str)> {
 
 /// The format named by [`unsupported`] for PNG, JPEG and TIFF: scans the OCR lane reads.
 pub const SCANNED_IMAGE: &str = "a scanned image (PNG, JPEG or TIFF)";
+
+/// The media type of a PNG, JPEG or TIFF page, by magic bytes.
+pub fn scanned_image_type(content: &[u8]) -> Option<&'static str> {
+    let starts = |m: &[u8]| content.starts_with(m);
+    if starts(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if starts(b"\xFF\xD8\xFF") {
+        Some("image/jpeg")
+    } else if starts(b"II*\x00") || starts(b"MM\x00*") {
+        Some("image/tiff")
+    } else {
+        None
+    }
+}
 
 pub fn sniff(content: &[u8]) -> Kind {
     let head = &content[..content.len().min(1024)];

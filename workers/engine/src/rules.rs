@@ -118,6 +118,8 @@ pub struct TextQualityRules {
     pub min_lines: usize,
     pub line_ends: String,
     pub ocr_min_confidence: f64,
+    pub source_text: String,
+    pub source_ocr: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

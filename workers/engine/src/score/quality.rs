@@ -67,8 +67,10 @@ pub(crate) fn measure(
     let low = score < rules.min_score;
     if low {
         let source = match scan {
-            Some(s) => format!("OCR 识别，平均置信度 {:.2}", s.mean_confidence),
-            None => "文字层".to_string(),
+            Some(s) => rules
+                .source_ocr
+                .replace("{confidence}", &format!("{:.2}", s.mean_confidence)),
+            None => rules.source_text.clone(),
         };
         out.raise(
             "LOW_TEXT_QUALITY",
