@@ -127,3 +127,87 @@ async fn curl_upload_watch_assess_real() {
 async fn curl_upload_watch_assess_embedded() {
     upload_watch_assess(Mode::Embedded).await;
 }
+
+/// The workbench on the same public port as the API, as a browser fetches it with curl: the
+/// page with its security policy, its script gzip-compressed and cached by content hash, and a
+/// revalidation answered 304.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workbench_page_and_assets_from_the_gateway() {
+    let mut h = Harness::new(Mode::Embedded).await;
+    h.start_gateway().await;
+    let base = format!("http://{}", h.addr());
+    let (rc, out) = curl(vec!["-sS".into(), "-i".into(), format!("{base}/")]).await;
+    assert_eq!(rc, 0, "{out}");
+    let (head, page) = out.split_once("\r\n\r\n").expect("headers and body");
+    let head = head.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: text/html"), "{head}");
+    assert!(
+        head.contains(&format!(
+            "content-security-policy: {}",
+            fazhi_workbench::CONTENT_SECURITY_POLICY.to_ascii_lowercase()
+        )),
+        "{head}"
+    );
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    let script = page
+        .split("src=\"./")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the page names its script");
+    assert!(
+        script.starts_with("assets/") && script.ends_with(".js"),
+        "{script}"
+    );
+
+    let (rc, out) = curl(vec![
+        "-sS".into(),
+        "-D".into(),
+        "-".into(),
+        "-o".into(),
+        "/dev/null".into(),
+        "-H".into(),
+        "Accept-Encoding: gzip".into(),
+        format!("{base}/{script}"),
+    ])
+    .await;
+    assert_eq!(rc, 0, "{out}");
+    let head = out.to_ascii_lowercase();
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("immutable"), "{head}");
+    let etag = out
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("etag: ")
+                .or_else(|| l.strip_prefix("ETag: "))
+        })
+        .expect("an ETag")
+        .trim()
+        .to_string();
+    let (rc, out) = curl(vec![
+        "-sS".into(),
+        "-o".into(),
+        "/dev/null".into(),
+        "-w".into(),
+        "%{http_code}".into(),
+        "-H".into(),
+        format!("If-None-Match: {etag}"),
+        format!("{base}/{script}"),
+    ])
+    .await;
+    assert_eq!((rc, out.as_str()), (0, "304"));
+    // The API's own 404 still answers paths that are neither.
+    let (_, out) = curl(vec![
+        "-sS".into(),
+        "-o".into(),
+        "/dev/null".into(),
+        "-w".into(),
+        "%{http_code}".into(),
+        format!("{base}/assets/missing.js"),
+    ])
+    .await;
+    assert_eq!(out, "404");
+    tokio::time::timeout(Duration::from_secs(30), h.shutdown())
+        .await
+        .expect("shutdown");
+}

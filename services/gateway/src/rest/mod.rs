@@ -9,7 +9,8 @@
 //! - [`events`]: `GET /v1/jobs/{id}:watch` as Server-Sent Events.
 //! - [`batches`]: batches, their summaries and exports.
 //!
-//! `GET /openapi.json` serves the OpenAPI 3.1 document generated from the same proto.
+//! `GET /openapi.json` serves the OpenAPI 3.1 document generated from the same proto, and `/`
+//! the browser workbench ([`fazhi_workbench`]) that calls this face.
 
 mod batches;
 mod events;
@@ -55,6 +56,7 @@ pub fn router(core: Arc<ReportCore>) -> Router {
         .route("/v1/batches/{id}/summary", get(batches::summary))
         .route("/v1/issuers/{issuer}/history", get(batches::issuer_history))
         .route("/openapi.json", get(openapi))
+        .merge(fazhi_workbench::router())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
