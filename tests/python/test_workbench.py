@@ -192,8 +192,8 @@ def watched(browser, backend, request):
 
 
 def fmt(x: float) -> str:
-    """The page's number format (dom.ts fmt): integers bare, else one decimal."""
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+    """The page's number format (dom.ts fmt): one decimal at most, no trailing zero."""
+    return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
 def upload(page, files: list[pathlib.Path], timeout: float = 90_000) -> None:
@@ -334,6 +334,55 @@ def test_files_dropped_or_a_folder_chosen(watched, tmp_path):
     listed = page.locator("#file-list li").all_text_contents()
     assert any("sub/" + BATCH[1].name in t for t in listed), listed
     assert not any("notes.md" in t for t in listed), listed
+
+
+def test_refusals_are_shown_in_words(watched, tmp_path):
+    page = watched.page
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    page.goto("/")
+    page.set_input_files("#file-input", str(empty))
+    page.click("#submit")
+    status = page.locator('tr[data-file="empty.txt"] td.status')
+    expect(status).to_contain_text("未能提交")
+    expect(status).to_contain_text("EMPTY_DOCUMENT")
+    # The 400 the browser logs for the refused upload is the expected one.
+    watched.problems[:] = [p for p in watched.problems if "400" not in p]
+
+
+def test_issuer_history_compares_two_years(watched, tmp_path):
+    page = watched.page
+    text = SEED.read_text(encoding="utf-8")
+    earlier = tmp_path / "wangchuan-2023.txt"
+    earlier.write_text(text.replace("2025", "2024x").replace("2024", "2023").replace("2023x", "2024"), encoding="utf-8")
+    upload(page, [earlier, SEED])
+    job_id = open_scorecard(page, SEED)
+    issuer = requests.get(f"{watched.base}/v1/jobs/{job_id}/assessment", timeout=10).json()["report"]["issuer"]
+    page.get_by_role("link", name="历年对比").click()
+    expect(page.locator("#comparison")).to_contain_text("2023 → 2024")
+    years = {row.split("\t")[0] for row in page.locator("#history tbody tr").all_inner_texts()}
+    assert {"2023", "2024"} <= years, years
+    page.wait_for_selector("#chart-history[data-chart=ready] canvas")
+    assert issuer in page.text_content("h1")
+    watched.shot("history")
+
+    # The two years share their text: the copied passages stand side by side on a scorecard.
+    page.goto("/#/jobs")
+    expect(page.locator("#jobs tbody tr[data-job]").first).to_be_visible()
+    ids = [urllib.parse.unquote(h.split("#/jobs/")[1]) for h in page.locator("#jobs tbody tr td:first-child a").evaluate_all("els => els.map(e => e.getAttribute('href'))")]
+    similar = None
+    for jid in ids:
+        a = requests.get(f"{watched.base}/v1/jobs/{jid}/assessment", timeout=10).json()
+        if a.get("similarReports"):
+            similar = (jid, a["similarReports"])
+            break
+    assert similar, "a copied report is found similar to another"
+    page.goto(f"/#/jobs/{similar[0]}")
+    page.wait_for_selector("#scorecard")
+    cells = page.locator(".side-by-side tbody tr td:first-child").all_text_contents()
+    passages = [p["passage"]["quote"] for s in similar[1] for p in s.get("passages", [])]
+    assert cells == passages, (cells[:2], passages[:2])
+    watched.shot("similar")
 
 
 def test_report_markup_runs_nothing(watched, tmp_path):

@@ -90,6 +90,8 @@ pub struct GatewayConfig {
     pub tls: Option<TlsConfig>,
     /// Webhook allowlist, open-mode secret and default URL, retry policy.
     pub webhooks: crate::webhook::WebhookConfig,
+    /// The browser workbench on the public port: on or off, who may frame it.
+    pub workbench: fazhi_workbench::WorkbenchConfig,
 }
 
 impl Default for GatewayConfig {
@@ -113,6 +115,7 @@ impl Default for GatewayConfig {
             shutdown_grace: Duration::from_secs(10),
             tls: None,
             webhooks: crate::webhook::WebhookConfig::default(),
+            workbench: fazhi_workbench::WorkbenchConfig::default(),
         }
     }
 }

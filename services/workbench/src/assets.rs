@@ -91,7 +91,6 @@ fn serve(path: &str, headers: &HeaderMap, immutable: bool) -> Response {
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    crate::policy::apply(h);
     resp
 }
 

@@ -56,7 +56,7 @@ pub fn router(core: Arc<ReportCore>) -> Router {
         .route("/v1/batches/{id}/summary", get(batches::summary))
         .route("/v1/issuers/{issuer}/history", get(batches::issuer_history))
         .route("/openapi.json", get(openapi))
-        .merge(fazhi_workbench::router())
+        .merge(fazhi_workbench::router(&core.config().workbench))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

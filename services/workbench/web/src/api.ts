@@ -76,11 +76,28 @@ export class ApiError extends Error {
   }
 }
 
+let checklistCache: Promise<{ checklists?: Checklist[] }> | undefined;
+
 export const apiKey = {
   get: (): string => sessionStorage.getItem(KEY) ?? "",
-  set: (k: string): void => sessionStorage.setItem(KEY, k.trim()),
-  clear: (): void => sessionStorage.removeItem(KEY),
+  set: (k: string): void => {
+    checklistCache = undefined;
+    sessionStorage.setItem(KEY, k.trim());
+  },
+  clear: (): void => {
+    checklistCache = undefined;
+    sessionStorage.removeItem(KEY);
+  },
 };
+
+/** The loaded checklists, asked once per key (the shell's probe and the upload page share it). */
+export function checklists(): Promise<{ checklists?: Checklist[] }> {
+  checklistCache ??= get<{ checklists?: Checklist[] }>("/v1/checklists").catch((e) => {
+    checklistCache = undefined;
+    throw e;
+  });
+  return checklistCache;
+}
 
 function headers(extra: Record<string, string> = {}): Headers {
   const hd = new Headers(extra);

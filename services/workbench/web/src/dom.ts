@@ -44,7 +44,8 @@ export function clear(el: Element): void {
 
 export function fmt(n: number | undefined, digits = 1): string {
   if (n === undefined || Number.isNaN(n)) return "—";
-  return Number.isInteger(n) ? String(n) : n.toFixed(digits);
+  // Rounded to `digits` places without trailing zeros: 98.6, not 98.60.
+  return String(Number(n.toFixed(digits)));
 }
 
 export function pct(n: number | undefined): string {

@@ -12,6 +12,7 @@ const SEVERITY: Record<string, string> = { ERROR: "错误", WARNING: "警告", I
 const TIMELY: Record<string, string> = { ON_TIME: "按时", LATE: "逾期", UNKNOWN: "无法判断" };
 const KINDS: Record<string, string> = { report: "年度报告", not_report: "不是年度报告" };
 const STAGES: Record<string, string> = { ocr: "文字识别" };
+const DATE_SOURCES: Record<string, string> = { document: "报告正文", hints: "平台提供的提示" };
 
 const pick = (map: Record<string, string>, key: string | undefined, empty = "—"): string =>
   key ? map[key] ?? key : empty;
@@ -23,6 +24,7 @@ export const severity = (s?: string): string => pick(SEVERITY, s);
 export const timely = (t?: string): string => pick(TIMELY, t, TIMELY.UNKNOWN);
 export const kind = (k?: string): string => pick(KINDS, k);
 export const stage = (s?: string): string => pick(STAGES, s, "");
+export const dateSource = (s?: string): string => pick(DATE_SOURCES, s, "");
 export const LEVEL_KEYS = Object.keys(LEVELS);
 export const STATE_KEYS = Object.keys(STATES);
 

@@ -1,7 +1,7 @@
 // The workbench's shell: hash routes (the server serves one page), the API-key prompt when the
 // server asks for a key, and the page in view. Every page builds its DOM from text nodes.
 import "./style.css";
-import { ApiError, apiKey, get } from "./api";
+import { ApiError, apiKey, checklists } from "./api";
 import { disposeCharts } from "./charts";
 import { clear, h } from "./dom";
 import { batchPage, batchesPage } from "./pages/batch";
@@ -91,7 +91,7 @@ function showAuth(): void {
 /** Probes the API once: a 401 means the server has an auth file and wants a key. */
 async function start(): Promise<void> {
   try {
-    await get("/v1/checklists");
+    await checklists();
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       askKey(apiKey.get() ? "密钥无效，请重新输入。" : "本服务配置了访问控制，请输入您的 API 密钥。");

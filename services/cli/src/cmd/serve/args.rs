@@ -129,6 +129,13 @@ pub struct GatewayOpts {
     /// Bound on one webhook attempt.
     #[arg(long, env = "FAZHI_WEBHOOK_TIMEOUT", default_value = D.webhook_timeout.as_str(), value_parser = parse_duration)]
     pub webhook_timeout: Duration,
+    /// Serve the browser workbench at `/` on the public port (on | off).
+    #[arg(long, env = "FAZHI_WORKBENCH", default_value = "on", value_parser = parse_on_off)]
+    pub workbench: bool,
+    /// Platforms that embed the workbench in a frame beside their own pages: origins
+    /// (`https://platform.example.gov.cn`), space or comma separated; empty = none.
+    #[arg(long, env = "FAZHI_WORKBENCH_FRAME_ANCESTORS", default_value = "", value_parser = parse_frame_ancestors)]
+    pub workbench_frame_ancestors: FrameAncestors,
     /// PEM certificate chain for TLS on the gRPC port (with --tls-key).
     #[arg(
         long,
@@ -307,6 +314,22 @@ fn parse_allow(s: &str) -> Result<Allowlist, String> {
     Allowlist::parse(s)
 }
 
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        other => Err(format!("{other:?}: on or off")),
+    }
+}
+
+/// Checked origins (a newtype: clap reads a `Vec` as a repeated flag).
+#[derive(Debug, Clone, Default)]
+pub struct FrameAncestors(pub Vec<String>);
+
+fn parse_frame_ancestors(s: &str) -> Result<FrameAncestors, String> {
+    fazhi_workbench::parse_frame_ancestors(s).map(FrameAncestors)
+}
+
 impl GatewayOpts {
     pub(super) fn config(&self, process: &ProcessArgs) -> GatewayConfig {
         let base = GatewayConfig::default().with_max_document_bytes(self.max_document_bytes);
@@ -336,6 +359,10 @@ impl GatewayOpts {
                 retry_for: self.webhook_retry_for,
                 attempt_timeout: self.webhook_timeout,
                 ..WebhookConfig::default()
+            },
+            workbench: fazhi_workbench::WorkbenchConfig {
+                enabled: self.workbench,
+                frame_ancestors: self.workbench_frame_ancestors.0.clone(),
             },
             tls: match (&self.tls_cert, &self.tls_key) {
                 (Some(cert), Some(key)) => Some(TlsConfig {

@@ -1,7 +1,7 @@
 // A batch: the ranking (sorted and filtered in the page), its statistics as charts, and the
 // CSV/XLSX export the API produces. Also the list of the tenant's batches.
 import { ApiError, type Batch, type BatchRow, type BatchSummary, download, get } from "../api";
-import { bars, pie } from "../charts";
+import { bars, disposeCharts, pie } from "../charts";
 import { clear, fmt, h, pct, section, table } from "../dom";
 import * as L from "../labels";
 import { type PageContext, gradeBadge, jobLink, when } from "../page";
@@ -21,16 +21,29 @@ export async function batchesPage({ app }: PageContext): Promise<void> {
 
 type Key = "order" | "rank" | "score" | "issuer" | "level" | "year" | "published" | "findings";
 
+/** What the user chose on the page, kept while a running batch is redrawn. */
+interface View { level: string; grade: string; ontime: string; finding: string; sortKey: Key; ascending: boolean }
+
 export async function batchPage({ app, signal }: PageContext, id: string): Promise<void> {
   const path = `/v1/batches/${encodeURIComponent(id)}`;
+  // The server's order first: highest score first, ranked within each level.
+  const view: View = { level: "", grade: "", ontime: "", finding: "", sortKey: "order", ascending: true };
   let summary = await get<BatchSummary>(`${path}/summary`);
-  const b = summary.batch ?? { id };
-  // A batch still running: refresh the ranking until every report is in.
-  for (let i = 0; i < 120 && !signal.aborted && pending(summary) > 0; i++) {
-    await new Promise((ok) => setTimeout(ok, 1000));
+  drawBatch(app, path, id, summary, view);
+  // A batch still running: redraw as reports come in, until none is waiting.
+  while (pending(summary) > 0 && !signal.aborted) {
+    await new Promise((ok) => setTimeout(ok, 2000));
+    if (signal.aborted) return;
     summary = await get<BatchSummary>(`${path}/summary`);
+    if (signal.aborted) return;
+    disposeCharts();
+    clear(app);
+    drawBatch(app, path, id, summary, view);
   }
-  if (signal.aborted) return;
+}
+
+function drawBatch(app: HTMLElement, path: string, id: string, summary: BatchSummary, view: View): void {
+  const b = summary.batch ?? { id };
   const rows = summary.rows ?? [];
   const stats = summary.statistics ?? {};
 
@@ -40,9 +53,10 @@ export async function batchPage({ app, signal }: PageContext, id: string): Promi
   const finding = h("select", { id: "filter-finding" }, h("option", { value: "" }, "全部问题"), uniq(rows.flatMap((r) => r.findingCodes ?? [])).map((c) => h("option", { value: c }, c)));
   const body = h("tbody", {});
   const count = h("span", { class: "muted", id: "shown" });
-  // The server's order first: highest score first, ranked within each level.
-  let sortKey: Key = "order";
-  let ascending = true;
+  level.value = view.level;
+  grade.value = view.grade;
+  ontime.value = view.ontime;
+  finding.value = view.finding;
 
   const value = (r: BatchRow, k: Key): string | number => {
     switch (k) {
@@ -57,6 +71,7 @@ export async function batchPage({ app, signal }: PageContext, id: string): Promi
     }
   };
   const draw = (): void => {
+    Object.assign(view, { level: level.value, grade: grade.value, ontime: ontime.value, finding: finding.value });
     clear(body);
     const shown = rows
       .filter((r) => !level.value || r.level === level.value)
@@ -64,9 +79,9 @@ export async function batchPage({ app, signal }: PageContext, id: string): Promi
       .filter((r) => !ontime.value || (r.timeliness ?? "UNKNOWN") === ontime.value)
       .filter((r) => !finding.value || (r.findingCodes ?? []).includes(finding.value))
       .sort((x, y) => {
-        const a = value(x, sortKey), c = value(y, sortKey);
+        const a = value(x, view.sortKey), c = value(y, view.sortKey);
         const o = typeof a === "number" && typeof c === "number" ? a - c : String(a).localeCompare(String(c), "zh-CN");
-        return ascending ? o : -o;
+        return view.ascending ? o : -o;
       });
     for (const r of shown) {
       body.appendChild(h("tr", { "data-job": r.jobId },
@@ -88,8 +103,8 @@ export async function batchPage({ app, signal }: PageContext, id: string): Promi
     if (!key) return h("th", {}, label);
     const th = h("th", { class: "sortable", "data-sort": key, tabindex: 0 }, label);
     th.addEventListener("click", () => {
-      ascending = sortKey === key ? !ascending : key === "rank" || key === "issuer" || key === "level";
-      sortKey = key;
+      view.ascending = view.sortKey === key ? !view.ascending : key === "rank" || key === "issuer" || key === "level";
+      view.sortKey = key;
       draw();
     });
     return th;

@@ -19,12 +19,15 @@ export async function historyPage({ app }: PageContext, issuer: string): Promise
     compareBox,
   );
   if (reports.length) line(chartBox, reports.map((r) => String(r.year ?? "?")), reports.map((r) => r.score ?? 0));
-  if (reports.length >= 2) {
-    const [base, cur] = reports.slice(-2);
+  // The latest report against the latest one of an earlier year (an issuer may have several
+  // versions of one year's report).
+  const cur = reports[reports.length - 1];
+  const base = [...reports].reverse().find((r) => (r.year ?? 0) < (cur?.year ?? 0));
+  if (cur && base) {
     const c = await get<Comparison>(`/v1/jobs/${encodeURIComponent(cur.jobId)}:compare?base_job_id=${encodeURIComponent(base.jobId)}`);
     compareBox.appendChild(section(`${c.baseYear ?? "?"} → ${c.year ?? "?"} 的变化`,
       c.comparable === false ? h("p", { class: "muted" }, c.note ?? "两份报告所用清单不同，仅供参考。") : null,
-      h("p", {}, `得分 ${fmt(c.baseScore)} → ${fmt(c.score)}（${(c.scoreDelta ?? 0) >= 0 ? "+" : ""}${fmt(c.scoreDelta)}）`),
+      h("p", {}, `得分 ${fmt(c.baseScore)} → ${fmt(c.score)}（${(c.scoreDelta ?? 0) >= 0 ? "+" : ""}${fmt(c.scoreDelta ?? 0)}）`),
       list("新增法定内容", c.partsGained), list("缺失的法定内容", c.partsLost),
       list("新有实质内容的领域", (c.areasNewlySubstantive ?? []).map((x) => `${L.cnNum(x.id)}、${x.title ?? ""}`)),
       list("不再有实质内容的领域", (c.areasDropped ?? []).map((x) => `${L.cnNum(x.id)}、${x.title ?? ""}`)),

@@ -180,7 +180,7 @@ function render(app: HTMLElement, job: Job, a: Assessment, signal: AbortSignal):
   const timeliness = section(
     "按时公开",
     h("p", { id: "timeliness", "data-status": t.status ?? "UNKNOWN" }, h("strong", {}, L.timely(t.status)),
-      `　发布日期 ${t.publishedDate || "未知"}${t.dateSource ? `（来自${t.dateSource}）` : ""}　截止 ${t.deadline || "—"}`),
+      `　发布日期 ${t.publishedDate || "未知"}${t.dateSource ? `（来自${L.dateSource(t.dateSource)}）` : ""}　截止 ${t.deadline || "—"}`),
     t.rule ? h("p", { class: "muted" }, `依据：${t.rule}`) : null,
   );
 

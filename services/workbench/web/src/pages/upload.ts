@@ -1,17 +1,18 @@
 // Upload: files or a whole folder, dropped or chosen; more than one file makes a batch. Optional
 // hints and checklist travel with every file. Each file's job is watched over SSE until it ends.
-import { ApiError, TERMINAL, type Batch, type Checklist, type Job, call, get, upload, watch } from "../api";
+import { ApiError, TERMINAL, type Batch, type Checklist, type Job, call, checklists, get, upload, watch } from "../api";
 import { clear, h } from "../dom";
 import * as L from "../labels";
 import { type PageContext, gradeBadge, jobLink } from "../page";
 
 const ACCEPT = ".txt,.htm,.html,.docx,.pdf,.png,.jpg,.jpeg,.tif,.tiff";
-const PARALLEL = 4;
+const UPLOADS = 2;
+const WATCHES = 3;
 
 interface Row { file: File; path: string; status: HTMLElement; link: HTMLElement; bar: HTMLProgressElement }
 
 export async function uploadPage({ app, signal }: PageContext): Promise<void> {
-  const checklists = await get<{ checklists?: Checklist[] }>("/v1/checklists").catch(() => ({ checklists: [] }));
+  const loaded = await checklists().catch(() => ({ checklists: [] as Checklist[] }));
   const files: { file: File; path: string }[] = [];
   const list = h("ul", { class: "file-list", id: "file-list" });
   const fileInput = h("input", { type: "file", id: "file-input", multiple: true, accept: ACCEPT });
@@ -24,7 +25,7 @@ export async function uploadPage({ app, signal }: PageContext): Promise<void> {
     "select",
     { id: "checklist" },
     h("option", { value: "" }, "按报告年度自动选择"),
-    (checklists.checklists ?? []).map((c) => h("option", { value: c.id }, `${c.title ?? c.id}（${c.firstYear}—${c.lastYear}）`)),
+    (loaded.checklists ?? []).map((c) => h("option", { value: c.id }, `${c.title ?? c.id}（${c.firstYear}—${c.lastYear}）`)),
   );
   const batchName = h("input", { type: "text", id: "batch-name", placeholder: "多个文件时作为批次名称" });
   const submit = h("button", { type: "submit", id: "submit", disabled: true }, "提交评估");
@@ -118,14 +119,27 @@ export async function uploadPage({ app, signal }: PageContext): Promise<void> {
       ),
     );
     results.prepend(box);
+    // Upload everything first (a few at a time), then follow the jobs: the server queues them
+    // all at once, and the browser's six connections per host are shared by uploads and watches.
+    const submitted: { row: Row; job: Job }[] = [];
     let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < rows.length && !signal.aborted) await one(rows[next++], batch);
-    };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL, rows.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(UPLOADS, rows.length) }, async () => {
+      while (next < rows.length && !signal.aborted) {
+        const row = rows[next++];
+        const job = await submitOne(row, batch);
+        if (job) submitted.push({ row, job });
+      }
+    }));
+    let followed = 0;
+    await Promise.all(Array.from({ length: Math.min(WATCHES, submitted.length) }, async () => {
+      while (followed < submitted.length && !signal.aborted) {
+        const { row, job } = submitted[followed++];
+        await follow(row, job);
+      }
+    }));
   }
 
-  async function one(row: Row, batch?: Batch): Promise<void> {
+  async function submitOne(row: Row, batch?: Batch): Promise<Job | undefined> {
     const form = new FormData();
     form.append("file", row.file, row.file.name);
     // The path as the user chose it, so the jobs page can name the file later.
@@ -140,16 +154,27 @@ export async function uploadPage({ app, signal }: PageContext): Promise<void> {
       const job = await upload(form);
       row.link.replaceChildren(jobLink(job.id, "评分卡"));
       show(row, job);
-      if (!TERMINAL.has(job.state ?? "")) {
-        await watch(job.id, (j) => show(row, j), signal);
-      }
+      return job;
     } catch (e) {
-      if (signal.aborted) return;
-      row.status.textContent = e instanceof ApiError ? `未能提交：${e.words}` : `未能提交：${String(e)}`;
-      row.status.classList.add("error");
-      row.bar.value = 0;
+      if (!signal.aborted) refused(row, e, "未能提交");
+      return undefined;
     }
   }
+
+  async function follow(row: Row, job: Job): Promise<void> {
+    if (TERMINAL.has(job.state ?? "")) return;
+    try {
+      await watch(job.id, (j) => show(row, j), signal);
+    } catch (e) {
+      if (!signal.aborted) refused(row, e, "无法跟踪进度");
+    }
+  }
+}
+
+function refused(row: Row, e: unknown, what: string): void {
+  row.status.textContent = `${what}：${e instanceof ApiError ? e.words : String(e)}`;
+  row.status.classList.add("error");
+  row.bar.value = 0;
 }
 
 function show(row: Row, job: Job): void {
