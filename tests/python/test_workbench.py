@@ -484,3 +484,30 @@ def test_jobs_page_lists_and_cancels_on_rabbitmq_and_redis(browser):
     finally:
         w.close()
         d.close()
+
+
+def test_operators_turn_it_off_or_name_who_frames_it():
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    common = {"FAZHI_GRPC_ADDR": f"127.0.0.1:{port}", "FAZHI_HTTP_ADDR": f"127.0.0.1:{free_port()}"}
+
+    proc = start(["serve"], {**common, "FAZHI_WORKBENCH": "off"}, f"{base}/openapi.json")
+    try:
+        assert requests.get(f"{base}/", timeout=5).status_code == 404
+        assert requests.get(f"{base}/v1/checklists", timeout=5).ok, "the API stays"
+    finally:
+        stop(proc)
+
+    proc = start(["serve"], {**common, "FAZHI_WORKBENCH_FRAME_ANCESTORS": "https://platform.example.gov.cn"}, f"{base}/openapi.json")
+    try:
+        r = requests.get(f"{base}/", timeout=5)
+        assert r.headers["Content-Security-Policy"].endswith("frame-ancestors 'self' https://platform.example.gov.cn")
+        assert "X-Frame-Options" not in r.headers
+    finally:
+        stop(proc)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAZHI_")}
+    env.update(common, FAZHI_WORKBENCH_FRAME_ANCESTORS="https://a.cn; script-src *")
+    out = subprocess.run([str(BIN), "serve"], env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "FRAME_ANCESTORS" in out.stderr or "frame-ancestors" in out.stderr, out.stderr
