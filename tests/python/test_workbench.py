@@ -511,3 +511,30 @@ def test_operators_turn_it_off_or_name_who_frames_it():
     out = subprocess.run([str(BIN), "serve"], env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "FRAME_ANCESTORS" in out.stderr or "frame-ancestors" in out.stderr, out.stderr
+
+
+def test_uploads_wait_out_the_rate_limit_and_outlive_the_page(browser):
+    """A tenant limited to one submission a second: the page obeys Retry-After, and the
+    uploads go on while the user looks at another page and are there on return."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start(
+        ["serve"],
+        {"FAZHI_GRPC_ADDR": f"127.0.0.1:{port}", "FAZHI_HTTP_ADDR": f"127.0.0.1:{free_port()}", "FAZHI_SUBMIT_RATE": "1", "FAZHI_SUBMIT_BURST": "1"},
+        f"{base}/openapi.json",
+    )
+    w = Watched(browser, base, "rate-limited")
+    try:
+        page = w.page
+        page.goto("/")
+        page.set_input_files("#file-input", [str(f) for f in BATCH])
+        page.click("#submit")
+        page.goto("/#/jobs")
+        page.goto("/#/")
+        for f in BATCH:
+            expect(page.locator(f'tr[data-file="{f.name}"] td.status')).to_have_attribute("data-state", "SUCCEEDED", timeout=60_000)
+        # The 429s the browser logs are the limit being obeyed.
+        w.problems[:] = [p for p in w.problems if "429" not in p]
+    finally:
+        w.close()
+        stop(proc)

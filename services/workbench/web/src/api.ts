@@ -133,10 +133,15 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
 
 export const get = <T>(path: string): Promise<T> => call<T>("GET", path);
 
+/** Uploads one file; a tenant over its rate is answered 429 with Retry-After, which is obeyed. */
 export async function upload(form: FormData): Promise<Job> {
-  const resp = await fetch("/v1/jobs:upload", { method: "POST", headers: headers(), body: form, credentials: "omit" });
-  if (!resp.ok) throw await refusal(resp);
-  return (await resp.json()) as Job;
+  for (let attempt = 1; ; attempt++) {
+    const resp = await fetch("/v1/jobs:upload", { method: "POST", headers: headers(), body: form, credentials: "omit" });
+    if (resp.ok) return (await resp.json()) as Job;
+    const wait = Number(resp.headers.get("Retry-After"));
+    if (resp.status !== 429 || !(wait > 0) || attempt >= 8) throw await refusal(resp);
+    await new Promise((ok) => setTimeout(ok, Math.min(wait, 60) * 1000));
+  }
 }
 
 /** A file the server produces (batch exports), saved through a blob: the key stays in a header. */

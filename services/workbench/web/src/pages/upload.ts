@@ -11,7 +11,15 @@ const WATCHES = 3;
 
 interface Row { file: File; path: string; status: HTMLElement; link: HTMLElement; bar: HTMLProgressElement }
 
-export async function uploadPage({ app, signal }: PageContext): Promise<void> {
+// Uploads outlive the page: a clerk who opens a finished scorecard while the rest of a folder
+// is still going loses nothing, and finds the progress here again on return.
+const sessions: HTMLElement[] = [];
+let uploading = 0;
+window.addEventListener("beforeunload", (ev) => {
+  if (uploading > 0) ev.preventDefault();
+});
+
+export async function uploadPage({ app }: PageContext): Promise<void> {
   const loaded = await checklists().catch(() => ({ checklists: [] as Checklist[] }));
   const files: { file: File; path: string }[] = [];
   const list = h("ul", { class: "file-list", id: "file-list" });
@@ -90,6 +98,7 @@ export async function uploadPage({ app, signal }: PageContext): Promise<void> {
     void run(chosen).catch((e) => results.prepend(h("p", { class: "error", role: "alert" }, e instanceof ApiError ? e.words : String(e))));
   });
   app.append(form, results);
+  results.append(...sessions);
 
   async function run(chosen: { file: File; path: string }[]): Promise<void> {
     let batch: Batch | undefined;
@@ -119,20 +128,26 @@ export async function uploadPage({ app, signal }: PageContext): Promise<void> {
       ),
     );
     results.prepend(box);
+    sessions.unshift(box);
     // Upload everything first (a few at a time), then follow the jobs: the server queues them
     // all at once, and the browser's six connections per host are shared by uploads and watches.
     const submitted: { row: Row; job: Job }[] = [];
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(UPLOADS, rows.length) }, async () => {
-      while (next < rows.length && !signal.aborted) {
-        const row = rows[next++];
-        const job = await submitOne(row, batch);
-        if (job) submitted.push({ row, job });
-      }
-    }));
+    uploading++;
+    try {
+      await Promise.all(Array.from({ length: Math.min(UPLOADS, rows.length) }, async () => {
+        while (next < rows.length) {
+          const row = rows[next++];
+          const job = await submitOne(row, batch);
+          if (job) submitted.push({ row, job });
+        }
+      }));
+    } finally {
+      uploading--;
+    }
     let followed = 0;
     await Promise.all(Array.from({ length: Math.min(WATCHES, submitted.length) }, async () => {
-      while (followed < submitted.length && !signal.aborted) {
+      while (followed < submitted.length) {
         const { row, job } = submitted[followed++];
         await follow(row, job);
       }
@@ -156,7 +171,7 @@ export async function uploadPage({ app, signal }: PageContext): Promise<void> {
       show(row, job);
       return job;
     } catch (e) {
-      if (!signal.aborted) refused(row, e, "未能提交");
+      refused(row, e, "未能提交");
       return undefined;
     }
   }
@@ -164,9 +179,9 @@ export async function uploadPage({ app, signal }: PageContext): Promise<void> {
   async function follow(row: Row, job: Job): Promise<void> {
     if (TERMINAL.has(job.state ?? "")) return;
     try {
-      await watch(job.id, (j) => show(row, j), signal);
+      await watch(job.id, (j) => show(row, j));
     } catch (e) {
-      if (!signal.aborted) refused(row, e, "无法跟踪进度");
+      refused(row, e, "无法跟踪进度");
     }
   }
 }
