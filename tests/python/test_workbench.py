@@ -245,6 +245,28 @@ def test_scorecard_shows_the_api_verdicts_with_their_evidence(watched):
         expect(page.locator(f'#parts li[data-part="{part["id"]}"] .tick')).to_have_text("✓ 有")
     # The document text is the API's normalized text, as text.
     assert page.text_content(".doc-text") == api["normalizedText"]
+    # Every verdict's marks, read in document order, hold exactly the text of its evidence
+    # ranges (ranges that cross others are cut into several marks, never lose a character).
+    chars = list(api["normalizedText"])
+    cited = {f"part:{p['id']}": p.get("evidence", []) for p in present}
+    for area in api["areas"]:
+        for it in area.get("items", []):
+            cited[f"item:{area['id']}/{it['id']}"] = it.get("evidence", [])
+    for i, m in enumerate(api.get("metrics", [])):
+        cited[f"metric:{i}"] = [m]
+    marks_by_ref = page.eval_on_selector_all(
+        "mark",
+        "els => { const by = {}; for (const e of els) (by[e.dataset.ref] ??= []).push(e.firstChild ? [...e.childNodes].map(n => n.nodeType === 3 ? n.data : n.textContent).join('') : ''); return by; }",
+    )
+    checked = 0
+    for ref, evidence in cited.items():
+        spans = sorted({(e.get("start", 0), e["end"]) for e in evidence if e.get("end", 0) > e.get("start", 0)})
+        if not spans:
+            continue
+        covered = sorted({i for a, b in spans for i in range(a, min(b, len(chars)))})
+        assert "".join(marks_by_ref.get(ref, [])) == "".join(chars[i] for i in covered), ref
+        checked += 1
+    assert checked > 20, checked
     assert canvas_ink(page, "#radar") > 1000, "the radar chart is drawn"
     assert page.locator("details.area").count() == len(api["areas"])
     assert page.locator("#metrics tbody tr").count() == len(api.get("metrics", []))
