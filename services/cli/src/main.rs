@@ -160,6 +160,18 @@ fn real_main() -> anyhow::Result<ExitCode> {
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
+    // Checklists from a directory are installed before anything can score.
+    let checklists = match &command {
+        Command::Score(a) => Some(&a.checklists),
+        Command::Eval(a) => Some(&a.checklists),
+        Command::Serve(a) => Some(&a.checklists),
+        Command::Gateway(a) => Some(&a.checklists),
+        Command::Worker(a) => Some(&a.checklists),
+        _ => None,
+    };
+    if let Some(c) = checklists {
+        c.install()?;
+    }
     match command {
         Command::Score(a) => cmd::score::run(&a),
         Command::Eval(a) => cmd::eval::run(&a),

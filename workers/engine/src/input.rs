@@ -235,10 +235,14 @@ impl Input {
             }
         }
         let inputs = hex::encode(d.finalize());
+        // A checklist directory changes what a result is made with (a new 纲要 picked by year,
+        // an edited guide): its fingerprint joins the engine version.
+        let checklists = crate::checklist::fingerprint();
         format!(
-            "{content_sha256}:{}:{}:{}",
+            "{content_sha256}:{}:{}{}{checklists}:{}",
             self.checklist_id.as_deref().unwrap_or("auto"),
             crate::ENGINE_VERSION,
+            if checklists.is_empty() { "" } else { "+c" },
             &inputs[..16]
         )
     }

@@ -8,6 +8,8 @@ use fazhi_engine::eval::{LabelledDoc, evaluate, parse_labels};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
+    #[command(flatten)]
+    pub checklists: crate::cmd::checklists::ChecklistDirArgs,
     /// Labelled reports: reads DIR/labels.toml and DIR/synthetic/labels.toml (file paths in the
     /// labels are relative to DIR). The examples ship with the project; point it at a larger
     /// labelled corpus to measure there.

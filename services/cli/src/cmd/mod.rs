@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod batch;
+pub mod checklists;
 pub mod eval;
 pub mod load;
 pub mod probe;

@@ -23,6 +23,8 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
+    #[command(flatten)]
+    pub checklists: crate::cmd::checklists::ChecklistDirArgs,
     /// Report files: .html/.htm, .docx, .pdf, .txt by extension; anything else is sniffed.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,

@@ -40,7 +40,7 @@ export interface Job {
   labels?: Record<string, string>; checklistId?: string; batchId?: string;
   progress?: { stage?: string; done?: number; total?: number };
 }
-export interface Checklist { id: string; title?: string; version?: string; firstYear?: number; lastYear?: number }
+export interface Checklist { id: string; title?: string; version?: string; firstYear?: number; lastYear?: number; byYear?: boolean }
 export interface Batch {
   id: string; displayName?: string; createTime?: string; total?: number; checklistId?: string;
   counts?: { queued?: number; running?: number; succeeded?: number; failed?: number; cancelled?: number };

@@ -255,6 +255,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]
+    pub checklists: crate::cmd::checklists::ChecklistDirArgs,
+    #[command(flatten)]
     pub gateway: GatewayOpts,
     #[command(flatten)]
     pub worker: WorkerOpts,
@@ -270,6 +272,8 @@ pub struct GatewayArgs {
     #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]
+    pub checklists: crate::cmd::checklists::ChecklistDirArgs,
+    #[command(flatten)]
     pub gateway: GatewayOpts,
     #[command(flatten)]
     pub process: ProcessArgs,
@@ -279,6 +283,8 @@ pub struct GatewayArgs {
 pub struct WorkerArgs {
     #[command(flatten)]
     pub backend: BackendArgs,
+    #[command(flatten)]
+    pub checklists: crate::cmd::checklists::ChecklistDirArgs,
     #[command(flatten)]
     pub worker: WorkerOpts,
     #[command(flatten)]

@@ -33,7 +33,7 @@ export async function uploadPage({ app }: PageContext): Promise<void> {
     "select",
     { id: "checklist" },
     h("option", { value: "" }, "按报告年度自动选择"),
-    (loaded.checklists ?? []).map((c) => h("option", { value: c.id }, `${c.title ?? c.id}（${c.firstYear}—${c.lastYear}）`)),
+    (loaded.checklists ?? []).map((c) => h("option", { value: c.id }, `${c.title ?? c.id}（${c.firstYear}—${c.lastYear}${c.byYear ? "" : "，仅在指定时使用"}）`)),
   );
   const batchName = h("input", { type: "text", id: "batch-name", placeholder: "多个文件时作为批次名称" });
   const submit = h("button", { type: "submit", id: "submit", disabled: true }, "提交评估");

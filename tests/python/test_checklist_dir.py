@@ -1,0 +1,174 @@
+"""Checklists an operator adds without a rebuild (``--checklist-dir``), through a real
+``fazhi serve`` and ``fazhi score``: a local guide is listed and used when named and never chosen
+by year; a new 纲要 takes the years after 2025; a malformed file stops start-up with its file,
+line and field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BIN = pathlib.Path(os.environ.get("FAZHI_BIN", REPO / "target" / "debug" / "fazhi"))
+SEED = REPO / "examples" / "reports" / "2024-county-wangchuan.txt"
+
+GUIDE = """id = "guide-2024"
+title = "某市法治政府建设年度报告事项指引"
+version = "2024.1"
+first_year = 2024
+last_year = 2026
+by_year = false
+borrow_from = "gangyao-2021-2025"
+
+[[areas]]
+id = "1"
+title = "依法全面履行政府职能"
+borrow = ["4", "5"]
+
+[[areas]]
+id = "2"
+title = "报告公开"
+[[areas.items]]
+id = "g1"
+title = "公开报告全文"
+strong = ["年度报告全文"]
+"""
+
+# A successor 纲要 as an operator would add it once published: the 2021 items, new years.
+NEXT = """id = "gangyao-2026-2030"
+title = "法治政府建设实施纲要（2026—2030年）"
+version = "2026.1"
+first_year = 2026
+last_year = 2030
+borrow_from = "gangyao-2021-2025"
+""" + "".join(
+    f'\n[[areas]]\nid = "{a}"\ntitle = "领域{a}"\nborrow = [{items}]\n'
+    for a, items in [
+        ("2", '"4", "5", "6", "7"'),
+        ("3", '"8", "9", "10"'),
+        ("4", '"11", "12", "13"'),
+        ("5", '"14", "15", "16", "17"'),
+        ("6", '"18", "19", "20"'),
+        ("7", '"21", "22", "23", "24"'),
+        ("8", '"25", "26", "27", "28"'),
+        ("9", '"29", "30", "31"'),
+        ("10", '"32", "33", "34", "35"'),
+    ]
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_with(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAZHI_")}
+    env.update(FAZHI_LOG="warn", **extra)
+    return env
+
+
+def report_2026(tmp: pathlib.Path) -> pathlib.Path:
+    text = SEED.read_text(encoding="utf-8").replace("2025", "2027").replace("2024", "2026")
+    path = tmp / "2026-county.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def score(path: pathlib.Path, *args: str, **env) -> dict:
+    out = subprocess.run([str(BIN), "score", "--format", "json", *args, str(path)], env=env_with(**env), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_a_year_after_the_last_checklist_is_flagged_until_a_new_one_is_added(tmp_path):
+    report = report_2026(tmp_path)
+    before = score(report)
+    assert before["checklistId"] == "gangyao-2021-2025"
+    ended = [f for f in before["findings"] if f["code"] == "CHECKLIST_PERIOD_ENDED"]
+    assert ended and "2026" in ended[0]["message"] and "2025" in ended[0]["message"], ended
+
+    d = tmp_path / "checklists"
+    d.mkdir()
+    (d / "gangyao-2026-2030.toml").write_text(NEXT, encoding="utf-8")
+    after = score(report, FAZHI_CHECKLIST_DIR=str(d))
+    assert after["checklistId"] == "gangyao-2026-2030"
+    assert not [f for f in after.get("findings", []) if f["code"] == "CHECKLIST_PERIOD_ENDED"]
+    # A 2024 report is still judged by the 2021—2025 纲要.
+    assert score(SEED, FAZHI_CHECKLIST_DIR=str(d))["checklistId"] == "gangyao-2021-2025"
+
+
+def test_a_guide_from_the_directory_is_listed_and_used_when_named(tmp_path):
+    d = tmp_path / "checklists"
+    d.mkdir()
+    (d / "guide.toml").write_text(GUIDE, encoding="utf-8")
+    (d / "README.txt").write_text("not a checklist", encoding="utf-8")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--checklist-dir", str(d)],
+        env=env_with(FAZHI_GRPC_ADDR=f"127.0.0.1:{port}", FAZHI_HTTP_ADDR=f"127.0.0.1:{free_port()}"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(150):
+            try:
+                if requests.get(f"{base}/openapi.json", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        listed = {c["id"]: c for c in requests.get(f"{base}/v1/checklists", timeout=5).json()["checklists"]}
+        assert set(listed) == {"gangyao-2021-2025", "gangyao-2015-2020", "guide-2024"}
+        assert listed["guide-2024"].get("byYear", False) is False
+        assert listed["gangyao-2021-2025"]["byYear"] is True
+
+        def assess(checklist: str | None) -> dict:
+            body = {"document": {"content": __import__("base64").b64encode(SEED.read_bytes()).decode(), "filename": SEED.name}}
+            if checklist:
+                body["checklistId"] = checklist
+            r = requests.post(f"{base}/v1/reports:assess", json=body, timeout=30)
+            assert r.ok, r.text
+            return r.json()
+
+        named = assess("guide-2024")
+        assert named["checklistId"] == "guide-2024"
+        assert [a["id"] for a in named["areas"]] == ["1", "2"]
+        assert assess(None)["checklistId"] == "gangyao-2021-2025", "a guide is never chosen by year"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    "change, line, field",
+    [
+        (lambda t: t.replace("first_year = 2024\n", ""), 1, "first_year"),
+        (lambda t: t.replace('last_year = 2026', 'last_year = "2026"'), 5, "last_year"),
+        (lambda t: t.replace('borrow = ["4", "5"]', 'borrow = ["4", "99"]'), 10, "areas.borrow"),
+    ],
+)
+def test_a_malformed_checklist_stops_start_up_with_file_line_and_field(tmp_path, change, line, field):
+    d = tmp_path / "checklists"
+    d.mkdir()
+    bad = d / "guide.toml"
+    bad.write_text(change(GUIDE), encoding="utf-8")
+    out = subprocess.run(
+        [str(BIN), "serve"],
+        env=env_with(FAZHI_CHECKLIST_DIR=str(d), FAZHI_GRPC_ADDR=f"127.0.0.1:{free_port()}", FAZHI_HTTP_ADDR="off"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode != 0
+    assert f"{bad}:{line}: {field}: " in out.stderr, out.stderr

@@ -1,0 +1,395 @@
+//! Checklist files to compiled checklists: TOML parsing, validation, and errors that name the
+//! file, the line and the field, so an operator who adds a 纲要 or a local guide through the
+//! checklist directory can fix a mistake without reading code.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use serde::Deserialize;
+
+use super::{Area, Checklist, Item, Matcher, Phrase, STRONG, Target, WEAK, width_variants};
+
+/// A checklist file that failed to load.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {field}: {message}")]
+pub struct ChecklistError {
+    pub file: String,
+    /// 1-based line of the offending field (or of the table that lacks it).
+    pub line: usize,
+    /// The TOML key at fault, e.g. `first_year`, `areas.items.strong`, `id`.
+    pub field: String,
+    pub message: String,
+}
+
+// ───────────────────────────── raw TOML ─────────────────────────────
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChecklist {
+    id: String,
+    title: String,
+    version: String,
+    first_year: i32,
+    last_year: i32,
+    #[serde(default)]
+    source: String,
+    /// Chosen by report year when a request names no checklist (a 纲要); `false` for a local
+    /// guide that applies only when named.
+    #[serde(default = "yes")]
+    by_year: bool,
+    #[serde(default)]
+    borrow_from: Option<String>,
+    areas: Vec<RawArea>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArea {
+    id: String,
+    title: String,
+    #[serde(default = "one")]
+    weight: f64,
+    #[serde(default)]
+    items: Vec<RawItem>,
+    #[serde(default)]
+    borrow: Vec<String>,
+    #[serde(default)]
+    extra: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    id: String,
+    title: String,
+    #[serde(default = "one")]
+    weight: f64,
+    #[serde(default)]
+    strong: Vec<String>,
+    #[serde(default)]
+    weak: Vec<String>,
+    #[serde(default)]
+    cond: Vec<RawCond>,
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCond {
+    p: String,
+    w: f64,
+    #[serde(default)]
+    with: Vec<String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A validation failure before it is placed in its file: the field, and a value that finds
+/// the line (an area's or item's id).
+struct Problem {
+    field: &'static str,
+    near: String,
+    message: String,
+}
+
+fn problem(field: &'static str, near: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        field,
+        near: near.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Compiles `files` (name, TOML text) — the built-in ones first, then the directory's — into
+/// checklists. A file may borrow items from any other by id; ids must be unique.
+pub fn load(files: &[(String, String)]) -> Result<Vec<Checklist>, ChecklistError> {
+    let mut raws = Vec::new();
+    for (name, text) in files {
+        let raw: RawChecklist = toml::from_str(text).map_err(|e| parse_error(name, text, &e))?;
+        raws.push((name, text, raw));
+    }
+    let all: Vec<&RawChecklist> = raws.iter().map(|(_, _, r)| r).collect();
+    let mut out: Vec<Checklist> = Vec::new();
+    for (name, text, raw) in &raws {
+        if let Some(first) = out.iter().position(|c| c.id == raw.id) {
+            return Err(placed(
+                name,
+                text,
+                problem(
+                    "id",
+                    &raw.id,
+                    format!(
+                        "checklist id {} is already loaded from {}",
+                        raw.id, raws[first].0
+                    ),
+                ),
+            ));
+        }
+        out.push(build(raw, &all).map_err(|p| placed(name, text, p))?);
+    }
+    Ok(out)
+}
+
+fn line_of(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].matches('\n').count() + 1
+}
+
+/// A TOML or schema error with its line; the field from serde's message (`missing field
+/// \`x\``) or from the key on that line.
+fn parse_error(file: &str, text: &str, e: &toml::de::Error) -> ChecklistError {
+    let line = e.span().map_or(1, |s| line_of(text, s.start));
+    let message = e.message().to_string();
+    let quoted = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.contains("field") || message.contains("key"))
+        .map(str::to_string);
+    let on_line = text
+        .lines()
+        .nth(line - 1)
+        .and_then(|l| l.split_once('='))
+        .map(|(k, _)| k.trim().to_string())
+        .filter(|k| !k.is_empty());
+    ChecklistError {
+        file: file.to_string(),
+        line,
+        field: quoted.or(on_line).unwrap_or_else(|| "(file)".to_string()),
+        message,
+    }
+}
+
+/// A validation problem placed at the first line naming its id (`id = "…"`), else line 1.
+fn placed(file: &str, text: &str, p: Problem) -> ChecklistError {
+    let needle = format!("\"{}\"", p.near);
+    let line = text
+        .lines()
+        .position(|l| !p.near.is_empty() && l.contains(&needle))
+        .map_or(1, |i| i + 1);
+    ChecklistError {
+        file: file.to_string(),
+        line,
+        field: p.field.to_string(),
+        message: p.message,
+    }
+}
+
+fn build(raw: &RawChecklist, all: &[&RawChecklist]) -> Result<Checklist, Problem> {
+    if raw.first_year > raw.last_year {
+        return Err(problem(
+            "first_year",
+            &raw.id,
+            format!(
+                "first_year {} is after last_year {}",
+                raw.first_year, raw.last_year
+            ),
+        ));
+    }
+    let donor = match &raw.borrow_from {
+        Some(id) => Some(
+            all.iter()
+                .find(|r| &r.id == id && r.borrow_from.is_none())
+                .ok_or_else(|| {
+                    problem(
+                        "borrow_from",
+                        id,
+                        format!("no checklist {id} to borrow from"),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let mut areas = Vec::new();
+    for ra in &raw.areas {
+        let mut items: Vec<RawItem> = ra.items.clone();
+        for id in &ra.borrow {
+            let d = donor.ok_or_else(|| {
+                problem(
+                    "areas.borrow",
+                    &ra.id,
+                    "borrow needs borrow_from at the top of the file",
+                )
+            })?;
+            let it = d
+                .areas
+                .iter()
+                .flat_map(|a| a.items.iter())
+                .find(|i| &i.id == id)
+                .ok_or_else(|| {
+                    problem(
+                        "areas.borrow",
+                        &ra.id,
+                        format!("item {id} is not in {}", d.id),
+                    )
+                })?;
+            items.push(it.clone());
+        }
+        match items.first_mut() {
+            Some(first) => first.strong.extend(ra.extra.iter().cloned()),
+            None => {
+                return Err(problem(
+                    "areas.items",
+                    &ra.id,
+                    format!("area {} has no items", ra.id),
+                ));
+            }
+        }
+        let mut built = Vec::new();
+        for ri in items {
+            let mut phrases = Vec::new();
+            for s in &ri.strong {
+                phrases.push(Phrase {
+                    text: s.clone(),
+                    weight: STRONG,
+                    with: Vec::new(),
+                });
+            }
+            for s in &ri.weak {
+                phrases.push(Phrase {
+                    text: s.clone(),
+                    weight: WEAK,
+                    with: Vec::new(),
+                });
+            }
+            for c in &ri.cond {
+                phrases.push(Phrase {
+                    text: c.p.clone(),
+                    weight: c.w,
+                    with: c.with.clone(),
+                });
+            }
+            if phrases.is_empty() {
+                return Err(problem(
+                    "areas.items.strong",
+                    &ri.id,
+                    format!("item {} has no phrases (strong, weak or cond)", ri.id),
+                ));
+            }
+            if let Some(bad) = phrases
+                .iter()
+                .find(|p| p.text.trim().is_empty() || !(p.weight.is_finite() && p.weight > 0.0))
+            {
+                return Err(problem(
+                    "areas.items.cond",
+                    &ri.id,
+                    format!(
+                        "item {} has an empty or unweighted phrase {:?}",
+                        ri.id, bad.text
+                    ),
+                ));
+            }
+            if !(ri.weight.is_finite() && ri.weight > 0.0) {
+                return Err(problem(
+                    "areas.items.weight",
+                    &ri.id,
+                    format!("item {} weight must be positive", ri.id),
+                ));
+            }
+            built.push(Item {
+                id: ri.id.clone(),
+                title: ri.title.clone(),
+                weight: ri.weight,
+                phrases,
+                exclude: ri.exclude.clone(),
+            });
+        }
+        if !(ra.weight.is_finite() && ra.weight > 0.0) {
+            return Err(problem(
+                "areas.weight",
+                &ra.id,
+                format!("area {} weight must be positive", ra.id),
+            ));
+        }
+        areas.push(Area {
+            id: ra.id.clone(),
+            title: ra.title.clone(),
+            weight: ra.weight,
+            items: built,
+        });
+    }
+    if areas.is_empty() {
+        return Err(problem(
+            "areas",
+            &raw.id,
+            "a checklist needs at least one area",
+        ));
+    }
+    for (i, a) in areas.iter().enumerate() {
+        if areas[..i].iter().any(|b| b.id == a.id) {
+            return Err(problem(
+                "areas.id",
+                &a.id,
+                format!("duplicate area {}", a.id),
+            ));
+        }
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for item in areas.iter().flat_map(|a| a.items.iter()) {
+        if seen.contains(&item.id.as_str()) {
+            return Err(problem(
+                "areas.items.id",
+                &item.id,
+                format!("duplicate item {}", item.id),
+            ));
+        }
+        seen.push(&item.id);
+    }
+    let matcher = compile(&areas).map_err(|e| problem("areas.items", &raw.id, e))?;
+    Ok(Checklist {
+        id: raw.id.clone(),
+        title: raw.title.clone(),
+        version: raw.version.clone(),
+        first_year: raw.first_year,
+        last_year: raw.last_year,
+        by_year: raw.by_year,
+        source: raw.source.clone(),
+        areas,
+        matcher,
+    })
+}
+
+fn compile(areas: &[Area]) -> Result<Matcher, String> {
+    let mut patterns: Vec<String> = Vec::new();
+    let mut targets: Vec<Vec<Target>> = Vec::new();
+    let mut add = |s: &str, t: Target| {
+        for v in width_variants(s) {
+            match patterns.iter().position(|p| *p == v) {
+                Some(i) => targets[i].push(t),
+                None => {
+                    patterns.push(v);
+                    targets.push(vec![t]);
+                }
+            }
+        }
+    };
+    for (ai, a) in areas.iter().enumerate() {
+        for (ii, it) in a.items.iter().enumerate() {
+            for (pi, p) in it.phrases.iter().enumerate() {
+                add(
+                    &p.text,
+                    Target::Phrase {
+                        area: ai,
+                        item: ii,
+                        phrase: pi,
+                    },
+                );
+            }
+            for e in &it.exclude {
+                add(e, Target::Exclude { area: ai, item: ii });
+            }
+        }
+    }
+    let ac = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&patterns)
+        .map_err(|e| e.to_string())?;
+    Ok(Matcher {
+        ac: Some(ac),
+        targets,
+    })
+}
