@@ -5,6 +5,7 @@ pub mod dates;
 mod docno;
 pub mod figures;
 mod issuer;
+pub(crate) use issuer::level_of;
 pub mod kind;
 pub mod meta;
 pub mod outline;

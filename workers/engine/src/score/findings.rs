@@ -23,6 +23,7 @@ pub(crate) const RAISED: &[(&str, &[&str])] = &[
         &["year", "checklist", "last_year"],
     ),
     ("YEAR_UNKNOWN", &[]),
+    ("HINT_DISAGREES", &["field", "hint", "document"]),
     ("MISSING_PART_MEASURES", &[]),
     ("SHORTCOMINGS_HOLLOW", &[]),
     ("MISSING_PART_SHORTCOMINGS", &[]),

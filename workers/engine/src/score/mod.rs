@@ -1,7 +1,7 @@
 //! Every scoring rule, in one place (with the checklist data in `checklists/`).
 //!
 //! How an assessment is made:
-//! 1. **Checklist**: the client's, else by report year (document, then hints): ≤ 2020 →
+//! 1. **Checklist**: the client's, else by report year (hints, then document — [`known`]): ≤ 2020 →
 //!    `gangyao-2015-2020`, else `gangyao-2021-2025`; a year after the latest checklist's period is
 //!    judged by the latest with a CHECKLIST_PERIOD_ENDED finding.
 //! 2. **Regions** ([`parts`]): headings are classified into the 督察规定 第二十五条 parts (parser
@@ -35,6 +35,7 @@ mod context;
 mod coverage;
 mod figures;
 pub mod findings;
+mod known;
 mod metrics;
 mod parts;
 mod quality;
@@ -65,7 +66,9 @@ pub fn score(
     if let Some(e) = checklist::load_error().or_else(findings::load_error) {
         return Err(EngineError::Internal(e));
     }
-    let year = doc.meta.year.or(hints.year.filter(|y| *y > 0));
+    // The platform's issuer, year and published date win over what the document says.
+    let known = known::resolve(doc, hints);
+    let year = known.year;
     let cl: &Checklist = match checklist_id {
         Some(id) => checklist::get(id).ok_or_else(|| EngineError::UnknownChecklist(id.into()))?,
         None => checklist::for_year(year),
@@ -73,20 +76,14 @@ pub fn score(
     let mut v = View::new(doc, rules, year);
     let parts = parts::detect(&mut v, rules);
     let mut out = Findings::default();
-    let tl = timeliness::assess(doc, hints, year, rules);
+    let tl = timeliness::assess(&known, rules);
     let (conc, ratio) = concreteness::measure(&v);
     let quality = quality::measure(&v, &rules.text_quality, scan, &mut out);
     let mut a = wire::Assessment {
         content_sha256: content_sha256.to_string(),
         checklist_id: cl.id.clone(),
         engine_version: crate::ENGINE_VERSION.to_string(),
-        report: Some(report::report_info(
-            doc,
-            hints,
-            year,
-            &v,
-            report::outline(&v),
-        )),
+        report: Some(report::report_info(doc, &known, &v, report::outline(&v))),
         checklist_version: format!("{}+{}", cl.version, rules.version),
         normalized_text: doc.text.clone(),
         removed_lines: doc.removed.iter().map(|r| r.text.clone()).collect(),
@@ -101,6 +98,7 @@ pub fn score(
         ..Default::default()
     };
 
+    known::disagreements(doc, hints, &v, &mut out);
     if let DocKind::NotReport(reason) = doc.kind {
         out.raise(
             "NOT_A_REPORT",

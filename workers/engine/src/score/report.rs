@@ -1,16 +1,15 @@
 //! What the document is (kind, title, issuer, level, year, dates, number) and its outline with
 //! each heading's classified part.
 
+use super::known::Known;
 use super::parts::{self, PART_IDS};
 use super::text::View;
-use crate::Hints;
 use crate::model::{DocKind, ParsedDoc};
 use crate::wire;
 
 pub(crate) fn report_info(
     doc: &ParsedDoc,
-    hints: &Hints,
-    year: Option<i32>,
+    known: &Known,
     v: &View<'_>,
     outline: Vec<wire::OutlineNode>,
 ) -> wire::ReportInfo {
@@ -22,17 +21,16 @@ pub(crate) fn report_info(
     wire::ReportInfo {
         kind: kind.into(),
         title: m.title.clone().unwrap_or_default(),
-        issuer: m
-            .issuer
-            .clone()
-            .or_else(|| hints.issuer.clone())
+        issuer: known.issuer.clone().unwrap_or_default(),
+        level: known
+            .level
+            .map(|l| l.as_str().to_string())
             .unwrap_or_default(),
-        level: m.level.map(|l| l.as_str().to_string()).unwrap_or_default(),
-        year: year.unwrap_or(0),
-        published_date: m
-            .published_date
-            .map(|(d, _)| d.to_string())
-            .unwrap_or_default(),
+        year: known.year.unwrap_or(0),
+        published_date: known.published.map(|d| d.to_string()).unwrap_or_default(),
+        issuer_source: known.issuer_source.into(),
+        year_source: known.year_source.into(),
+        published_date_source: known.published_source.into(),
         document_number: m.document_number.clone().unwrap_or_default(),
         char_count: v.chars.at(v.text.len()),
         outline,

@@ -2,8 +2,8 @@
 //! year; reports on years before the 督察规定 fall under the 2015 纲要's first-quarter rule).
 
 use super::findings::Findings;
-use crate::Hints;
-use crate::model::{Date, Level, ParsedDoc};
+use super::known::Known;
+use crate::model::{Date, Level};
 use crate::rules::Rules;
 use crate::wire;
 
@@ -13,14 +13,8 @@ pub(crate) struct Outcome {
     pub days_late: i64,
 }
 
-pub(crate) fn assess(doc: &ParsedDoc, hints: &Hints, year: Option<i32>, rules: &Rules) -> Outcome {
-    let (published, source) = match doc.meta.published_date {
-        Some((d, _)) => (Some(d), "document"),
-        None => match hints.published_date.as_deref().and_then(parse_date) {
-            Some(d) => (Some(d), "hints"),
-            None => (None, ""),
-        },
-    };
+pub(crate) fn assess(known: &Known, rules: &Rules) -> Outcome {
+    let (published, source, year) = (known.published, known.published_source, known.year);
     let t = &rules.timeliness;
     let Some(y) = year else {
         return Outcome {
@@ -41,7 +35,7 @@ pub(crate) fn assess(doc: &ParsedDoc, hints: &Hints, year: Option<i32>, rules: &
     };
     let template = if y < t.ducha_from_year {
         &t.rule_2015
-    } else if doc.meta.level == Some(Level::Department) {
+    } else if known.level == Some(Level::Department) {
         &t.rule_department
     } else {
         &t.rule_publication

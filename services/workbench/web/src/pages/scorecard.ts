@@ -43,6 +43,11 @@ export async function scorecardPage({ app, signal }: PageContext, id: string): P
   }));
 }
 
+/** A value the platform supplied (hints win over the document; HINT_DISAGREES says where they differ). */
+function byPlatform(source?: string): HTMLElement | null {
+  return source === "hints" ? h("small", { class: "muted", title: "由提交平台提供" }, "（平台提供）") : null;
+}
+
 function render(app: HTMLElement, job: Job, a: Assessment, signal: AbortSignal): void {
   const verdicts = new Map<string, Verdict>();
   const spans: Span[] = [];
@@ -88,8 +93,10 @@ function render(app: HTMLElement, job: Job, a: Assessment, signal: AbortSignal):
     h(
       "p",
       { class: "meta" },
-      [r.issuer && h("span", {}, r.issuer), h("span", {}, L.level(r.level)), r.year ? h("span", {}, `${r.year} 年度`) : null,
-        r.documentNumber && h("span", {}, r.documentNumber), r.publishedDate && h("span", {}, `发布 ${r.publishedDate}`),
+      [r.issuer && h("span", {}, r.issuer, byPlatform(r.issuerSource)), h("span", {}, L.level(r.level)),
+        r.year ? h("span", {}, `${r.year} 年度`, byPlatform(r.yearSource)) : null,
+        r.documentNumber && h("span", {}, r.documentNumber),
+        r.publishedDate && h("span", {}, `发布 ${r.publishedDate}`, byPlatform(r.publishedDateSource)),
         h("span", {}, L.kind(r.kind)), r.charCount ? h("span", {}, `${r.charCount} 字`) : null],
     ),
     r.notReportReason ? h("p", { class: "error" }, `不是年度报告：${r.notReportReason}`) : null,
