@@ -21,27 +21,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(os.environ.get("FAZHI_BIN", REPO / "target" / "debug" / "fazhi"))
 SEED = REPO / "examples" / "reports" / "2024-county-wangchuan.txt"
 
-GUIDE = """id = "guide-2024"
-title = "某市法治政府建设年度报告事项指引"
-version = "2024.1"
-first_year = 2024
-last_year = 2026
-by_year = false
-borrow_from = "gangyao-2021-2025"
-
-[[areas]]
-id = "1"
-title = "依法全面履行政府职能"
-borrow = ["4", "5"]
-
-[[areas]]
-id = "2"
-title = "报告公开"
-[[areas.items]]
-id = "g1"
-title = "公开报告全文"
-strong = ["年度报告全文"]
-"""
+# The example local guide that ships for operators to copy (the engine's unit tests read it too).
+GUIDE = (REPO / "examples" / "checklists" / "guide-2024.toml").read_text(encoding="utf-8")
 
 # A successor 纲要 as an operator would add it once published: the 2021 items, new years.
 NEXT = """id = "gangyao-2026-2030"

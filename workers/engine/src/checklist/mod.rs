@@ -380,27 +380,8 @@ mod tests {
         vec![("guide.toml".to_string(), body.to_string())]
     }
 
-    const GUIDE: &str = r#"id = "guide-2024"
-title = "某市法治政府建设年度报告事项指引"
-version = "2024.1"
-first_year = 2024
-last_year = 2026
-by_year = false
-borrow_from = "gangyao-2021-2025"
-
-[[areas]]
-id = "1"
-title = "依法全面履行政府职能"
-borrow = ["4", "5"]
-
-[[areas]]
-id = "2"
-title = "报告事项"
-[[areas.items]]
-id = "g1"
-title = "公开报告全文"
-strong = ["年度报告全文"]
-"#;
+    /// The example guide operators copy (`examples/checklists/`), also read by the Python test.
+    const GUIDE: &str = include_str!("../../../../examples/checklists/guide-2024.toml");
 
     #[test]
     fn a_guide_loads_beside_the_built_in_ones_and_is_not_chosen_by_year() {
