@@ -28,10 +28,7 @@ pub(crate) fn resolve(doc: &ParsedDoc, hints: &Hints) -> Known {
     let m = &doc.meta;
     let hint_issuer = hints.issuer.clone().filter(|s| !s.trim().is_empty());
     let hint_year = hints.year.filter(|y| *y > 0);
-    let hint_date = hints
-        .published_date
-        .as_deref()
-        .and_then(super::timeliness::parse_date);
+    let hint_date = hints.published_date.as_deref().and_then(parse_date);
     let (issuer, issuer_source, level) = match hint_issuer {
         // The platform's name for the body also sets its level, unless the name does not say.
         Some(h) => {
@@ -62,6 +59,18 @@ pub(crate) fn resolve(doc: &ParsedDoc, hints: &Hints) -> Known {
     }
 }
 
+/// A hint's date, YYYY-MM-DD (the input conversion has checked its form).
+pub(crate) fn parse_date(s: &str) -> Option<Date> {
+    let mut it = s.trim().split('-');
+    let year = it.next()?.parse().ok()?;
+    let month = it.next()?.parse().ok()?;
+    let day = it.next()?.parse().ok()?;
+    if it.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    Some(Date { year, month, day })
+}
+
 fn source(found: bool) -> &'static str {
     if found { DOCUMENT } else { "" }
 }
@@ -87,10 +96,7 @@ pub(crate) fn disagreements(doc: &ParsedDoc, hints: &Hints, v: &View<'_>, out: &
             &needles,
         );
     }
-    let hint_date = hints
-        .published_date
-        .as_deref()
-        .and_then(super::timeliness::parse_date);
+    let hint_date = hints.published_date.as_deref().and_then(parse_date);
     if let (Some(hint), Some((found, _))) = (hint_date, m.published_date)
         && hint != found
     {

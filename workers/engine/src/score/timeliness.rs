@@ -58,18 +58,6 @@ pub(crate) fn assess(known: &Known, rules: &Rules) -> Outcome {
     }
 }
 
-/// YYYY-MM-DD.
-pub(crate) fn parse_date(s: &str) -> Option<Date> {
-    let mut it = s.trim().split('-');
-    let year = it.next()?.parse().ok()?;
-    let month = it.next()?.parse().ok()?;
-    let day = it.next()?.parse().ok()?;
-    if it.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    Some(Date { year, month, day })
-}
-
 /// Days since 1970-01-01 (proleptic Gregorian).
 fn days(d: Date) -> i64 {
     let y = i64::from(d.year) - i64::from(d.month <= 2);
@@ -111,6 +99,7 @@ pub(crate) fn points(tl: &Outcome, rules: &Rules, out: &mut Findings) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::known::parse_date;
     use super::*;
 
     #[test]
