@@ -133,6 +133,39 @@ mod tests {
         );
     }
 
+    /// "发布时间：" with its date set on the next line, whether the label line was removed as page
+    /// furniture or stayed in the body; a label with no date anywhere near gives way to the rest.
+    #[test]
+    fn published_date_on_the_line_after_its_label() {
+        let d = |year, month, day| Some((Date { year, month, day }, DateSource::PublishedLine));
+        let removed = [rm("来源：某县司法局　　发布时间：", "metadata")];
+        let body = [
+            "某县2024年度法治政府建设情况报告",
+            "2025-03-24 10:18",
+            "2024年，某县…",
+        ];
+        assert_eq!(find_published(&body, &removed), d(2025, 3, 24));
+        let body = ["发布时间：", "2025年3月24日", "2024年，某县…"];
+        assert_eq!(find_published(&body, &[]), d(2025, 3, 24));
+        let body = [
+            "某县2024年度法治政府建设情况报告",
+            "2024年，某县…",
+            "某县人民政府",
+            "2025年1月2日",
+        ];
+        assert_eq!(
+            find_published(&body, &removed),
+            Some((
+                Date {
+                    year: 2025,
+                    month: 1,
+                    day: 2
+                },
+                DateSource::Signature
+            ))
+        );
+    }
+
     #[test]
     fn levels() {
         assert_eq!(level_of("罗源县人民政府"), Some(Level::County));

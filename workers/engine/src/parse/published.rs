@@ -18,12 +18,31 @@ pub(super) fn date_only(line: &str) -> Option<Date> {
     rest.is_empty().then_some(d)
 }
 
+/// A line that is a date with an optional clock time ("2025-03-24 10:18", "2025年3月24日 10:18:05").
+fn date_time_only(line: &str) -> Option<Date> {
+    let l = line.trim();
+    let date = match l.rsplit_once(' ') {
+        Some((date, time))
+            if time.split(':').count() >= 2
+                && time.split(':').all(|t| {
+                    (1..=2).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
+                }) =>
+        {
+            date
+        }
+        _ => l,
+    };
+    date_only(date)
+}
+
 pub(super) fn find_published(body: &[&str], removed: &[RemovedLine]) -> Option<(Date, DateSource)> {
     let all = removed
         .iter()
         .map(|r| r.text.as_str())
         .chain(body.iter().take(12).copied());
     let mut block = None;
+    // A label whose date the page set on the next line ("发布时间：" / "2025-03-24 10:18").
+    let mut dangling = false;
     for l in all {
         let w = words();
         for key in &w.published_labels {
@@ -39,6 +58,9 @@ pub(super) fn find_published(body: &[&str], removed: &[RemovedLine]) -> Option<(
                 if let Some(d) = parse_date_anywhere(&l[p..]) {
                     return Some((d, DateSource::PublishedLine));
                 }
+                let after = l[p + key.len()..]
+                    .trim_matches(|c: char| c == ':' || c == '：' || c.is_whitespace());
+                dangling |= after.is_empty();
             }
         }
         // A news header line that opens with the date: "2024-03-22 18:36 来源:…".
@@ -56,6 +78,11 @@ pub(super) fn find_published(body: &[&str], removed: &[RemovedLine]) -> Option<(
         {
             block = Some(d);
         }
+    }
+    // The date line stands at the top of the text (the label line itself was often removed as
+    // page furniture), never as far down as a signature.
+    if dangling && let Some(d) = body.iter().take(3).find_map(|l| date_time_only(l)) {
+        return Some((d, DateSource::PublishedLine));
     }
     if let Some(d) = block {
         return Some((d, DateSource::MetadataBlock));
