@@ -32,6 +32,7 @@ async function route(): Promise<void> {
   current = controller;
   disposeCharts();
   clear(app);
+  delete app.dataset.ready;
   const hash = location.hash || "#/";
   const found = ROUTES.find(([re]) => re.test(hash));
   document.querySelectorAll<HTMLElement>("[data-nav]").forEach((a) => {
