@@ -27,6 +27,11 @@ pub fn fold_char(c: char) -> Option<char> {
     let u = c as u32;
     match u {
         0xFF01..=0xFF5E => char::from_u32(u - 0xFF01 + 0x21),
+        // Half-width CJK punctuation some CMSs emit (｡ ､ ｢ ｣): the sentence and list marks.
+        0xFF61 => Some('。'),
+        0xFF62 => Some('「'),
+        0xFF63 => Some('」'),
+        0xFF64 => Some('、'),
         0x3000 | 0x00A0 | 0x2002..=0x200A | 0x202F | 0x205F => Some(' '),
         0x200B..=0x200D | 0x2060 | 0xFEFF | 0x00AD => None,
         0x2F00..=0x2FD5 => Some(kangxi(u).unwrap_or(c)),
@@ -239,6 +244,14 @@ mod tests {
     fn full_width_digits_and_parens_fold() {
         let f = fold("（一）１２３％，：", false);
         assert_eq!(f.text, "(一)123%,:");
+    }
+
+    #[test]
+    fn half_width_cjk_punct_folds() {
+        assert_eq!(
+            fold("审查｡复议､诉讼｢法｣", false).text,
+            "审查。复议、诉讼「法」"
+        );
     }
 
     #[test]

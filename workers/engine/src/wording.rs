@@ -25,6 +25,17 @@ pub struct FigureWords {
     /// Regex: section titles whose figures are plans.
     pub next_year_heading: String,
     pub comparative: Vec<String>,
+    /// Regex on the text right before a number: the earlier value of a comparison (由…的).
+    pub earlier_value: String,
+    /// Regex on the clause before a number: a change, not a level (同比增长…).
+    pub change_amount: String,
+    /// Chinese numerals below this are words (一件事, 三项制度), not quantities.
+    pub chinese_numeral_min: f64,
+    /// Classifiers that need a noun after them (个): the figure counts that noun.
+    pub classifier_units: Vec<String>,
+    /// Metric id → words one of which the figure's own clause must hold before it may take its
+    /// subject from earlier in the sentence (审查率 after 合法性审查213件).
+    pub cue: std::collections::BTreeMap<String, Vec<String>>,
     pub bind: BindWords,
 }
 
@@ -78,7 +89,7 @@ pub struct BindWords {
     pub certified_sentence: String,
     pub certified_not: Vec<String>,
     pub file_units: Vec<String>,
-    pub case_review: String,
+    pub case_review: Vec<String>,
     pub case_file_heads: Vec<String>,
     pub event_units: Vec<String>,
     pub popularization: Vec<String>,

@@ -29,6 +29,8 @@ struct Words {
     plan: Regex,
     next_year_heading: Regex,
     mediation: Regex,
+    earlier_value: Regex,
+    change_amount: Regex,
 }
 
 static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
@@ -38,6 +40,8 @@ static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
         plan: Regex::new(&w.plan).ok()?,
         next_year_heading: Regex::new(&w.next_year_heading).ok()?,
         mediation: Regex::new(&w.bind.mediation).ok()?,
+        earlier_value: Regex::new(&w.earlier_value).ok()?,
+        change_amount: Regex::new(&w.change_amount).ok()?,
     })
 });
 
@@ -46,7 +50,7 @@ pub fn extract(
     text: &str,
     sentences: &[Sentence],
     sections: &[Section],
-    _year: Option<i32>,
+    year: Option<i32>,
 ) -> Vec<Figure> {
     let Some(words) = WORDS.as_ref() else {
         return Vec::new();
@@ -66,10 +70,14 @@ pub fn extract(
         false
     };
     let mut out = Vec::new();
+    let tables = super::table::read(text, year);
     // One pass over the whole text (per-sentence regex calls cost more than the matching).
     for c in FIG.captures_iter(text) {
         let Some(m0) = c.get(0) else { continue };
         let Some(num0) = c.name("num") else { continue };
+        if tables.on_row(m0.start()) {
+            continue;
+        }
         let si = sentences.partition_point(|s| s.span.start <= m0.start());
         let Some(si) = si.checked_sub(1) else {
             continue;
@@ -136,20 +144,17 @@ pub fn extract(
                 .w
                 .comparative
                 .iter()
-                .any(|k| clause.ends_with(k.as_str()) || before.ends_with(k.as_str()));
-            let metric = if comparative || (is_cn && !approx_suffix) {
+                .any(|k| clause.ends_with(k.as_str()) || before.ends_with(k.as_str()))
+                || words
+                    .earlier_value
+                    .is_match(window_before(st, num.start, 40))
+                || words.change_amount.is_match(clause);
+            let is_word = is_cn && !approx_suffix && value < words.w.chinese_numeral_min;
+            let metric = if comparative || is_word {
                 None
             } else {
-                bind_metric(
-                    words,
-                    &Ctx {
-                        clause,
-                        wide,
-                        right,
-                        sentence: around(st, num.start, m.end, 300),
-                    },
-                    &unit_s,
-                )
+                bind_in_scopes(words, st, num.start..m.end, clause, wide, right, &unit_s)
+                    .filter(|id| !counts_other_noun(words, &unit_s, right, id))
             };
             out.push(Figure {
                 value,
@@ -164,7 +169,100 @@ pub fn extract(
             });
         }
     }
+    for cell in &tables.cells {
+        let Some(si) = sentences
+            .partition_point(|s| s.span.start <= cell.span.start)
+            .checked_sub(1)
+        else {
+            continue;
+        };
+        let label = &text[cell.label.clone()];
+        let ctx = Ctx {
+            clause: label,
+            wide: label,
+            right: "",
+            sentence: label,
+        };
+        out.push(Figure {
+            value: cell.value,
+            unit: cell.unit.clone(),
+            raw: text[cell.span.clone()].to_string(),
+            span: cell.span.clone(),
+            metric: bind_metric(words, &ctx, &cell.unit),
+            approximate: cell.approximate,
+            planned: in_next_year(sentences[si].section),
+            sentence: si,
+        });
+    }
+    out.sort_by_key(|f| f.span.start);
     out
+}
+
+/// Binds a figure reading outwards: its clause; then the clause across 、 lists with what
+/// follows the number (「调解涉企合同、劳动报酬等矛盾纠纷173件」, 「58卷行政处罚案卷逐卷评查」); then
+/// the sentence before it, when its own clause names the metric short (「…合法性审查213件，审查率100%」).
+fn bind_in_scopes(
+    words: &Words,
+    st: &str,
+    at: std::ops::Range<usize>,
+    clause: &str,
+    wide: &str,
+    right: &str,
+    unit: &str,
+) -> Option<&'static str> {
+    let sentence = around(st, at.start, at.end, 300);
+    let narrow = Ctx {
+        clause,
+        wide,
+        right,
+        sentence,
+    };
+    if let Some(m) = bind_metric(words, &narrow, unit) {
+        return Some(m);
+    }
+    let own = format!("{wide}|{right}");
+    let around_it = Ctx {
+        clause: &own,
+        wide: &own,
+        right,
+        sentence,
+    };
+    if let Some(m) = bind_metric(words, &around_it, unit) {
+        return Some(m);
+    }
+    if words
+        .w
+        .bind
+        .subset
+        .iter()
+        .any(|k| wide.starts_with(k.as_str()))
+    {
+        return None;
+    }
+    let earlier = format!("{}|{right}", window_before(st, at.start, 150));
+    let from_sentence = Ctx {
+        clause: &earlier,
+        wide: &earlier,
+        right,
+        sentence,
+    };
+    let m = bind_metric(words, &from_sentence, unit)?;
+    let cues = words.w.cue.get(m)?;
+    cues.iter().any(|c| own.contains(c.as_str())).then_some(m)
+}
+
+/// A classifier followed by a noun counts that noun (「7个安置社区」): the figure reports a metric
+/// only when that noun is one of the metric's things.
+fn counts_other_noun(words: &Words, unit: &str, right: &str, metric: &str) -> bool {
+    let classifier = words.w.classifier_units.iter().any(|u| u == unit);
+    if !classifier || !right.starts_with(|c: char| crate::normalize::is_cjk(c)) {
+        return false;
+    }
+    !words
+        .w
+        .cue
+        .get(metric)
+        .is_some_and(|cues| cues.iter().any(|c| right.contains(c.as_str())))
 }
 
 /// The clause before the number (after the last , ; 、 or :), at most 40 bytes of context.
@@ -363,12 +461,12 @@ fn bind_metric(words: &Words, ctx: &Ctx<'_>, unit: &str) -> Option<&'static str>
         return Some("certified_enforcement_staff");
     }
     if unit_in(&b.file_units)
-        && (has(&b.case_review)
+        && (any(&b.case_review)
             || (b
                 .case_file_heads
                 .iter()
                 .any(|h| ctx.right.starts_with(h.as_str()))
-                && sentence.contains(b.case_review.as_str())))
+                && sentence_any(&b.case_review)))
     {
         return Some("case_files_reviewed");
     }

@@ -11,6 +11,7 @@ pub mod meta;
 pub mod outline;
 mod published;
 pub mod sentences;
+mod table;
 mod title;
 mod year;
 
