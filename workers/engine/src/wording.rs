@@ -110,6 +110,8 @@ pub struct OutlineWords {
 #[serde(deny_unknown_fields)]
 pub struct MetaWords {
     pub org_suffixes: Vec<String>,
+    /// A place's own government body, as a suffix to its name (棣华街道 → 棣华街道办事处).
+    pub place_bodies: Vec<String>,
     pub addressee_words: Vec<String>,
     pub title_labels: Vec<String>,
     pub title_issuer_ends: Vec<String>,
@@ -164,6 +166,7 @@ pub struct KindWords {
     pub plan_titles: Vec<String>,
     pub implementation_titles: Vec<String>,
     pub scheme: String,
+    pub regulation_titles: Vec<String>,
     pub report_word: String,
     pub news_titles: Vec<String>,
     pub notice: String,

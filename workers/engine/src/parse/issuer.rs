@@ -90,9 +90,9 @@ pub(super) fn find_issuer(
         }
         return Some(s.to_string());
     }
-    // 4. The place the title names.
+    // 4. The place the title names, as the body the text names it by (棣华街道 → 棣华街道办事处).
     if let Some(t) = t {
-        return Some(t);
+        return Some(body_of_place(&t, text).unwrap_or(t));
     }
     // 5. A 来源 line.
     for r in removed {
@@ -106,7 +106,23 @@ pub(super) fn find_issuer(
         }
     }
     // 6. The place the opening sentence is about, in its longest form in the text.
-    opening_place(text)
+    opening_place(text).map(|p| body_of_place(&p, text).unwrap_or(p))
+}
+
+/// The place's government body as the text names it: the place followed at once by one of
+/// `place_bodies` (人民政府, 街道办事处, 管理委员会…), the first such naming in the text.
+fn body_of_place(place: &str, text: &str) -> Option<String> {
+    if place.is_empty() || is_org(place) {
+        return None;
+    }
+    text.match_indices(place).find_map(|(at, _)| {
+        let rest = &text[at + place.len()..];
+        words()
+            .place_bodies
+            .iter()
+            .find(|b| rest.starts_with(b.as_str()))
+            .map(|b| format!("{place}{b}"))
+    })
 }
 
 pub(super) fn opening_place(text: &str) -> Option<String> {

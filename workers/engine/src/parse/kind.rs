@@ -82,7 +82,13 @@ fn from_title(title: &str, w: &KindWords) -> Option<NotReportReason> {
     if reportish && inner.contains(w.report_word.as_str()) && !about_rule_of_law {
         return Some(NotReportReason::OtherAnnualReport);
     }
-    if inner.contains(w.notice.as_str()) && !reportish {
+    // A notice issuing a document that is no report, or a set of rules by its title.
+    let issues_a_document = inner.len() != title.len();
+    if !reportish
+        && (inner.contains(w.notice.as_str())
+            || issues_a_document
+            || contains_any(inner, &w.regulation_titles))
+    {
         return Some(NotReportReason::Other);
     }
     None
@@ -94,6 +100,28 @@ mod tests {
 
     fn words() -> &'static KindWords {
         &wording().expect("parse-rules.toml").kind
+    }
+
+    #[test]
+    fn issued_rules_are_not_reports() {
+        assert_eq!(
+            from_title(
+                "望川县人民政府关于印发《望川县人民政府工作规则》的通知",
+                words()
+            ),
+            Some(NotReportReason::Other)
+        );
+        assert_eq!(
+            from_title("望川县行政执法公示办法", words()),
+            Some(NotReportReason::Other)
+        );
+        assert_eq!(
+            from_title(
+                "望川县人民政府关于印发《2024年法治政府建设情况报告》的通知",
+                words()
+            ),
+            None
+        );
     }
 
     #[test]
