@@ -114,10 +114,12 @@ def test_a_guide_from_the_directory_is_listed_and_used_when_named(tmp_path):
         assert listed["guide-2024"].get("byYear", False) is False
         assert listed["gangyao-2021-2025"]["byYear"] is True
 
-        def assess(checklist: str | None) -> dict:
+        def assess(checklist: str | None, hints: dict | None = None) -> dict:
             body = {"document": {"content": __import__("base64").b64encode(SEED.read_bytes()).decode(), "filename": SEED.name}}
             if checklist:
                 body["checklistId"] = checklist
+            if hints:
+                body["hints"] = hints
             r = requests.post(f"{base}/v1/reports:assess", json=body, timeout=30)
             assert r.ok, r.text
             return r.json()
@@ -126,6 +128,18 @@ def test_a_guide_from_the_directory_is_listed_and_used_when_named(tmp_path):
         assert named["checklistId"] == "guide-2024"
         assert [a["id"] for a in named["areas"]] == ["1", "2"]
         assert assess(None)["checklistId"] == "gangyao-2021-2025", "a guide is never chosen by year"
+
+        # The guide's deadline rules are listed, and time a department's report by the guide's
+        # stricter rule when the request names the guide; the 纲要 keeps the 督察规定's 4月1日.
+        assert [d["before"] for d in listed["guide-2024"]["deadlines"]] == ["03-01", "04-01"]
+        assert listed["guide-2024"]["deadlines"][0]["levels"] == ["department"]
+        dept = {"issuer": "某市司法局", "year": 2024, "publishedDate": "2025-03-10"}
+        strict = assess("guide-2024", dept)["timeliness"]
+        assert (strict["deadline"], strict["status"]) == ("2025-02-28", "LATE"), strict
+        assert strict["rule"].startswith("某市指引：市直部门"), strict["rule"]
+        default = assess(None, dept)["timeliness"]
+        assert (default["deadline"], default["status"]) == ("2025-03-31", "ON_TIME"), default
+        assert default["rule"].startswith("督察规定第二十四条"), default["rule"]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)

@@ -54,6 +54,22 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 8] = [
+        Self::Province,
+        Self::City,
+        Self::County,
+        Self::District,
+        Self::Zone,
+        Self::Township,
+        Self::Street,
+        Self::Department,
+    ];
+
+    /// The level its API name names.
+    pub fn from_name(name: &str) -> Option<Level> {
+        Self::ALL.into_iter().find(|l| l.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Province => "province",

@@ -5,7 +5,10 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Deserialize;
 
-use super::{Area, Checklist, Item, Matcher, Phrase, STRONG, Target, WEAK, width_variants};
+use super::{
+    Area, Checklist, Deadline, Item, Matcher, Phrase, STRONG, Target, WEAK, width_variants,
+};
+use crate::model::Level;
 
 /// A checklist file that failed to load.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +40,20 @@ struct RawChecklist {
     by_year: bool,
     #[serde(default)]
     borrow_from: Option<String>,
+    /// Publication deadlines (a guide's local rules); none: the 督察规定 default.
+    #[serde(default)]
+    deadline: Vec<RawDeadline>,
     areas: Vec<RawArea>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeadline {
+    #[serde(default)]
+    levels: Vec<String>,
+    /// "MM-DD": public before this day of the year after the report year.
+    before: String,
+    rule: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +191,50 @@ fn placed(file: &str, text: &str, p: Problem) -> ChecklistError {
         line,
         field: p.field.to_string(),
         message: p.message,
+    }
+}
+
+/// A deadline rule checked: a real day, known levels, a rule to cite.
+fn deadline(raw: &RawDeadline) -> Result<Deadline, Problem> {
+    let (month, day) = raw
+        .before
+        .split_once('-')
+        .and_then(|(m, d)| Some((m.parse::<u32>().ok()?, d.parse::<u32>().ok()?)))
+        .filter(|&(m, d)| (1..=12).contains(&m) && d >= 1 && d <= days_in_month(m))
+        .ok_or_else(|| {
+            problem(
+                "deadline.before",
+                &raw.before,
+                format!("before {:?} is not a day of the year as MM-DD", raw.before),
+            )
+        })?;
+    let mut levels = Vec::new();
+    for l in &raw.levels {
+        levels.push(Level::from_name(l).ok_or_else(|| {
+            problem(
+                "deadline.levels",
+                l,
+                format!("unknown level {l:?} (province, city, county, district, zone, township, street, department)"),
+            )
+        })?);
+    }
+    if raw.rule.trim().is_empty() {
+        return Err(problem("deadline.rule", &raw.before, "a deadline needs the rule it cites"));
+    }
+    Ok(Deadline {
+        levels,
+        month,
+        day,
+        rule: raw.rule.clone(),
+    })
+}
+
+/// Days in a month of a leap year (a 29 February deadline is taken as the month's last day).
+fn days_in_month(m: u32) -> u32 {
+    match m {
+        2 => 29,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
     }
 }
 
@@ -346,6 +406,11 @@ fn build(raw: &RawChecklist, all: &[&RawChecklist]) -> Result<Checklist, Problem
         first_year: raw.first_year,
         last_year: raw.last_year,
         by_year: raw.by_year,
+        deadlines: raw
+            .deadline
+            .iter()
+            .map(deadline)
+            .collect::<Result<_, _>>()?,
         source: raw.source.clone(),
         areas,
         matcher,

@@ -74,6 +74,24 @@ pub struct Area {
     pub items: Vec<Item>,
 }
 
+/// A publication deadline a checklist sets: reports of `levels` (empty: every level) are public
+/// before `month`-`day` of the year after the report year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline {
+    pub levels: Vec<crate::model::Level>,
+    pub month: u32,
+    pub day: u32,
+    pub rule: String,
+}
+
+impl Checklist {
+    /// The deadline rule for an issuer level: one naming the level, else one for every level.
+    pub fn deadline_for(&self, level: Option<crate::model::Level>) -> Option<&Deadline> {
+        let named = level.and_then(|l| self.deadlines.iter().find(|d| d.levels.contains(&l)));
+        named.or_else(|| self.deadlines.iter().find(|d| d.levels.is_empty()))
+    }
+}
+
 /// A compiled checklist.
 #[derive(Debug, Clone)]
 pub struct Checklist {
@@ -84,6 +102,8 @@ pub struct Checklist {
     pub last_year: i32,
     /// Chosen by report year when no checklist is named (false: a guide used only when named).
     pub by_year: bool,
+    /// Publication deadlines this checklist sets, first match by level; empty: the default rule.
+    pub deadlines: Vec<Deadline>,
     pub source: String,
     pub areas: Vec<Area>,
     pub(crate) matcher: Matcher,
@@ -192,6 +212,7 @@ static FALLBACK: LazyLock<Checklist> = LazyLock::new(|| Checklist {
     first_year: 0,
     last_year: 0,
     by_year: true,
+    deadlines: Vec::new(),
     source: String::new(),
     areas: Vec::new(),
     matcher: Matcher {
@@ -262,6 +283,15 @@ pub fn to_wire(c: &Checklist) -> wire::Checklist {
         first_year: c.first_year,
         last_year: c.last_year,
         by_year: c.by_year,
+        deadlines: c
+            .deadlines
+            .iter()
+            .map(|d| wire::DeadlineRule {
+                levels: d.levels.iter().map(|l| l.as_str().to_string()).collect(),
+                before: format!("{:02}-{:02}", d.month, d.day),
+                rule: d.rule.clone(),
+            })
+            .collect(),
         areas: c
             .areas
             .iter()
@@ -390,6 +420,13 @@ mod tests {
         let g = list.iter().find(|c| c.id == "guide-2024").expect("guide");
         assert!(!g.by_year);
         assert_eq!(g.areas[0].items.len(), 2, "borrowed from the 2021 纲要");
+        use crate::model::Level;
+        let dept = g.deadline_for(Some(Level::Department)).expect("department rule");
+        assert_eq!((dept.month, dept.day), (3, 1));
+        let street = g.deadline_for(Some(Level::Street)).expect("every-level rule");
+        assert_eq!((street.month, street.day), (4, 1));
+        assert_eq!(to_wire(g).deadlines.len(), 2);
+        assert!(for_year(Some(2024)).deadline_for(Some(Level::Department)).is_none());
     }
 
     #[test]
@@ -426,6 +463,12 @@ mod tests {
                 "areas.borrow",
             ),
             (GUIDE.replace("guide-2024", "gangyao-2021-2025"), 1, "id"),
+            (GUIDE.replace("\"03-01\"", "\"02-30\""), 26, "deadline.before"),
+            (
+                GUIDE.replace("[\"department\"]", "[\"bureau\"]"),
+                25,
+                "deadline.levels",
+            ),
         ];
         for (text, line, field) in cases {
             let e = validate(&guide(&text)).expect_err("must not validate");

@@ -76,7 +76,7 @@ pub fn score(
     let mut v = View::new(doc, rules, year);
     let parts = parts::detect(&mut v, rules);
     let mut out = Findings::default();
-    let tl = timeliness::assess(&known, rules);
+    let tl = timeliness::assess(&known, rules, cl);
     let (conc, ratio) = concreteness::measure(&v);
     let quality = quality::measure(&v, &rules.text_quality, scan, &mut out);
     let mut a = wire::Assessment {

@@ -3,6 +3,7 @@
 
 use super::findings::Findings;
 use super::known::Known;
+use crate::checklist::Checklist;
 use crate::model::{Date, Level};
 use crate::rules::Rules;
 use crate::wire;
@@ -13,9 +14,63 @@ pub(crate) struct Outcome {
     pub days_late: i64,
 }
 
-pub(crate) fn assess(known: &Known, rules: &Rules) -> Outcome {
-    let (published, source, year) = (known.published, known.published_source, known.year);
+/// The rule and deadline for a report on year `y`: the checklist's own rule for the issuer's
+/// level when it sets one (a local guide), else the 督察规定 (or, before it, the 2015 纲要).
+fn deadline_rule(y: i32, known: &Known, rules: &Rules, cl: &Checklist) -> (Date, String) {
     let t = &rules.timeliness;
+    let default_deadline = Date {
+        year: y + 1,
+        month: 3,
+        day: 31,
+    };
+    if y >= t.ducha_from_year
+        && let Some(d) = cl.deadline_for(known.level)
+    {
+        let deadline = day_before(Date {
+            year: y + 1,
+            month: d.month,
+            day: d.day,
+        });
+        let rule = if d.rule.contains("{deadline}") {
+            d.rule.replace("{deadline}", &deadline.to_string())
+        } else {
+            format!("{}（{}；截止 {deadline}）", d.rule, cl.id)
+        };
+        return (deadline, rule);
+    }
+    let template = if y < t.ducha_from_year {
+        &t.rule_2015
+    } else if known.level == Some(Level::Department) {
+        &t.rule_department
+    } else {
+        &t.rule_publication
+    };
+    let rule = template.replace("{deadline}", &default_deadline.to_string());
+    (default_deadline, rule)
+}
+
+/// The last day before `d` ("before 1 March" ends on the last day of February).
+fn day_before(d: Date) -> Date {
+    if d.day > 1 {
+        return Date { day: d.day - 1, ..d };
+    }
+    let (year, month) = if d.month == 1 {
+        (d.year - 1, 12)
+    } else {
+        (d.year, d.month - 1)
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let day = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    Date { year, month, day }
+}
+
+pub(crate) fn assess(known: &Known, rules: &Rules, cl: &Checklist) -> Outcome {
+    let (published, source, year) = (known.published, known.published_source, known.year);
     let Some(y) = year else {
         return Outcome {
             wire: wire::Timeliness {
@@ -28,19 +83,7 @@ pub(crate) fn assess(known: &Known, rules: &Rules) -> Outcome {
             days_late: 0,
         };
     };
-    let deadline = Date {
-        year: y + 1,
-        month: 3,
-        day: 31,
-    };
-    let template = if y < t.ducha_from_year {
-        &t.rule_2015
-    } else if known.level == Some(Level::Department) {
-        &t.rule_department
-    } else {
-        &t.rule_publication
-    };
-    let rule = template.replace("{deadline}", &deadline.to_string());
+    let (deadline, rule) = deadline_rule(y, known, rules, cl);
     let (status, days_late) = match published {
         None => (wire::TimelinessStatus::Unknown, 0),
         Some(p) if p <= deadline => (wire::TimelinessStatus::OnTime, 0),
@@ -124,5 +167,15 @@ mod tests {
             day: 1,
         });
         assert_eq!(days(a) - days(b), 15);
+    }
+
+    #[test]
+    fn the_day_before() {
+        let d = |year, month, day| Date { year, month, day };
+        assert_eq!(day_before(d(2025, 4, 1)), d(2025, 3, 31));
+        assert_eq!(day_before(d(2025, 3, 1)), d(2025, 2, 28));
+        assert_eq!(day_before(d(2024, 3, 1)), d(2024, 2, 29));
+        assert_eq!(day_before(d(2025, 1, 1)), d(2024, 12, 31));
+        assert_eq!(day_before(d(2025, 3, 16)), d(2025, 3, 15));
     }
 }
