@@ -145,6 +145,79 @@ def test_a_guide_from_the_directory_is_listed_and_used_when_named(tmp_path):
         proc.wait(timeout=30)
 
 
+def test_a_tenant_is_judged_by_its_own_guide_and_deadlines(tmp_path):
+    """A platform whose province sets stricter deadlines names its guide once, in the auth file."""
+    import hashlib
+
+    d = tmp_path / "checklists"
+    d.mkdir()
+    (d / "guide.toml").write_text(GUIDE, encoding="utf-8")
+    digest = lambda k: hashlib.sha256(k.encode()).hexdigest()  # noqa: E731
+    auth = tmp_path / "auth.toml"
+    auth.write_text(
+        f'[[tenant]]\nname = "province"\nkey_sha256 = ["{digest("key-p")}"]\nchecklist = "guide-2024"\n\n'
+        f'[[tenant]]\nname = "other"\nkey_sha256 = ["{digest("key-o")}"]\n',
+        encoding="utf-8",
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--checklist-dir", str(d)],
+        env=env_with(
+            FAZHI_GRPC_ADDR=f"127.0.0.1:{port}",
+            FAZHI_HTTP_ADDR=f"127.0.0.1:{free_port()}",
+            FAZHI_AUTH_FILE=str(auth),
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(150):
+            try:
+                if requests.get(f"{base}/openapi.json", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        body = {
+            "document": {"content": __import__("base64").b64encode(SEED.read_bytes()).decode(), "filename": SEED.name},
+            "hints": {"issuer": "某市司法局", "year": 2024, "publishedDate": "2025-03-10"},
+        }
+
+        def assess(key: str, **extra) -> dict:
+            r = requests.post(
+                f"{base}/v1/reports:assess", json={**body, **extra}, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            )
+            assert r.ok, r.text
+            return r.json()
+
+        mine = assess("key-p")
+        assert mine["checklistId"] == "guide-2024"
+        assert (mine["timeliness"]["deadline"], mine["timeliness"]["status"]) == ("2025-02-28", "LATE")
+        # A request that names a checklist keeps it.
+        assert assess("key-p", checklistId="gangyao-2021-2025")["timeliness"]["status"] == "ON_TIME"
+        theirs = assess("key-o")
+        assert theirs["checklistId"] == "gangyao-2021-2025"
+        assert (theirs["timeliness"]["deadline"], theirs["timeliness"]["status"]) == ("2025-03-31", "ON_TIME")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+    # A tenant naming a checklist that is not loaded stops start-up and says which.
+    bad = subprocess.run(
+        [str(BIN), "serve"],
+        env=env_with(
+            FAZHI_GRPC_ADDR=f"127.0.0.1:{free_port()}",
+            FAZHI_HTTP_ADDR=f"127.0.0.1:{free_port()}",
+            FAZHI_AUTH_FILE=str(auth),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode != 0
+    assert "guide-2024" in bad.stderr + bad.stdout
+
+
 @pytest.mark.parametrize(
     "change, line, field",
     [

@@ -10,6 +10,7 @@
 //! max_in_flight = 100        # optional (0 = no cap), default from GatewayConfig::default_limits
 //! submit_rate_per_sec = 50   # optional
 //! submit_burst = 100         # optional
+//! checklist = "guide-zj"     # optional: checklist (and its deadline rules) when a request names none
 //! ```
 //!
 //! Lookup hashes the presented key and looks the digest up in a map; timing reveals nothing
@@ -61,6 +62,8 @@ struct TenantEntry {
     webhook_secret: Option<String>,
     /// notify_url used when a submission names none.
     notify_url: Option<String>,
+    /// Checklist used when a request names none (a province's guide and its deadlines).
+    checklist: Option<String>,
 }
 
 /// Maps keys to tenants.
@@ -141,8 +144,22 @@ impl Authenticator {
                 secret: t.webhook_secret.filter(|s| !s.is_empty()),
                 default_url: t.notify_url.filter(|s| !s.trim().is_empty()),
             };
+            let checklist = t
+                .checklist
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty());
+            if let Some(c) = &checklist
+                && fazhi_engine::checklist::get(c).is_none()
+            {
+                return Err(format!(
+                    "tenant {:?}: checklist {c:?} is not loaded (built-in or --checklist-dir)",
+                    t.name
+                ));
+            }
             let tenant = Tenant(Arc::new(
-                TenantState::new(&t.name, limits).with_webhook(webhook),
+                TenantState::new(&t.name, limits)
+                    .with_webhook(webhook)
+                    .with_checklist(checklist),
             ));
             for k in t.key_sha256 {
                 let k = k.trim().to_ascii_lowercase();
@@ -255,5 +272,25 @@ mod tests {
             Authenticator::from_toml("[[tenant]]\nname=\"a\"\nkey_sha256=[\"xyz\"]", &d).is_err()
         );
         assert!(Authenticator::from_toml("[[tenant]]\nname=\"a\"\nkey=[]", &d).is_err());
+    }
+
+    #[test]
+    fn a_tenant_may_name_its_default_checklist() {
+        let d = TenantLimits::default();
+        let text = format!(
+            "[[tenant]]\nname = \"zj\"\nkey_sha256 = [\"{}\"]\nchecklist = \"gangyao-2015-2020\"\n\n\
+             [[tenant]]\nname = \"b\"\nkey_sha256 = [\"{}\"]\n",
+            key_digest("kz"),
+            key_digest("kb")
+        );
+        let auth = Authenticator::from_toml(&text, &d).expect("parse");
+        let zj = auth.authenticate(&md("Bearer kz")).expect("zj");
+        assert_eq!(zj.0.checklist_for(""), "gangyao-2015-2020");
+        assert_eq!(zj.0.checklist_for("gangyao-2021-2025"), "gangyao-2021-2025");
+        let b = auth.authenticate(&md("Bearer kb")).expect("b");
+        assert_eq!(b.0.checklist_for(" "), "");
+        let unknown = text.replace("gangyao-2015-2020", "no-such-guide");
+        let e = Authenticator::from_toml(&unknown, &d).expect_err("unknown checklist");
+        assert!(e.contains("no-such-guide"), "{e}");
     }
 }

@@ -25,6 +25,9 @@ pub struct TenantState {
     pub limits: TenantLimits,
     /// Signing secret and default notify_url.
     pub webhook: crate::webhook::TenantWebhook,
+    /// The checklist (a province's guide, with its deadlines) this tenant's requests are judged
+    /// by when they name none.
+    pub checklist: Option<String>,
     bucket: Mutex<Bucket>,
     in_flight: Mutex<InFlight>,
 }
@@ -54,6 +57,19 @@ impl TenantState {
         self
     }
 
+    pub fn with_checklist(mut self, checklist: Option<String>) -> Self {
+        self.checklist = checklist;
+        self
+    }
+
+    /// A request's checklist: its own, else this tenant's default (empty: chosen by year).
+    pub fn checklist_for(&self, requested: &str) -> String {
+        match (requested.trim(), &self.checklist) {
+            ("", Some(c)) => c.clone(),
+            (r, _) => r.to_string(),
+        }
+    }
+
     pub fn new(name: &str, limits: TenantLimits) -> Self {
         Self {
             name: name.to_string(),
@@ -63,6 +79,7 @@ impl TenantState {
             }),
             limits,
             webhook: Default::default(),
+            checklist: None,
             in_flight: Mutex::new(InFlight {
                 ids: HashSet::new(),
                 last_prune: None,

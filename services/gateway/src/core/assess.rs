@@ -17,8 +17,9 @@ impl ReportCore {
     pub async fn assess(
         &self,
         tenant: &Tenant,
-        req: wire::SubmitReportRequest,
+        mut req: wire::SubmitReportRequest,
     ) -> Result<wire::Assessment, ApiError> {
+        req.checklist_id = tenant.0.checklist_for(&req.checklist_id);
         let v = validate(req, self.cfg.max_document_bytes)?;
         tracing::Span::current().record("content_sha256", v.content_sha256.as_str());
         tenant

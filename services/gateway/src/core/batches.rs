@@ -47,7 +47,7 @@ impl ReportCore {
                 ),
             ));
         }
-        let checklist_id = req.checklist_id.trim().to_string();
+        let checklist_id = tenant.0.checklist_for(&req.checklist_id);
         if !checklist_id.is_empty() && fazhi_engine::checklist::get(&checklist_id).is_none() {
             return Err(ApiError::invalid(
                 "UNKNOWN_CHECKLIST",

@@ -32,6 +32,7 @@ impl ReportCore {
                 req.checklist_id = batch.checklist_id;
             }
         }
+        req.checklist_id = tenant.0.checklist_for(&req.checklist_id);
         let v = validate(req, self.cfg.max_document_bytes)?;
         let span = tracing::Span::current();
         span.record("content_sha256", v.content_sha256.as_str());
