@@ -22,6 +22,10 @@ pub struct Wording {
 pub struct FigureWords {
     /// Regex: plan or target markers before a figure.
     pub plan: String,
+    /// Regex tried at each plan match: a cue that describes a thing, not a plan.
+    pub plan_not: String,
+    /// Words that alone before a number leave its subject to the clause before.
+    pub inherit_words: Vec<String>,
     /// Regex: section titles whose figures are plans.
     pub next_year_heading: String,
     pub comparative: Vec<String>,
@@ -167,6 +171,7 @@ pub struct KindWords {
     pub implementation_titles: Vec<String>,
     pub scheme: String,
     pub regulation_titles: Vec<String>,
+    pub announcement_titles: Vec<String>,
     pub report_word: String,
     pub news_titles: Vec<String>,
     pub notice: String,

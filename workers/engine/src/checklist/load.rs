@@ -219,7 +219,11 @@ fn deadline(raw: &RawDeadline) -> Result<Deadline, Problem> {
         })?);
     }
     if raw.rule.trim().is_empty() {
-        return Err(problem("deadline.rule", &raw.before, "a deadline needs the rule it cites"));
+        return Err(problem(
+            "deadline.rule",
+            &raw.before,
+            "a deadline needs the rule it cites",
+        ));
     }
     Ok(Deadline {
         levels,

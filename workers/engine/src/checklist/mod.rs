@@ -421,12 +421,20 @@ mod tests {
         assert!(!g.by_year);
         assert_eq!(g.areas[0].items.len(), 2, "borrowed from the 2021 纲要");
         use crate::model::Level;
-        let dept = g.deadline_for(Some(Level::Department)).expect("department rule");
+        let dept = g
+            .deadline_for(Some(Level::Department))
+            .expect("department rule");
         assert_eq!((dept.month, dept.day), (3, 1));
-        let street = g.deadline_for(Some(Level::Street)).expect("every-level rule");
+        let street = g
+            .deadline_for(Some(Level::Street))
+            .expect("every-level rule");
         assert_eq!((street.month, street.day), (4, 1));
         assert_eq!(to_wire(g).deadlines.len(), 2);
-        assert!(for_year(Some(2024)).deadline_for(Some(Level::Department)).is_none());
+        assert!(
+            for_year(Some(2024))
+                .deadline_for(Some(Level::Department))
+                .is_none()
+        );
     }
 
     #[test]
@@ -463,7 +471,11 @@ mod tests {
                 "areas.borrow",
             ),
             (GUIDE.replace("guide-2024", "gangyao-2021-2025"), 1, "id"),
-            (GUIDE.replace("\"03-01\"", "\"02-30\""), 26, "deadline.before"),
+            (
+                GUIDE.replace("\"03-01\"", "\"02-30\""),
+                26,
+                "deadline.before",
+            ),
             (
                 GUIDE.replace("[\"department\"]", "[\"bureau\"]"),
                 25,

@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 static FIG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)
+        百分之(?P<pnum>[零〇一二三四五六七八九十百]+(?:点[零〇一二三四五六七八九]+)?)
+        |
         (?P<pre>将近|近|约|超过|逾|多达|共计)?
         (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇两一二三四五六七八九十百千]+)
         \ ?
@@ -27,6 +29,7 @@ static FIG: LazyLock<Regex> = LazyLock::new(|| {
 struct Words {
     w: &'static FigureWords,
     plan: Regex,
+    plan_not: Regex,
     next_year_heading: Regex,
     mediation: Regex,
     earlier_value: Regex,
@@ -38,6 +41,7 @@ static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
     Some(Words {
         w,
         plan: Regex::new(&w.plan).ok()?,
+        plan_not: Regex::new(&w.plan_not).ok()?,
         next_year_heading: Regex::new(&w.next_year_heading).ok()?,
         mediation: Regex::new(&w.bind.mediation).ok()?,
         earlier_value: Regex::new(&w.earlier_value).ok()?,
@@ -74,7 +78,11 @@ pub fn extract(
     // One pass over the whole text (per-sentence regex calls cost more than the matching).
     for c in FIG.captures_iter(text) {
         let Some(m0) = c.get(0) else { continue };
-        let Some(num0) = c.name("num") else { continue };
+        let Some(num0) = c.name("num").or_else(|| c.name("pnum")) else {
+            continue;
+        };
+        // 百分之九十八点六: a rate in words.
+        let in_words_pct = c.name("pnum").is_some();
         if tables.on_row(m0.start()) {
             continue;
         }
@@ -93,11 +101,14 @@ pub fn extract(
         let m = (m0.start() - base)..(m0.end() - base);
         let num = (num0.start() - base)..(num0.end() - base);
         {
-            let unit = c
-                .name("unit")
-                .or_else(|| c.name("unit2"))
-                .map(|u| u.as_str())
-                .unwrap_or("");
+            let unit = if in_words_pct {
+                "%"
+            } else {
+                c.name("unit")
+                    .or_else(|| c.name("unit2"))
+                    .map(|u| u.as_str())
+                    .unwrap_or("")
+            };
             let pre = c.name("pre").map(|u| u.as_str()).unwrap_or("");
             let approx_suffix = c.name("approx").is_some();
             let post = c.name("post").is_some();
@@ -148,8 +159,14 @@ pub fn extract(
                 || words
                     .earlier_value
                     .is_match(window_before(st, num.start, 40))
-                || words.change_amount.is_match(clause);
-            let is_word = is_cn && !approx_suffix && value < words.w.chinese_numeral_min;
+                || words.change_amount.is_match(clause)
+                || is_range_end(before)
+                || is_range_start(after);
+            // A small Chinese numeral is a quantity only when its clause ends with it (收到七件，).
+            let ends_clause =
+                after.is_empty() || after.starts_with([',', ';', ':', '。', '(', '，', '；', '、']);
+            let is_word =
+                is_cn && !approx_suffix && value < words.w.chinese_numeral_min && !ends_clause;
             let metric = if comparative || is_word {
                 None
             } else {
@@ -164,7 +181,7 @@ pub fn extract(
                 metric,
                 approximate,
                 // A plan cue before the figure (力争…95%), not a purpose clause after it.
-                planned: section_planned || words.plan.is_match(window_before(st, m.start, 150)),
+                planned: section_planned || is_plan(words, window_before(st, m.start, 150)),
                 sentence: si,
             });
         }
@@ -196,6 +213,43 @@ pub fn extract(
     }
     out.sort_by_key(|f| f.span.start);
     out
+}
+
+/// A figure that opens a range (「96.1%—99.4%之间」): a bound, not a value.
+fn is_range_start(after: &str) -> bool {
+    let rest = after.trim_start_matches(['—', '–', '-', '~', '～', '至', '到']);
+    rest.len() < after.len()
+        && rest.starts_with(|c: char| c.is_ascii_digit())
+        && !after.starts_with("到20")
+}
+
+/// A figure that closes a range: right after another number and a dash, 至 or 到.
+fn is_range_end(before: &str) -> bool {
+    let Some(head) = before.strip_suffix(['—', '–', '-', '~', '～', '至', '到']) else {
+        return false;
+    };
+    head.ends_with(|c: char| c.is_ascii_digit() || c == '%')
+}
+
+/// A plan cue before a figure, not one that only describes a thing (拟签订的合同).
+fn is_plan(words: &Words, before: &str) -> bool {
+    words
+        .plan
+        .find_iter(before)
+        .any(|m| !words.plan_not.is_match(&before[m.start()..]))
+}
+
+/// True when a clause holds nothing before its number but counting words (共计, 达到, 为).
+fn only_counting(words: &Words, wide: &str) -> bool {
+    let mut rest = wide.trim().to_string();
+    // Longest first, so 共计 goes before 共 and 计.
+    let mut ws: Vec<&String> = words.w.inherit_words.iter().collect();
+    ws.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    for w in ws {
+        rest = rest.replace(w.as_str(), "");
+    }
+    rest.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
+        .is_empty()
 }
 
 /// Binds a figure reading outwards: its clause; then the clause across 、 lists with what
@@ -239,7 +293,7 @@ fn bind_in_scopes(
     {
         return None;
     }
-    let earlier = format!("{}|{right}", window_before(st, at.start, 150));
+    let earlier = format!("{}|{right}", window_before(st, at.start, 240));
     let from_sentence = Ctx {
         clause: &earlier,
         wide: &earlier,
@@ -247,6 +301,9 @@ fn bind_in_scopes(
         sentence,
     };
     let m = bind_metric(words, &from_sentence, unit)?;
+    if only_counting(words, wide) {
+        return Some(m);
+    }
     let cues = words.w.cue.get(m)?;
     cues.iter().any(|c| own.contains(c.as_str())).then_some(m)
 }
@@ -334,8 +391,15 @@ fn parse_num(s: &str) -> Option<f64> {
     parse_cn(s)
 }
 
-/// Chinese numerals up to 9999 (十, 二十, 三百六十, 两千).
+/// Chinese numerals up to 9999 (十, 二十, 三百六十, 两千), with decimals after 点 (九十八点六).
 fn parse_cn(s: &str) -> Option<f64> {
+    if let Some((int, frac)) = s.split_once('点') {
+        let digits: String = frac
+            .chars()
+            .map(|c| parse_cn(&c.to_string()).map(|d| char::from(b'0' + d as u8)))
+            .collect::<Option<_>>()?;
+        return format!("{}.{digits}", parse_cn(int)?).parse().ok();
+    }
     let mut total = 0u64;
     let mut cur = 0u64;
     let mut any = false;
@@ -437,6 +501,7 @@ fn bind_metric(words: &Words, ctx: &Ctx<'_>, unit: &str) -> Option<&'static str>
             || (wide_any(&b.review_verbs)
                 && legality_object
                 && sentence.contains(b.legality_word.as_str()))
+            || (has(&b.legal_adviser) && any(&b.review_verbs))
             || (wide(&b.review_contract_verb)
                 && wide_any(&b.contracts)
                 && sentence.contains(b.legal_adviser.as_str())
@@ -573,5 +638,58 @@ mod tests {
         assert_eq!(parse_cn("十二"), Some(12.0));
         assert_eq!(parse_cn("三百六十"), Some(360.0));
         assert_eq!(parse_cn("两千"), Some(2000.0));
+        assert_eq!(parse_cn("九十八点六"), Some(98.6));
+        assert_eq!(parse_cn("百"), Some(100.0));
+        assert_eq!(
+            one("出庭应诉率百分之九十八点六。"),
+            (
+                98.6,
+                "%".into(),
+                false,
+                Some("admin_litigation_appearance_rate")
+            )
+        );
+    }
+
+    #[test]
+    fn the_grammar_reads_subjects_outwards() {
+        // The clause across a 、 list.
+        assert_eq!(
+            one("全年调处山林权属、宅基地和邻里纠纷60余起。").3,
+            Some("mediation_disputes")
+        );
+        // The subject in the clause before, the own clause only counting or naming it short.
+        let f = figs("开展合法性审查213件,提出意见356条,审查率100%。");
+        assert_eq!(f[2].metric, Some("legality_review_rate"));
+        let f = figs("以我委为被申请人的行政复议案件,全年收到七件,维持五件。");
+        assert_eq!(
+            (f[0].value, f[0].metric),
+            (7.0, Some("admin_reconsideration_cases"))
+        );
+        assert_eq!(
+            f[1].metric, None,
+            "维持五件 is a decision, not cases received"
+        );
+        let f = figs("一审行政诉讼案件较上年增长5.2%,达到3.41万件。");
+        assert_eq!(
+            (f[0].metric, f[1].value, f[1].metric),
+            (None, 34100.0, Some("admin_litigation_cases"))
+        );
+        // Comparisons: the earlier value and a change are no values; ranges neither.
+        let f = figs("网上可办率由2023年的92.3%提高到98.6%。");
+        assert_eq!(
+            (f[0].metric, f[1].metric),
+            (None, Some("online_service_rate"))
+        );
+        let f = figs("各乡镇调解成功率在96.1%—99.4%之间,平均调解成功率为98.4%。");
+        assert_eq!(
+            f.iter().map(|x| x.metric.is_some()).collect::<Vec<_>>(),
+            vec![false, false, true]
+        );
+        // A classifier counts the noun after it.
+        assert_eq!(one("法律援助工作站延伸至全部17个安置社区。").3, None);
+        // 拟 describing a thing is no plan.
+        assert!(!figs("对拟签订的合同开展合法性审查53件。")[0].planned);
+        assert!(figs("拟于明年开展合法性审查60件。")[0].planned);
     }
 }

@@ -82,12 +82,13 @@ fn from_title(title: &str, w: &KindWords) -> Option<NotReportReason> {
     if reportish && inner.contains(w.report_word.as_str()) && !about_rule_of_law {
         return Some(NotReportReason::OtherAnnualReport);
     }
-    // A notice issuing a document that is no report, or a set of rules by its title.
+    // A notice issuing a document that is no report, rules or an announcement by its title.
     let issues_a_document = inner.len() != title.len();
     if !reportish
         && (inner.contains(w.notice.as_str())
             || issues_a_document
-            || contains_any(inner, &w.regulation_titles))
+            || contains_any(inner, &w.regulation_titles)
+            || contains_any(title, &w.announcement_titles))
     {
         return Some(NotReportReason::Other);
     }
@@ -113,6 +114,10 @@ mod tests {
         );
         assert_eq!(
             from_title("望川县行政执法公示办法", words()),
+            Some(NotReportReason::Other)
+        );
+        assert_eq!(
+            from_title("望川县人民政府关于公布2024年度行政执法数据的公告", words()),
             Some(NotReportReason::Other)
         );
         assert_eq!(

@@ -52,7 +52,10 @@ fn deadline_rule(y: i32, known: &Known, rules: &Rules, cl: &Checklist) -> (Date,
 /// The last day before `d` ("before 1 March" ends on the last day of February).
 fn day_before(d: Date) -> Date {
     if d.day > 1 {
-        return Date { day: d.day - 1, ..d };
+        return Date {
+            day: d.day - 1,
+            ..d
+        };
     }
     let (year, month) = if d.month == 1 {
         (d.year - 1, 12)
