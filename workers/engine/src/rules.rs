@@ -106,6 +106,8 @@ pub struct Grade {
 pub struct MetricChoiceRules {
     /// Words of sentences that sum several years; a count is taken from them only as a last resort.
     pub cumulative: Vec<String>,
+    /// Words before a cumulative word that keep the sum within the year (全年累计).
+    pub annual: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -24,6 +24,8 @@ pub struct FigureWords {
     pub plan: String,
     /// Regex tried at each plan match: a cue that describes a thing, not a plan.
     pub plan_not: String,
+    /// 「A、B分别为N1、N2」: the word that pairs a list of things with a list of numbers.
+    pub respectively: String,
     /// Words that alone before a number leave its subject to the clause before.
     pub inherit_words: Vec<String>,
     /// Regex: section titles whose figures are plans.
@@ -116,6 +118,8 @@ pub struct MetaWords {
     pub org_suffixes: Vec<String>,
     /// A place's own government body, as a suffix to its name (棣华街道 → 棣华街道办事处).
     pub place_bodies: Vec<String>,
+    /// Short forms of body names and their full forms (["管委会", "管理委员会"]).
+    pub short_forms: Vec<[String; 2]>,
     pub addressee_words: Vec<String>,
     pub title_labels: Vec<String>,
     pub title_issuer_ends: Vec<String>,

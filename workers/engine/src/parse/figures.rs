@@ -170,8 +170,18 @@ pub fn extract(
             let metric = if comparative || is_word {
                 None
             } else {
-                bind_in_scopes(words, st, num.start..m.end, clause, wide, right, &unit_s)
-                    .filter(|id| !counts_other_noun(words, &unit_s, right, id))
+                let topic = s.section.map_or("", |i| sections[i].title.as_str());
+                bind_in_scopes(
+                    words,
+                    st,
+                    topic,
+                    num.start..m.end,
+                    clause,
+                    wide,
+                    right,
+                    &unit_s,
+                )
+                .filter(|id| !counts_other_noun(words, &unit_s, right, id))
             };
             out.push(Figure {
                 value,
@@ -215,6 +225,18 @@ pub fn extract(
     out
 }
 
+/// 「A、B分别为N1、N2」: the i-th number after 分别 counts the i-th thing listed before it.
+fn respectively<'a>(words: &Words, wide: &'a str) -> Option<&'a str> {
+    let at = wide.rfind(words.w.respectively.as_str())?;
+    let (things, numbers) = (&wide[..at], &wide[at..]);
+    let i = numbers.matches('、').count();
+    let items: Vec<&str> = things.split(['、', '和', '及']).collect();
+    if items.len() < 2 {
+        return None;
+    }
+    items.get(i).copied()
+}
+
 /// A figure that opens a range (「96.1%—99.4%之间」): a bound, not a value.
 fn is_range_start(after: &str) -> bool {
     let rest = after.trim_start_matches(['—', '–', '-', '~', '～', '至', '到']);
@@ -252,19 +274,31 @@ fn only_counting(words: &Words, wide: &str) -> bool {
         .is_empty()
 }
 
-/// Binds a figure reading outwards: its clause; then the clause across 、 lists with what
+/// Binds a figure reading outwards (with the heading of its section as the sentence's topic): its clause; then the clause across 、 lists with what
 /// follows the number (「调解涉企合同、劳动报酬等矛盾纠纷173件」, 「58卷行政处罚案卷逐卷评查」); then
 /// the sentence before it, when its own clause names the metric short (「…合法性审查213件，审查率100%」).
 fn bind_in_scopes(
     words: &Words,
     st: &str,
+    topic: &str,
     at: std::ops::Range<usize>,
     clause: &str,
     wide: &str,
     right: &str,
     unit: &str,
 ) -> Option<&'static str> {
-    let sentence = around(st, at.start, at.end, 300);
+    // The sentence, with its section's heading: a heading often names the topic its sentences
+    // only count (「(三)发挥合法性审查作用」 over 「全年共审查…事项158件」).
+    let sentence = &format!("{topic}|{}", around(st, at.start, at.end, 300));
+    if let Some(thing) = respectively(words, wide) {
+        let ctx = Ctx {
+            clause: thing,
+            wide: thing,
+            right: "",
+            sentence,
+        };
+        return bind_metric(words, &ctx, unit);
+    }
     let narrow = Ctx {
         clause,
         wide,
@@ -324,11 +358,24 @@ fn counts_other_noun(words: &Words, unit: &str, right: &str, metric: &str) -> bo
 
 /// The clause before the number (after the last , ; 、 or :), at most 40 bytes of context.
 fn left_clause(before: &str) -> &str {
-    let cut = before
-        .rfind([',', ';', '、', ':', '。', '(', '，', '；'])
-        .map(|p| p + before[p..].chars().next().map(char::len_utf8).unwrap_or(1))
-        .unwrap_or(0);
-    &before[cut..]
+    &before[clause_start(before, &[',', ';', '、', ':', '。', '(', '，', '；'])..]
+}
+
+/// Where the clause ending `before` starts: after the last separator, where a comma between
+/// digits (1,126) separates thousands, not clauses.
+fn clause_start(before: &str, seps: &[char]) -> usize {
+    let bytes = before.as_bytes();
+    before
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| {
+            seps.contains(&c)
+                && !(c == ','
+                    && i > 0
+                    && bytes[i - 1].is_ascii_digit()
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        })
+        .map_or(0, |(i, c)| i + c.len_utf8())
 }
 
 /// The sentence around a figure, at most `max` bytes each side.
@@ -356,11 +403,7 @@ fn window_before(st: &str, at: usize, max: usize) -> &str {
 
 /// The clause before the number, keeping 、-separated lists together.
 fn wide_clause(before: &str) -> &str {
-    let cut = before
-        .rfind([',', ';', ':', '。', '，', '；'])
-        .map(|p| p + before[p..].chars().next().map(char::len_utf8).unwrap_or(1))
-        .unwrap_or(0);
-    &before[cut..]
+    &before[clause_start(before, &[',', ';', ':', '。', '，', '；'])..]
 }
 
 /// The rest of the clause after the figure.
@@ -685,6 +728,15 @@ mod tests {
         assert_eq!(
             f.iter().map(|x| x.metric.is_some()).collect::<Vec<_>>(),
             vec![false, false, true]
+        );
+        // 分别: the i-th number counts the i-th thing.
+        let f = figs("新收行政复议案件、一审行政诉讼案件分别为1,126件、684件。");
+        assert_eq!(
+            f.iter().map(|x| (x.value, x.metric)).collect::<Vec<_>>(),
+            vec![
+                (1126.0, Some("admin_reconsideration_cases")),
+                (684.0, Some("admin_litigation_cases"))
+            ]
         );
         // A classifier counts the noun after it.
         assert_eq!(one("法律援助工作站延伸至全部17个安置社区。").3, None);

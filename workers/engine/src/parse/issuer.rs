@@ -69,11 +69,17 @@ pub(super) fn find_issuer(
     }
     let t = title.and_then(title_prefix);
     let sig = signature.filter(|s| !s.is_empty());
-    // 2. An organisation named by the title.
+    // 2. An organisation named by the title — in the signature's fuller form when the signature
+    //    names the same body (苇亭区司法局 → 楮川市苇亭区司法局, 开发区管委会 → 开发区管理委员会).
     if let Some(t) = &t
         && is_org(t)
         && place_chain(t).1 < t.len()
     {
+        if let Some(s) = sig
+            && fuller_name_of(s, t)
+        {
+            return Some(s.to_string());
+        }
         return Some(t.clone());
     }
     // 3. The signature, completed with the title's place when it repeats only its tail.
@@ -107,6 +113,25 @@ pub(super) fn find_issuer(
     }
     // 6. The place the opening sentence is about, in its longest form in the text.
     opening_place(text).map(|p| body_of_place(&p, text).unwrap_or(p))
+}
+
+/// True when `full` names the body `short` names, at greater length: the same name with its
+/// parent places before it, or with a short form (`[meta] short_forms`) written out.
+fn fuller_name_of(full: &str, short: &str) -> bool {
+    if full.chars().count() <= short.chars().count() {
+        return false;
+    }
+    let written_out = words()
+        .short_forms
+        .iter()
+        .fold(short.to_string(), |t, [s, long]| {
+            if t.ends_with(s.as_str()) && !t.ends_with(long.as_str()) {
+                format!("{}{long}", &t[..t.len() - s.len()])
+            } else {
+                t
+            }
+        });
+    full.ends_with(short) || full.ends_with(&written_out)
 }
 
 /// The place's government body as the text names it: the place followed at once by one of

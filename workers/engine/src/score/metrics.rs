@@ -6,7 +6,7 @@ use crate::wire;
 
 /// Metrics from the parser's figures: reported as done (not planned, in achievements). When a
 /// metric has several candidates, a count takes the largest one outside cumulative sentences
-/// (累计, 近年来 — the year's headline total is larger than its sub-activities and breakdowns); a
+/// (累计, 近年来, but not 全年累计 — the year's headline total is larger than its sub-activities and breakdowns); a
 /// rate takes the first.
 pub(crate) fn metrics(v: &View<'_>, rules: &Rules) -> Vec<wire::Metric> {
     let mut ids: Vec<&'static str> = Vec::new();
@@ -32,6 +32,7 @@ pub(crate) fn metrics(v: &View<'_>, rules: &Rules) -> Vec<wire::Metric> {
         }
     }
     let cumulative = &rules.metric_choice.cumulative;
+    let annual = &rules.metric_choice.annual;
     let mut out = Vec::new();
     for (id, cs) in ids.iter().zip(&cands) {
         let is_rate = cs.first().is_some_and(|(f, _)| f.unit.contains('%'));
@@ -42,7 +43,10 @@ pub(crate) fn metrics(v: &View<'_>, rules: &Rules) -> Vec<wire::Metric> {
                 .iter()
                 .filter(|(_, si)| {
                     let t = v.slice(&v.sents[*si].span);
-                    !cumulative.iter().any(|c| t.contains(c.as_str()))
+                    !cumulative.iter().any(|c| {
+                        t.match_indices(c.as_str())
+                            .any(|(at, _)| !annual.iter().any(|a| t[..at].ends_with(a.as_str())))
+                    })
                 })
                 .collect();
             let pool: Vec<&(&crate::model::Figure, usize)> = if fresh.is_empty() {
