@@ -171,17 +171,13 @@ pub fn extract(
                 None
             } else {
                 let topic = s.section.map_or("", |i| sections[i].title.as_str());
-                bind_in_scopes(
-                    words,
-                    st,
-                    topic,
-                    num.start..m.end,
+                let near = Clauses {
                     clause,
                     wide,
                     right,
-                    &unit_s,
-                )
-                .filter(|id| !counts_other_noun(words, &unit_s, right, id))
+                };
+                bind_in_scopes(words, st, topic, num.start..m.end, &near, &unit_s)
+                    .filter(|id| !counts_other_noun(words, &unit_s, right, id))
             };
             out.push(Figure {
                 value,
@@ -282,11 +278,14 @@ fn bind_in_scopes(
     st: &str,
     topic: &str,
     at: std::ops::Range<usize>,
-    clause: &str,
-    wide: &str,
-    right: &str,
+    near: &Clauses<'_>,
     unit: &str,
 ) -> Option<&'static str> {
+    let Clauses {
+        clause,
+        wide,
+        right,
+    } = *near;
     // The sentence, with its section's heading: a heading often names the topic its sentences
     // only count (「(三)发挥合法性审查作用」 over 「全年共审查…事项158件」).
     let sentence = &format!("{topic}|{}", around(st, at.start, at.end, 300));
@@ -417,6 +416,14 @@ fn right_clause(after: &str) -> &str {
         .find([',', ';', ':', '。', '，', '；'])
         .unwrap_or(after.len());
     &after[..end]
+}
+
+/// The text around a figure: its clause (split at 、 too), the clause across lists, what follows.
+#[derive(Clone, Copy)]
+struct Clauses<'a> {
+    clause: &'a str,
+    wide: &'a str,
+    right: &'a str,
 }
 
 /// Where a figure sits: its clause (split at 、 too), the wider clause, what follows, the sentence.
