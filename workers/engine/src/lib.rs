@@ -31,7 +31,7 @@ pub use error::EngineError;
 pub use fazhi_proto::v1 as wire;
 
 /// Bumped whenever a change can alter an assessment; part of the result-cache key.
-pub const ENGINE_VERSION: &str = concat!("fazhi-engine/", env!("CARGO_PKG_VERSION"), "+r4");
+pub const ENGINE_VERSION: &str = concat!("fazhi-engine/", env!("CARGO_PKG_VERSION"), "+r5");
 
 /// Safety limits for hostile input.
 #[derive(Debug, Clone)]

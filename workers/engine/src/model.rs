@@ -109,10 +109,39 @@ pub enum DateSource {
     Signature,
 }
 
+/// Where the issuer's name was read, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerBasis {
+    /// 发布机构 in a metadata block (page furniture, removed from the text).
+    PublishedBy,
+    /// The organisation the title names.
+    Title,
+    /// The signature (落款), or the title's body in the signature's fuller form.
+    Signature,
+    /// A 来源 line (page furniture).
+    SourceLine,
+    /// The place the opening sentence is about.
+    Opening,
+}
+
+impl IssuerBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PublishedBy => "published_by",
+            Self::Title => "title",
+            Self::Signature => "signature",
+            Self::SourceLine => "source_line",
+            Self::Opening => "opening",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Metadata {
     pub title: Option<String>,
     pub issuer: Option<String>,
+    /// Where `issuer` was read.
+    pub issuer_basis: Option<IssuerBasis>,
     pub level: Option<Level>,
     /// The year reported on (not the publication year).
     pub year: Option<i32>,

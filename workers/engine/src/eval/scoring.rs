@@ -58,6 +58,8 @@ pub struct ScoringAccuracy {
     /// Labelled metrics, and how many were found with the same value.
     pub metrics_labelled: usize,
     pub metrics_correct: usize,
+    /// Labelled metrics reported with another value (against precision).
+    pub metrics_wrong: usize,
     /// Metrics reported that are not labelled (informative: labels list "a few figures").
     pub metrics_unlabelled: usize,
     /// report / not_report decisions.
@@ -90,8 +92,20 @@ impl ScoringAccuracy {
     }
 
     /// Targets of the scoring issue: required parts 100 %, area F1 ≥ 0.95.
+    /// Of the labelled metrics the engine gave a value for, the share with the labelled value.
+    pub fn metric_precision(&self) -> f64 {
+        ratio(
+            self.metrics_correct,
+            self.metrics_correct + self.metrics_wrong,
+        )
+    }
+
     pub fn meets_targets(&self) -> bool {
-        self.parts_total > 0 && self.parts_correct == self.parts_total && self.area_f1() >= 0.95
+        self.parts_total > 0
+            && self.parts_correct == self.parts_total
+            && self.area_f1() >= 0.95
+            && self.metric_accuracy() >= 0.95
+            && self.metric_precision() >= 0.98
     }
 }
 
@@ -123,11 +137,18 @@ impl fmt::Display for ScoringAccuracy {
         )?;
         writeln!(
             f,
-            "  metric values         {:>4}/{:<4} {:>6.1}%   ({} unlabelled metrics reported)",
+            "  metric values         {:>4}/{:<4} {:>6.1}%   (recall, target ≥ 95%; {} unlabelled metrics reported)",
             self.metrics_correct,
             self.metrics_labelled,
             100.0 * self.metric_accuracy(),
             self.metrics_unlabelled
+        )?;
+        writeln!(
+            f,
+            "  metric precision      {:>4}/{:<4} {:>6.1}%   (values given right, target ≥ 98%)",
+            self.metrics_correct,
+            self.metrics_correct + self.metrics_wrong,
+            100.0 * self.metric_precision()
         )?;
         writeln!(
             f,
@@ -277,10 +298,13 @@ pub fn evaluate(docs: &[LabelledDoc]) -> ScoringAccuracy {
                 Some(v) if (v - m.value).abs() <= 1e-6 * m.value.abs().max(1.0) => {
                     acc.metrics_correct += 1
                 }
-                other => acc.errors.push(format!(
-                    "{}: metric {} = {:?}, label {}",
-                    l.file, m.id, other, m.value
-                )),
+                other => {
+                    acc.metrics_wrong += usize::from(other.is_some());
+                    acc.errors.push(format!(
+                        "{}: metric {} = {:?}, label {}",
+                        l.file, m.id, other, m.value
+                    ))
+                }
             }
         }
         acc.metrics_unlabelled += a

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::model::{Level, RemovedLine};
+use crate::model::{IssuerBasis, Level, RemovedLine};
 use crate::wording::MetaWords;
 
 /// The wording of metadata (`[meta]` in `checklists/parse-rules.toml`); empty lists when the
@@ -55,7 +55,8 @@ pub(super) fn find_issuer(
     removed: &[RemovedLine],
     signature: Option<&str>,
     text: &str,
-) -> Option<String> {
+) -> Option<(String, IssuerBasis)> {
+    use IssuerBasis::*;
     // 1. 发布机构 in a metadata block.
     for r in removed {
         let label = words().issuer_label.as_str();
@@ -63,7 +64,7 @@ pub(super) fn find_issuer(
             let rest = r.text[p + label.len()..].trim_start_matches([':', ' ']);
             let v: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
             if v.chars().count() >= 3 {
-                return Some(v);
+                return Some((v, PublishedBy));
             }
         }
     }
@@ -78,9 +79,9 @@ pub(super) fn find_issuer(
         if let Some(s) = sig
             && fuller_name_of(s, t)
         {
-            return Some(s.to_string());
+            return Some((s.to_string(), Signature));
         }
-        return Some(t.clone());
+        return Some((t.clone(), Title));
     }
     // 3. The signature, completed with the title's place when it repeats only its tail.
     if let Some(s) = sig {
@@ -91,14 +92,14 @@ pub(super) fn find_issuer(
                 && !s.contains(t.as_str())
             {
                 let head = &t[..t.len() - last.len()];
-                return Some(format!("{head}{s}"));
+                return Some((format!("{head}{s}"), Signature));
             }
         }
-        return Some(s.to_string());
+        return Some((s.to_string(), Signature));
     }
     // 4. The place the title names, as the body the text names it by (棣华街道 → 棣华街道办事处).
     if let Some(t) = t {
-        return Some(body_of_place(&t, text).unwrap_or(t));
+        return Some((body_of_place(&t, text).unwrap_or(t), Title));
     }
     // 5. A 来源 line.
     for r in removed {
@@ -107,12 +108,12 @@ pub(super) fn find_issuer(
             let rest = r.text[p + label.len()..].trim_start_matches([':', ' ']);
             let v: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
             if v.chars().count() >= 3 && (is_org(&v) || place_chain(&v).1 > 0) {
-                return Some(v);
+                return Some((v, SourceLine));
             }
         }
     }
     // 6. The place the opening sentence is about, in its longest form in the text.
-    opening_place(text).map(|p| body_of_place(&p, text).unwrap_or(p))
+    opening_place(text).map(|p| (body_of_place(&p, text).unwrap_or(p), Opening))
 }
 
 /// True when `full` names the body `short` names, at greater length: the same name with its

@@ -25,12 +25,15 @@ pub fn extract_full(text: &str, removed: &[RemovedLine], sections: &[Section]) -
     };
     let published_date = find_published(&body_lines, removed);
     let signature = find_signature(&body_lines);
-    let issuer = find_issuer(
+    let (issuer, issuer_basis) = match find_issuer(
         title.as_deref(),
         removed,
         signature.as_ref().map(|s| s.0.as_str()),
         text,
-    );
+    ) {
+        Some((name, basis)) => (Some(name), Some(basis)),
+        None => (None, None),
+    };
     let level = issuer.as_deref().and_then(level_of);
     let year = find_year(title.as_deref(), text, published_date.map(|d| d.0));
     let document_number = find_doc_no(removed, &body_lines);
@@ -38,6 +41,7 @@ pub fn extract_full(text: &str, removed: &[RemovedLine], sections: &[Section]) -
     let meta = Metadata {
         title,
         issuer,
+        issuer_basis,
         level,
         year,
         published_date,
@@ -54,6 +58,7 @@ mod tests {
     use super::super::issuer::*;
     use super::super::published::*;
     use super::super::title::*;
+    use crate::model::IssuerBasis;
 
     use super::*;
     use crate::model::{Date, DateSource, Level};
@@ -209,14 +214,20 @@ mod tests {
             Some("砚溪镇人民政府"),
             "",
         );
-        assert_eq!(i.as_deref(), Some("澄溪县砚溪镇人民政府"));
+        assert_eq!(
+            i.as_ref().map(|(n, b)| (n.as_str(), *b)),
+            Some(("澄溪县砚溪镇人民政府", IssuerBasis::Signature))
+        );
         let i = find_issuer(
             Some("枣阳市2020年法治政府建设工作报告"),
             &[],
             Some("中共枣阳市委全面依法治市委员会办公室"),
             "",
         );
-        assert_eq!(i.as_deref(), Some("中共枣阳市委全面依法治市委员会办公室"));
+        assert_eq!(
+            i.map(|(n, _)| n).as_deref(),
+            Some("中共枣阳市委全面依法治市委员会办公室")
+        );
     }
 
     #[test]

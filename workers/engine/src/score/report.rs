@@ -4,7 +4,7 @@
 use super::known::Known;
 use super::parts::{self, PART_IDS};
 use super::text::View;
-use crate::model::{DocKind, ParsedDoc};
+use crate::model::{DocKind, IssuerBasis, ParsedDoc};
 use crate::wire;
 
 pub(crate) fn report_info(
@@ -36,6 +36,55 @@ pub(crate) fn report_info(
         outline,
         addressee: m.addressee.clone().unwrap_or_default(),
         not_report_reason: reason.into(),
+        issuer_basis: if known.issuer_source == "hints" {
+            "hints".into()
+        } else {
+            m.issuer_basis
+                .map(|b| b.as_str())
+                .unwrap_or_default()
+                .into()
+        },
+        issuer_evidence: if known.issuer_source == "hints" {
+            None
+        } else {
+            issuer_evidence(doc, v)
+        },
+    }
+}
+
+/// The line the document's issuer was read from: the title, the 落款 (its last naming), the
+/// opening line, or a removed 发布机构/来源 field (quoted without offsets: not in the text).
+fn issuer_evidence(doc: &ParsedDoc, v: &View<'_>) -> Option<wire::Evidence> {
+    let m = &doc.meta;
+    let issuer = m.issuer.as_deref()?;
+    let line_at = |at: usize| -> wire::Evidence {
+        let start = v.text[..at].rfind('\n').map_or(0, |p| p + 1);
+        let end = v.text[at..].find('\n').map_or(v.text.len(), |p| at + p);
+        wire::Evidence {
+            quote: v.text[start..end].trim().to_string(),
+            start: v.chars.at(start),
+            end: v.chars.at(end),
+            section: String::new(),
+        }
+    };
+    let removed = |label: &str| -> Option<wire::Evidence> {
+        let r = doc.removed.iter().find(|r| r.text.contains(label))?;
+        Some(wire::Evidence {
+            quote: r.text.trim().to_string(),
+            ..Default::default()
+        })
+    };
+    let words = &crate::wording::wording().ok()?.meta;
+    match m.issuer_basis? {
+        IssuerBasis::Title => {
+            let title = m.title.as_deref().unwrap_or(issuer);
+            let head = title.split(' ').next().unwrap_or(title);
+            v.text.find(head).map(line_at)
+        }
+        IssuerBasis::Signature => v.text.rfind(issuer).map(line_at),
+        IssuerBasis::Opening => v.text.find(|c: char| !c.is_whitespace()).map(line_at),
+        IssuerBasis::PublishedBy => removed(&words.issuer_label),
+        IssuerBasis::SourceLine => removed(&words.source_label),
     }
 }
 
