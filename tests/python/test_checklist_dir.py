@@ -240,3 +240,38 @@ def test_a_malformed_checklist_stops_start_up_with_file_line_and_field(tmp_path,
     )
     assert out.returncode != 0
     assert f"{bad}:{line}: {field}: " in out.stderr, out.stderr
+
+
+RULES = (REPO / "workers" / "engine" / "checklists" / "report-rules.toml").read_text(encoding="utf-8")
+
+
+def test_report_rules_from_the_directory_replace_the_built_in_ones(tmp_path):
+    """An operator's report-rules.toml (a local publication rule, other grade bands) takes over."""
+    d = tmp_path / "checklists"
+    d.mkdir()
+    default = json.loads(subprocess.run(
+        [str(BIN), "score", "--format", "json", str(SEED)], env=env_with(), capture_output=True, text=True, check=True
+    ).stdout)
+    assert default["timeliness"]["rule"].startswith("督察规定第二十四条")
+    local = RULES.replace('version = "rules.', 'version = "local-rules.', 1).replace(
+        'rule_publication = "督察规定第二十四条：', 'rule_publication = "某省实施办法：', 1
+    )
+    assert local != RULES
+    (d / "report-rules.toml").write_text(local, encoding="utf-8")
+    out = subprocess.run(
+        [str(BIN), "score", "--format", "json", "--checklist-dir", str(d), str(SEED)],
+        env=env_with(), capture_output=True, text=True, check=True,
+    )
+    a = json.loads(out.stdout)
+    assert a["timeliness"]["rule"].startswith("某省实施办法："), a["timeliness"]["rule"]
+    assert "local-rules." in a["checklistVersion"], a["checklistVersion"]
+    assert a["score"] == default["score"], "only the wording of the rule changed"
+
+    # A malformed rules file stops start-up with its file, line and field.
+    (d / "report-rules.toml").write_text(local.replace("timeliness_max = 10.0", 'timeliness_max = "ten"'), encoding="utf-8")
+    bad = subprocess.run(
+        [str(BIN), "score", "--checklist-dir", str(d), str(SEED)], env=env_with(), capture_output=True, text=True
+    )
+    line = next(i for i, l in enumerate(local.splitlines(), 1) if l.startswith("timeliness_max"))
+    assert bad.returncode != 0
+    assert f"{d / 'report-rules.toml'}:{line}: timeliness_max: " in bad.stderr, bad.stderr

@@ -12,6 +12,7 @@
 //! - [`render`]: the Chinese text scorecard; [`eval`]: accuracy against labelled corpora.
 
 pub mod checklist;
+pub mod data_error;
 pub mod decode;
 pub mod error;
 pub mod eval;

@@ -3,11 +3,16 @@
 //! titles and their false friends), boilerplate, metric choice, score weights, grade bands and
 //! timeliness. Loaded and validated once; a broken file is an error, never a panic.
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::data_error::{DataError, parse_error};
+
 const RULES_TOML: &str = include_str!("../checklists/report-rules.toml");
+
+/// The name of the file that, in the checklist directory, replaces the built-in rules.
+pub const FILE_NAME: &str = "report-rules.toml";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -187,15 +192,42 @@ impl Rules {
 
 // ───────────────────────────── loading ─────────────────────────────
 
-static RULES: LazyLock<Result<Rules, String>> = LazyLock::new(|| {
-    let r: Rules = toml::from_str(RULES_TOML).map_err(|e| format!("report-rules.toml: {e}"))?;
-    r.validate()?;
+static RULES: OnceLock<Result<Rules, String>> = OnceLock::new();
+
+/// Parses and validates a rules file; a validation error names the file at line 1.
+pub fn parse(file: &str, text: &str) -> Result<Rules, DataError> {
+    let r: Rules = toml::from_str(text).map_err(|e| parse_error(file, text, &e))?;
+    r.validate().map_err(|message| DataError {
+        file: file.to_string(),
+        line: 1,
+        field: "(file)".to_string(),
+        message,
+    })?;
     Ok(r)
-});
+}
+
+/// Why [`install`] could not take a rules file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstallError {
+    #[error(transparent)]
+    Invalid(#[from] DataError),
+    #[error("the report rules were already in use before the checklist directory was installed")]
+    AlreadyInUse,
+}
+
+/// Makes an operator's rules file (from the checklist directory) the process's rules — once,
+/// before anything is scored.
+pub fn install(file: &str, text: &str) -> Result<(), InstallError> {
+    let r = parse(file, text)?;
+    RULES.set(Ok(r)).map_err(|_| InstallError::AlreadyInUse)
+}
 
 /// The shared report rules, or why they failed to load.
 pub fn rules() -> Result<&'static Rules, String> {
-    RULES.as_ref().map_err(Clone::clone)
+    RULES
+        .get_or_init(|| parse(FILE_NAME, RULES_TOML).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use std::sync::{LazyLock, OnceLock};
 use aho_corasick::AhoCorasick;
 use sha2::{Digest, Sha256};
 
-pub use load::ChecklistError;
+pub use crate::data_error::DataError as ChecklistError;
 
 use crate::wire;
 
@@ -165,10 +165,19 @@ pub enum InstallError {
 }
 
 /// Compiles `files` (name, TOML text) after the built-in checklists and makes them the
-/// process's set — once, before anything is scored. Returns how many checklists are loaded.
+/// process's set — once, before anything is scored. A file named `report-rules.toml` replaces
+/// the built-in report rules instead (validated the same way); every file counts in the
+/// fingerprint. Returns how many checklists are loaded.
 pub fn install(files: &[(String, String)]) -> Result<usize, InstallError> {
+    let (rules, checklists) = split_rules(files);
+    for (name, text) in rules {
+        crate::rules::install(name, text).map_err(|e| match e {
+            crate::rules::InstallError::Invalid(e) => InstallError::Invalid(e),
+            crate::rules::InstallError::AlreadyInUse => InstallError::AlreadyInUse,
+        })?;
+    }
     let mut all = embedded_files();
-    all.extend(files.iter().cloned());
+    all.extend(checklists);
     let list = load::load(&all)?;
     let count = list.len();
     let mut d = Sha256::new();
@@ -194,9 +203,34 @@ pub fn install(files: &[(String, String)]) -> Result<usize, InstallError> {
 
 /// Checks files as [`install`] would, without installing them (`fazhi checklists check`).
 pub fn validate(files: &[(String, String)]) -> Result<Vec<Checklist>, ChecklistError> {
+    let (rules, checklists) = split_rules(files);
+    for (name, text) in rules {
+        crate::rules::parse(name, text)?;
+    }
     let mut all = embedded_files();
-    all.extend(files.iter().cloned());
+    all.extend(checklists);
     load::load(&all)
+}
+
+/// The directory's report-rules file (it replaces the built-in rules), apart from its checklists.
+#[allow(clippy::type_complexity)]
+fn split_rules(files: &[(String, String)]) -> (Vec<(&str, &str)>, Vec<(String, String)>) {
+    let is_rules = |name: &str| {
+        std::path::Path::new(name)
+            .file_name()
+            .is_some_and(|n| n == crate::rules::FILE_NAME)
+    };
+    let rules = files
+        .iter()
+        .filter(|(n, _)| is_rules(n))
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let checklists = files
+        .iter()
+        .filter(|(n, _)| !is_rules(n))
+        .cloned()
+        .collect();
+    (rules, checklists)
 }
 
 /// Identifies the installed set in cache keys: empty for the built-in checklists alone, so a
