@@ -6,6 +6,7 @@ line and field.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -89,16 +90,14 @@ def test_a_year_after_the_last_checklist_is_flagged_until_a_new_one_is_added(tmp
     assert score(SEED, FAZHI_CHECKLIST_DIR=str(d))["checklistId"] == "gangyao-2021-2025"
 
 
-def test_a_guide_from_the_directory_is_listed_and_used_when_named(tmp_path):
-    d = tmp_path / "checklists"
-    d.mkdir()
-    (d / "guide.toml").write_text(GUIDE, encoding="utf-8")
-    (d / "README.txt").write_text("not a checklist", encoding="utf-8")
+@contextlib.contextmanager
+def serving(checklist_dir: pathlib.Path, **env):
+    """`fazhi serve` with a checklist directory, answering on its REST port; yields the base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [str(BIN), "serve", "--checklist-dir", str(d)],
-        env=env_with(FAZHI_GRPC_ADDR=f"127.0.0.1:{port}", FAZHI_HTTP_ADDR=f"127.0.0.1:{free_port()}"),
+        [str(BIN), "serve", "--checklist-dir", str(checklist_dir)],
+        env=env_with(FAZHI_GRPC_ADDR=f"127.0.0.1:{port}", FAZHI_HTTP_ADDR=f"127.0.0.1:{free_port()}", **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -109,6 +108,18 @@ def test_a_guide_from_the_directory_is_listed_and_used_when_named(tmp_path):
                     break
             except requests.ConnectionError:
                 time.sleep(0.2)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_a_guide_from_the_directory_is_listed_and_used_when_named(tmp_path):
+    d = tmp_path / "checklists"
+    d.mkdir()
+    (d / "guide.toml").write_text(GUIDE, encoding="utf-8")
+    (d / "README.txt").write_text("not a checklist", encoding="utf-8")
+    with serving(d) as base:
         listed = {c["id"]: c for c in requests.get(f"{base}/v1/checklists", timeout=5).json()["checklists"]}
         assert set(listed) == {"gangyao-2021-2025", "gangyao-2015-2020", "guide-2024"}
         assert listed["guide-2024"].get("byYear", False) is False
@@ -140,9 +151,6 @@ def test_a_guide_from_the_directory_is_listed_and_used_when_named(tmp_path):
         default = assess(None, dept)["timeliness"]
         assert (default["deadline"], default["status"]) == ("2025-03-31", "ON_TIME"), default
         assert default["rule"].startswith("督察规定第二十四条"), default["rule"]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def test_a_tenant_is_judged_by_its_own_guide_and_deadlines(tmp_path):
@@ -159,25 +167,7 @@ def test_a_tenant_is_judged_by_its_own_guide_and_deadlines(tmp_path):
         f'[[tenant]]\nname = "other"\nkey_sha256 = ["{digest("key-o")}"]\n',
         encoding="utf-8",
     )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--checklist-dir", str(d)],
-        env=env_with(
-            FAZHI_GRPC_ADDR=f"127.0.0.1:{port}",
-            FAZHI_HTTP_ADDR=f"127.0.0.1:{free_port()}",
-            FAZHI_AUTH_FILE=str(auth),
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        for _ in range(150):
-            try:
-                if requests.get(f"{base}/openapi.json", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+    with serving(d, FAZHI_AUTH_FILE=str(auth)) as base:
         body = {
             "document": {"content": __import__("base64").b64encode(SEED.read_bytes()).decode(), "filename": SEED.name},
             "hints": {"issuer": "某市司法局", "year": 2024, "publishedDate": "2025-03-10"},
@@ -198,9 +188,6 @@ def test_a_tenant_is_judged_by_its_own_guide_and_deadlines(tmp_path):
         theirs = assess("key-o")
         assert theirs["checklistId"] == "gangyao-2021-2025"
         assert (theirs["timeliness"]["deadline"], theirs["timeliness"]["status"]) == ("2025-03-31", "ON_TIME")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
 
     # A tenant naming a checklist that is not loaded stops start-up and says which.
     bad = subprocess.run(

@@ -100,16 +100,11 @@ fn every_kind_of_body_is_in_the_sets() {
             levels.insert(l.level);
         }
     }
-    for level in [
-        "province",
-        "city",
-        "county",
-        "district",
-        "zone",
-        "township",
-        "street",
-        "department",
-    ] {
-        assert!(levels.contains(level), "no {level} document");
+    for level in fazhi_engine::model::Level::ALL {
+        assert!(
+            levels.contains(level.as_str()),
+            "no {} document",
+            level.as_str()
+        );
     }
 }
