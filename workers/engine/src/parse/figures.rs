@@ -34,6 +34,8 @@ struct Words {
     mediation: Regex,
     earlier_value: Regex,
     change_amount: Regex,
+    /// `inherit_words`, longest first (共计 before 共 and 计).
+    counting: Vec<&'static str>,
 }
 
 static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
@@ -46,6 +48,11 @@ static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
         mediation: Regex::new(&w.bind.mediation).ok()?,
         earlier_value: Regex::new(&w.earlier_value).ok()?,
         change_amount: Regex::new(&w.change_amount).ok()?,
+        counting: {
+            let mut c: Vec<&'static str> = w.inherit_words.iter().map(String::as_str).collect();
+            c.sort_by_key(|w| std::cmp::Reverse(w.len()));
+            c
+        },
     })
 });
 
@@ -260,11 +267,8 @@ fn is_plan(words: &Words, before: &str) -> bool {
 /// True when a clause holds nothing before its number but counting words (共计, 达到, 为).
 fn only_counting(words: &Words, wide: &str) -> bool {
     let mut rest = wide.trim().to_string();
-    // Longest first, so 共计 goes before 共 and 计.
-    let mut ws: Vec<&String> = words.w.inherit_words.iter().collect();
-    ws.sort_by_key(|w| std::cmp::Reverse(w.len()));
-    for w in ws {
-        rest = rest.replace(w.as_str(), "");
+    for w in &words.counting {
+        rest = rest.replace(w, "");
     }
     rest.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
         .is_empty()
