@@ -271,6 +271,14 @@ def test_scorecard_shows_the_api_verdicts_with_their_evidence(watched):
     assert page.locator("details.area").count() == len(api["areas"])
     assert page.locator("#metrics tbody tr").count() == len(api.get("metrics", []))
 
+    # The issuer says where it was read, and a click lights that line in the text.
+    report = api["report"]
+    assert report["issuerBasis"] == "title", report
+    expect(page.locator("#issuer")).to_contain_text("据标题")
+    page.click('[data-verdict="issuer"]')
+    lit = page.eval_on_selector_all('mark.active[data-ref="issuer"]', "els => els.map(e => e.textContent).join('')")
+    assert lit == report["issuerEvidence"]["quote"], (lit, report["issuerEvidence"])
+
     # A verdict finds its marks; a mark names the verdicts that cite it.
     part = present[0]
     page.click(f'[data-verdict="part:{part["id"]}"]')

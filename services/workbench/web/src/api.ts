@@ -17,6 +17,7 @@ export interface ReportInfo {
   kind?: string; title?: string; issuer?: string; level?: string; year?: number; publishedDate?: string;
   documentNumber?: string; charCount?: number; addressee?: string; notReportReason?: string;
   issuerSource?: string; yearSource?: string; publishedDateSource?: string;
+  issuerBasis?: string; issuerEvidence?: Evidence;
 }
 export interface Breakdown {
   parts?: number; partsMax?: number; coverage?: number; coverageMax?: number; concreteness?: number;

@@ -13,6 +13,9 @@ const TIMELY: Record<string, string> = { ON_TIME: "按时", LATE: "逾期", UNKN
 const KINDS: Record<string, string> = { report: "年度报告", not_report: "不是年度报告" };
 const STAGES: Record<string, string> = { ocr: "文字识别" };
 const DATE_SOURCES: Record<string, string> = { document: "报告正文", hints: "平台提供的提示" };
+const ISSUER_BASES: Record<string, string> = {
+  title: "标题", signature: "落款", published_by: "发布机构", source_line: "来源", opening: "正文开头", hints: "平台提供",
+};
 
 const pick = (map: Record<string, string>, key: string | undefined, empty = "—"): string =>
   key ? map[key] ?? key : empty;
@@ -25,6 +28,7 @@ export const timely = (t?: string): string => pick(TIMELY, t, TIMELY.UNKNOWN);
 export const kind = (k?: string): string => pick(KINDS, k);
 export const stage = (s?: string): string => pick(STAGES, s, "");
 export const dateSource = (s?: string): string => pick(DATE_SOURCES, s, "");
+export const issuerBasis = (s?: string): string => pick(ISSUER_BASES, s, "");
 export const LEVEL_KEYS = Object.keys(LEVELS);
 export const STATE_KEYS = Object.keys(STATES);
 

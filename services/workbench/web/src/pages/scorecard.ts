@@ -84,6 +84,14 @@ function render(app: HTMLElement, job: Job, a: Assessment, signal: AbortSignal):
   const r = a.report ?? {};
   const quote = (e: Evidence): HTMLElement => h("q", {}, e.quote ?? "");
 
+  /** The issuer, with where it was read: a click lights the line (a removed 发布机构 field has no
+   *  place in the text, so its line is the tooltip). */
+  const issuer = (): HTMLElement => {
+    const basis = r.issuerBasis && r.issuerBasis !== "hints" ? h("small", { class: "muted" }, `（据${L.issuerBasis(r.issuerBasis)}）`) : byPlatform(r.issuerSource);
+    const el = h("span", { id: "issuer", title: r.issuerEvidence?.quote ?? "" }, r.issuer ?? "", basis);
+    return cite("issuer", `发文机关（据${L.issuerBasis(r.issuerBasis) || "—"}）`, el, r.issuerEvidence ? [r.issuerEvidence] : []);
+  };
+
   // Header
   const header = h(
     "section",
@@ -93,7 +101,7 @@ function render(app: HTMLElement, job: Job, a: Assessment, signal: AbortSignal):
     h(
       "p",
       { class: "meta" },
-      [r.issuer && h("span", {}, r.issuer, byPlatform(r.issuerSource)), h("span", {}, L.level(r.level)),
+      [r.issuer && issuer(), h("span", {}, L.level(r.level)),
         r.year ? h("span", {}, `${r.year} 年度`, byPlatform(r.yearSource)) : null,
         r.documentNumber && h("span", {}, r.documentNumber),
         r.publishedDate && h("span", {}, `发布 ${r.publishedDate}`, byPlatform(r.publishedDateSource)),
