@@ -274,9 +274,10 @@ fn only_counting(words: &Words, wide: &str) -> bool {
         .is_empty()
 }
 
-/// Binds a figure reading outwards (with the heading of its section as the sentence's topic): its clause; then the clause across 、 lists with what
-/// follows the number (「调解涉企合同、劳动报酬等矛盾纠纷173件」, 「58卷行政处罚案卷逐卷评查」); then
-/// the sentence before it, when its own clause names the metric short (「…合法性审查213件，审查率100%」).
+/// Binds a figure reading outwards: its clause; then the clause across 、 lists with what follows
+/// the number (「调解涉企合同、劳动报酬等矛盾纠纷173件」, 「58卷行政处罚案卷逐卷评查」); then the
+/// sentence before it, when its own clause only counts or names the metric short
+/// (「…合法性审查213件，审查率100%」). The section heading is the sentence's topic throughout.
 fn bind_in_scopes(
     words: &Words,
     st: &str,
