@@ -19,6 +19,7 @@ pub mod queue;
 pub mod reconcile;
 pub mod redis_store;
 pub mod store;
+pub mod stored_result;
 pub mod topology;
 pub mod trace;
 mod watch;

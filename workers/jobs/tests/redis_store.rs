@@ -202,3 +202,81 @@ async fn progress() {
     })
     .await;
 }
+
+/// An assessment-shaped message: content hash (1), normalized text (13), breakdown (14).
+fn assessment(sha: &str, text: &str, tail: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (key, v) in [(0x0a_u8, sha), (0x6a, text), (0x72, tail)] {
+        out.push(key);
+        let mut len = v.len();
+        while len >= 0x80 {
+            out.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+        out.extend_from_slice(v.as_bytes());
+    }
+    out
+}
+
+#[tokio::test]
+async fn results_are_compressed_and_share_their_text() {
+    with_store(StoreTtls::default(), |s| async move {
+        let text = "一、主要举措和成效。全年办理行政复议案件63件，行政诉讼案件41件。".repeat(60);
+        let a = assessment("aaa", &text, "breakdown one");
+        let b = assessment("bbb", &text, "breakdown two");
+        let (ja, jb) = (
+            common::job("acme", "req-a", "aaa"),
+            common::job("acme", "req-b", "bbb"),
+        );
+        for (j, bytes) in [(&ja, &a), (&jb, &b)] {
+            s.create_with_message(j, &common::message_for(j))
+                .await
+                .unwrap();
+            s.complete(&j.id, &j.result_key, bytes, "c")
+                .await
+                .unwrap()
+                .expect("completed");
+        }
+        // Read back byte for byte, through the worker's and the gateway's call.
+        assert_eq!(s.get_result(&ja.result_key).await.unwrap(), Some(a.clone()));
+        assert_eq!(s.get_result(&jb.result_key).await.unwrap(), Some(b));
+        // Stored: one text for both results, both parts far smaller than the text.
+        let prefix = s.config().prefix.clone();
+        let client = redis::Client::open(url()).unwrap();
+        let mut con = client.get_multiplexed_async_connection().await.unwrap();
+        let texts: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}text:*"))
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert_eq!(texts.len(), 1, "one text for two results: {texts:?}");
+        let stored: Vec<u8> = redis::cmd("GET")
+            .arg(format!("{prefix}result:{}", ja.result_key))
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert!(stored.starts_with(b"FZR1"), "packed result");
+        let text_len: usize = redis::cmd("STRLEN")
+            .arg(&texts[0])
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert!(
+            stored.len() < 200 && text_len < text.len() / 4,
+            "{} {text_len}",
+            stored.len()
+        );
+        // The text gone (never before its results, but say it happened): a cache miss, not junk.
+        let _: () = redis::cmd("DEL")
+            .arg(&texts[0])
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert_eq!(s.get_result(&ja.result_key).await.unwrap(), None);
+        // put_result (the gateway's AssessReport cache) packs the same way.
+        s.put_result("direct", &a).await.unwrap();
+        assert_eq!(s.get_result("direct").await.unwrap(), Some(a));
+    })
+    .await;
+}

@@ -42,7 +42,9 @@ struct StoreInner {
     jobs: HashMap<String, Expiring<JobRecord>>,
     /// (tenant, request id) → (job id, content hash).
     requests: HashMap<(String, String), Expiring<(String, String)>>,
+    /// Packed as in Redis ([`crate::stored_result`]): compressed, each normalized text once.
     results: HashMap<String, Expiring<Vec<u8>>>,
+    texts: HashMap<String, Expiring<Vec<u8>>>,
     messages: HashMap<String, JobMessage>,
     watchers: HashMap<String, broadcast::Sender<JobRecord>>,
     /// Job id → Unix ms its webhook is due (or its claim lease ends).
@@ -136,6 +138,7 @@ impl StoreInner {
         self.webhooks.retain(|id, _| jobs.contains_key(id));
         self.requests.retain(|_, e| e.expires > now);
         self.results.retain(|_, e| e.expires > now);
+        self.texts.retain(|_, e| e.expires > now);
         self.watchers.retain(|_, tx| tx.receiver_count() > 0);
     }
 }
@@ -321,17 +324,7 @@ impl JobStore for MemoryStore {
         assessment: &[u8],
         checklist_id: &str,
     ) -> Result<Option<JobRecord>, StoreError> {
-        let now = Instant::now();
-        {
-            let mut g = self.lock();
-            g.results.insert(
-                result_key.to_string(),
-                Expiring {
-                    value: assessment.to_vec(),
-                    expires: now + self.ttls.result_ttl,
-                },
-            );
-        }
+        self.put_result(result_key, assessment).await?;
         self.transition(
             id,
             Transition {
@@ -390,24 +383,45 @@ impl JobStore for MemoryStore {
 
     async fn put_result(&self, result_key: &str, assessment: &[u8]) -> Result<(), StoreError> {
         let expires = Instant::now() + self.ttls.result_ttl;
-        self.lock().results.insert(
-            result_key.to_string(),
-            Expiring {
-                value: assessment.to_vec(),
-                expires,
-            },
-        );
+        // Compressed before the lock is taken; one that cannot be split is kept whole.
+        let packed = crate::stored_result::pack(assessment).ok();
+        let mut g = self.lock();
+        let value = match packed {
+            Some(p) => {
+                g.texts.insert(
+                    p.text_id,
+                    Expiring {
+                        value: p.text,
+                        expires,
+                    },
+                );
+                p.result
+            }
+            None => assessment.to_vec(),
+        };
+        g.results
+            .insert(result_key.to_string(), Expiring { value, expires });
         Ok(())
     }
 
     async fn get_result(&self, result_key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let now = Instant::now();
-        Ok(self
-            .lock()
-            .results
-            .get(result_key)
-            .filter(|e| e.expires > now)
-            .map(|e| e.value.clone()))
+        let (stored, text) = {
+            let g = self.lock();
+            let Some(stored) = g.results.get(result_key).filter(|e| e.expires > now) else {
+                return Ok(None);
+            };
+            let text = crate::stored_result::text_id(&stored.value)
+                .and_then(|id| g.texts.get(id))
+                .filter(|e| e.expires > now)
+                .map(|e| e.value.clone());
+            (stored.value.clone(), text)
+        };
+        match crate::stored_result::unpack(stored, text.as_deref()) {
+            Ok(b) => Ok(Some(b)),
+            Err(crate::stored_result::StoredResultError::TextMissing(_)) => Ok(None),
+            Err(e) => Err(StoreError::Corrupt(e.to_string())),
+        }
     }
 
     async fn watch(&self, id: &str) -> Result<BoxStream<'static, JobRecord>, StoreError> {

@@ -10,7 +10,10 @@
 //!   removed when `list` meets them.
 //! - `{p}queued` — sorted set of QUEUED job ids by update time (for the orphan reconciler).
 //! - `{p}msg:{id}` — encoded [`JobMessage`] of a non-terminal job, deleted when it finishes.
-//! - `{p}result:{key}` — encoded assessment; TTL `result_ttl`.
+//! - `{p}result:{key}` — the assessment without its normalized text, zstd-compressed
+//!   ([`crate::stored_result`]); TTL `result_ttl`.
+//! - `{p}text:{sha256}` — a normalized text, zstd-compressed, once however many results read
+//!   it; TTL `result_ttl`, renewed by every result written with it.
 //! - channel `{p}events:{id}` — every new version of the job, published by the same script
 //!   that wrote it (netstring-encoded field list).
 //!
@@ -44,6 +47,7 @@ use crate::batch::{BatchPage, BatchRecord};
 use crate::model::{JobMessage, JobRecord, JobState, Progress, Webhook, now_ms};
 use crate::page_token::{self, Cursor};
 use crate::store::{CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, StoreError, Transition};
+use crate::stored_result;
 use crate::watch::watch_stream;
 use crate::{StoreTtls, clamp_page_size};
 
@@ -226,6 +230,9 @@ impl RedisStore {
     }
     fn result_key(&self, rk: &str) -> String {
         self.key(&["result:", rk])
+    }
+    fn text_key(&self, text_id: &str) -> String {
+        self.key(&["text:", text_id])
     }
     fn events_channel(&self, id: &str) -> String {
         self.key(&["events:", id])
@@ -462,8 +469,13 @@ impl RedisStore {
         inv.key(self.job_key(id))
             .key(self.queued_key())
             .key(self.msg_key(id));
+        // An assessment that cannot be split (never one the engine wrote) is kept whole.
+        let packed = result.and_then(|(_, b)| stored_result::pack(b).ok());
         if let Some((rk, _)) = result {
             inv.key(self.result_key(rk));
+            if let Some(p) = &packed {
+                inv.key(self.text_key(&p.text_id));
+            }
         }
         inv.arg(from)
             .arg(t.to.as_str())
@@ -480,9 +492,14 @@ impl RedisStore {
             .arg(id)
             .arg(flag(t.to.is_terminal()))
             .arg(secs(self.cfg.ttls.result_ttl))
-            .arg(result.map(|(_, b)| b).unwrap_or(b""))
+            .arg(match (&packed, result) {
+                (Some(p), _) => p.result.as_slice(),
+                (None, Some((_, b))) => b,
+                (None, None) => b"",
+            })
             .arg(self.webhooks_key())
-            .arg(self.key(&["batch:"]));
+            .arg(self.key(&["batch:"]))
+            .arg(packed.as_ref().map_or(&b""[..], |p| p.text.as_slice()));
         let mut con = self.con.clone();
         let v: Value = inv.invoke_async(&mut con).await.map_err(map_err)?;
         match v {
@@ -662,18 +679,47 @@ impl JobStore for RedisStore {
         let key = self.result_key(result_key);
         let ttl = secs(self.cfg.ttls.result_ttl);
         let mut con = self.con.clone();
-        con.set_ex::<_, _, ()>(&key, assessment, ttl)
+        let Ok(p) = stored_result::pack(assessment) else {
+            return con
+                .set_ex::<_, _, ()>(&key, assessment, ttl)
+                .await
+                .map_err(map_err);
+        };
+        // Text first: a result is never readable before the text it names.
+        redis::pipe()
+            .atomic()
+            .set_ex(self.text_key(&p.text_id), p.text, ttl)
+            .ignore()
+            .set_ex(&key, p.result, ttl)
+            .ignore()
+            .query_async::<()>(&mut con)
             .await
             .map_err(map_err)
     }
 
     async fn get_result(&self, result_key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let key = self.result_key(result_key);
-        self.read(|mut con| {
-            let key = key.clone();
-            async move { con.get(&key).await.map_err(map_err) }
-        })
-        .await
+        let text_prefix = self.key(&["text:"]);
+        let parts: Option<Vec<Vec<u8>>> = self
+            .read(|mut con| {
+                let mut inv = self.scripts.read_result.prepare_invoke();
+                inv.key(&key).arg(&text_prefix);
+                async move { inv.invoke_async(&mut con).await.map_err(map_err) }
+            })
+            .await?;
+        let Some(mut parts) = parts else {
+            return Ok(None);
+        };
+        let text = (parts.len() > 1).then(|| parts.swap_remove(1));
+        let Some(stored) = parts.pop() else {
+            return Ok(None);
+        };
+        match stored_result::unpack(stored, text.as_deref()) {
+            Ok(b) => Ok(Some(b)),
+            // The text outlives its results (every write renews it); gone, the result is too.
+            Err(stored_result::StoredResultError::TextMissing(_)) => Ok(None),
+            Err(e) => Err(StoreError::Corrupt(e.to_string())),
+        }
     }
 
     async fn watch(&self, id: &str) -> Result<BoxStream<'static, JobRecord>, StoreError> {

@@ -10,6 +10,7 @@ const CLAIM_WEBHOOKS_LUA: &str = include_str!("claim_webhooks.lua");
 const RECORD_WEBHOOK_LUA: &str = include_str!("record_webhook.lua");
 const INDEX_SIMILARITY_LUA: &str = include_str!("index_similarity.lua");
 const PROGRESS_LUA: &str = include_str!("progress.lua");
+const READ_RESULT_LUA: &str = include_str!("read_result.lua");
 
 pub(super) struct Scripts {
     pub create: Script,
@@ -18,6 +19,7 @@ pub(super) struct Scripts {
     pub record_webhook: Script,
     pub index_similarity: Script,
     pub progress: Script,
+    pub read_result: Script,
 }
 
 impl Scripts {
@@ -29,6 +31,7 @@ impl Scripts {
             record_webhook: Script::new(RECORD_WEBHOOK_LUA),
             index_similarity: Script::new(INDEX_SIMILARITY_LUA),
             progress: Script::new(&format!("{ENC_LUA}{PROGRESS_LUA}")),
+            read_result: Script::new(READ_RESULT_LUA),
         }
     }
 }

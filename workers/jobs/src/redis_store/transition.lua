@@ -1,10 +1,12 @@
 -- Compare-and-set state change with index upkeep and an event (needs enc.lua first).
--- KEYS: job, queued set, msg[, result].
+-- KEYS: job, queued set, msg[, result[, its normalized text]].
 -- ARGV: ",FROM1,FROM2,", to, now ms, ttl s, set_ec, ec, set_em, em, bump, set_cl, cl,
--- channel, id, terminal, result ttl s, result bytes, webhooks set key, batch key prefix.
+-- channel, id, terminal, result ttl s, result bytes, webhooks set key, batch key prefix,
+-- text bytes. The text is shared by every result of it: each write renews its TTL.
 -- A job of a batch moves from its old state's count to the new one in the same step.
 -- A job with a webhook that reaches a terminal state becomes due for delivery in the same step.
 if #KEYS >= 4 then redis.call('SET', KEYS[4], ARGV[16], 'EX', tonumber(ARGV[15])) end
+if #KEYS >= 5 then redis.call('SET', KEYS[5], ARGV[19], 'EX', tonumber(ARGV[15])) end
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return false end
 if not string.find(ARGV[1], ',' .. st .. ',', 1, true) then return false end
