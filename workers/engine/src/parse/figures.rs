@@ -3,6 +3,7 @@
 
 use crate::model::{Figure, Section, Sentence};
 use crate::wording::{BindWords, FigureWords};
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -36,6 +37,9 @@ struct Words {
     change_amount: Regex,
     /// `inherit_words`, longest first (共计 before 共 and 计).
     counting: Vec<&'static str>,
+    /// Every word some binding needs ([`binding_triggers`]): a sentence (with its heading)
+    /// holding none of them binds no figure, so its figures skip the scopes.
+    triggers: Option<AhoCorasick>,
 }
 
 static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
@@ -53,6 +57,7 @@ static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
             c.sort_by_key(|w| std::cmp::Reverse(w.len()));
             c
         },
+        triggers: binding_triggers(&w.bind).and_then(|t| AhoCorasick::new(t).ok()),
     })
 });
 
@@ -82,6 +87,8 @@ pub fn extract(
     };
     let mut out = Vec::new();
     let tables = super::table::read(text, year);
+    // (sentence, whether it may bind): figures come in text order, so one check per sentence.
+    let mut may_bind: Option<(usize, bool)> = None;
     // One pass over the whole text (per-sentence regex calls cost more than the matching).
     for c in FIG.captures_iter(text) {
         let Some(m0) = c.get(0) else { continue };
@@ -174,10 +181,21 @@ pub fn extract(
                 after.is_empty() || after.starts_with([',', ';', ':', '。', '(', '，', '；', '、']);
             let is_word =
                 is_cn && !approx_suffix && value < words.w.chinese_numeral_min && !ends_clause;
-            let metric = if comparative || is_word {
+            let topic = s.section.map_or("", |i| sections[i].title.as_str());
+            let binds = match may_bind {
+                Some((i, b)) if i == si => b,
+                _ => {
+                    let b = words
+                        .triggers
+                        .as_ref()
+                        .is_none_or(|t| t.is_match(st) || t.is_match(topic));
+                    may_bind = Some((si, b));
+                    b
+                }
+            };
+            let metric = if comparative || is_word || !binds {
                 None
             } else {
-                let topic = s.section.map_or("", |i| sections[i].title.as_str());
                 let near = Clauses {
                     clause,
                     wide,
@@ -238,6 +256,52 @@ fn respectively<'a>(words: &Words, wide: &'a str) -> Option<&'a str> {
         return None;
     }
     items.get(i).copied()
+}
+
+/// The words of which every binding in [`bind_metric`] needs one in its clause, sentence or
+/// heading (the conjunct that names the thing counted); keep in step with its shape. `None`
+/// when a rule could bind without a word (an empty `_all` list: `all` of nothing holds).
+fn binding_triggers(b: &BindWords) -> Option<Vec<&str>> {
+    let all_lists = [&b.appearance_rate_all, &b.legality_rate_all];
+    if all_lists.iter().any(|l| l.is_empty()) || b.litigation_pairs.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let mut t: Vec<&str> = Vec::new();
+    for list in [
+        &b.appearance_rate,
+        &b.appearance_rate_all,
+        &b.mediation_rate,
+        &b.legality_rate,
+        &b.legality_rate_all,
+        &b.online_rate,
+        &b.online_rate_channel,
+        &b.reconsideration,
+        &b.litigation,
+        &b.legal_aid,
+        &b.filing,
+        &b.legality_review,
+        &b.legality_review_right,
+        &b.review_verbs,
+        &b.dispute_words,
+        &b.certified,
+        &b.case_review,
+        &b.popularization,
+    ] {
+        t.extend(list.iter().map(String::as_str));
+    }
+    t.extend(b.litigation_pairs.iter().flatten().map(String::as_str));
+    t.extend([
+        b.normative_document.as_str(),
+        b.legal_adviser.as_str(),
+        b.review_contract_verb.as_str(),
+        b.enforcement_staff.as_str(),
+        b.lecture.as_str(),
+    ]);
+    // An empty word is in every text: no sentence could be ruled out.
+    if t.iter().any(|w| w.is_empty()) {
+        return None;
+    }
+    Some(t)
 }
 
 /// A figure that opens a range (「96.1%—99.4%之间」): a bound, not a value.
