@@ -39,8 +39,12 @@ pub(crate) fn measure(
         }
     }
     let split = lines.iter().filter(|(_, l)| lone_figure(l)).count();
-    let chars = text.chars().filter(|c| !c.is_whitespace()).count();
-    let replacement = text.chars().filter(|c| unreadable(*c)).count();
+    // One pass over the characters for both counts.
+    let (mut chars, mut replacement) = (0usize, 0usize);
+    for c in text.chars() {
+        chars += usize::from(!c.is_whitespace());
+        replacement += usize::from(unreadable(c));
+    }
 
     let share = |n: usize, of: usize| if of == 0 { 0.0 } else { n as f64 / of as f64 };
     let mut worst = share(replacement, chars) / rules.replacement_limit;
