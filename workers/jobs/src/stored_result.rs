@@ -3,8 +3,10 @@
 //! an assessment's bytes; evidence quotes repeat it and compress to back-references.
 //!
 //! Stored value: `FZR1`, the text's id (64 hex digits: SHA-256 of the text), then the zstd frame
-//! of the assessment without its text. Text value: the zstd frame of the text. A value without
-//! the magic is an assessment stored whole before this format and is read as it is.
+//! of the assessment without its text, compressed with the text as its dictionary (evidence
+//! quotes are pieces of the text: apart from it they would cost as much as the text itself).
+//! Text value: the zstd frame of the text. A value without the magic is an assessment stored
+//! whole before this format and is read as it is.
 
 use sha2::{Digest, Sha256};
 
@@ -42,7 +44,8 @@ pub fn pack(assessment: &[u8]) -> Result<Packed, StoredResultError> {
     let mut result = Vec::with_capacity(rest.len() / 3 + MAGIC.len() + ID_LEN + 16);
     result.extend_from_slice(MAGIC);
     result.extend_from_slice(text_id.as_bytes());
-    result.extend_from_slice(&zstd::bulk::compress(&rest, LEVEL)?);
+    let mut with_text = zstd::bulk::Compressor::with_dictionary(LEVEL, text)?;
+    result.extend_from_slice(&with_text.compress(&rest)?);
     Ok(Packed {
         result,
         text_id,
@@ -63,14 +66,15 @@ pub fn unpack(stored: Vec<u8>, text: Option<&[u8]>) -> Result<Vec<u8>, StoredRes
     };
     let text = text.ok_or_else(|| StoredResultError::TextMissing(id.to_string()))?;
     let body = &stored[MAGIC.len() + ID_LEN..];
-    let rest = decompress(body)?;
-    let text = decompress(text)?;
+    let text = decompress(text, &[])?;
+    let rest = decompress(body, &text)?;
     join(&rest, &text)
 }
 
-fn decompress(frame: &[u8]) -> Result<Vec<u8>, StoredResultError> {
+fn decompress(frame: &[u8], dictionary: &[u8]) -> Result<Vec<u8>, StoredResultError> {
     let mut out = Vec::new();
-    zstd::stream::copy_decode(frame, &mut out)?;
+    let mut d = zstd::stream::read::Decoder::with_dictionary(frame, dictionary)?;
+    std::io::copy(&mut d, &mut out)?;
     Ok(out)
 }
 
@@ -209,9 +213,12 @@ mod tests {
         let text = "一、2024年法治政府建设主要举措和成效。"
             .repeat(40)
             .into_bytes();
+        // Evidence quoting the text (field 8) compresses against it.
+        let quotes = "2024年法治政府建设主要举措和成效".repeat(30).into_bytes();
         let b = encoded(&[
             (1, b"sha".to_vec()),
             (4, b"report".to_vec()),
+            (8, quotes.clone()),
             (13, text.clone()),
             (14, b"breakdown".to_vec()),
             (20, b"q".to_vec()),

@@ -75,7 +75,7 @@ pub(super) fn record_from_fields(m: &HashMap<String, Vec<u8>>) -> Result<JobReco
         error_code: s("ec"),
         error_message: s("em"),
         content_sha256: s("sha"),
-        result_key: s("rk"),
+        result_key: result_key_of(&s("rk"), &s("sha")),
         checklist_id: s("cl"),
         deduplicated: s("dd") == "1",
         request_id: s("rid"),
@@ -97,7 +97,10 @@ pub(super) fn record_fields(r: &JobRecord) -> Vec<(&'static str, Vec<u8>)> {
         ("ec", r.error_code.clone().into_bytes()),
         ("em", r.error_message.clone().into_bytes()),
         ("sha", r.content_sha256.clone().into_bytes()),
-        ("rk", r.result_key.clone().into_bytes()),
+        (
+            "rk",
+            stored_result_key(&r.result_key, &r.content_sha256).into_bytes(),
+        ),
         ("cl", r.checklist_id.clone().into_bytes()),
         (
             "dd",
@@ -126,6 +129,24 @@ pub(super) fn record_fields(r: &JobRecord) -> Vec<(&'static str, Vec<u8>)> {
         fields.push(("pg", p.encode().into_bytes()));
     }
     fields
+}
+
+/// A result key begins with the content hash the hash already holds (`sha`); kept without it
+/// (`:` and the rest), every field stays within Redis's 64-byte listpack limit and the job hash
+/// takes ≈ 0.4 KB instead of ≈ 1.2 KB as a full hashtable. Keys written whole still read.
+fn stored_result_key(rk: &str, sha: &str) -> String {
+    match rk.strip_prefix(sha) {
+        Some(rest) if !sha.is_empty() && rest.starts_with(':') => rest.to_string(),
+        _ => rk.to_string(),
+    }
+}
+
+fn result_key_of(stored: &str, sha: &str) -> String {
+    if stored.starts_with(':') {
+        format!("{sha}{stored}")
+    } else {
+        stored.to_string()
+    }
 }
 
 /// The webhook's fields of the job hash (`nu` URL, `ws` state, `wa` attempts, `wt` last and
@@ -267,5 +288,19 @@ mod tests {
         }
         assert_eq!(decode_event(&payload), Some(rec));
         assert_eq!(decode_event(b"5:ab"), None);
+    }
+
+    #[test]
+    fn result_key_kept_without_its_content_hash() {
+        let sha = "ab".repeat(32);
+        let rk = format!("{sha}:auto:0.1.0+r5:0123456789abcdef");
+        let stored = stored_result_key(&rk, &sha);
+        assert_eq!(stored, ":auto:0.1.0+r5:0123456789abcdef");
+        assert!(stored.len() <= 64, "within the listpack limit");
+        assert_eq!(result_key_of(&stored, &sha), rk);
+        // Written whole before, or not beginning with the hash: kept and read as it is.
+        assert_eq!(result_key_of(&rk, &sha), rk);
+        assert_eq!(stored_result_key("other", &sha), "other");
+        assert_eq!(stored_result_key(&rk, ""), rk);
     }
 }
