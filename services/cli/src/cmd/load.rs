@@ -49,6 +49,10 @@ pub struct LoadArgs {
     /// the result cache does not answer it; .docx files are sent unchanged.
     #[arg(long, env = "FAZHI_LOAD_VARY")]
     pub vary: bool,
+    /// With --vary: make the read text unique too (a visible numbered line at the end of text
+    /// and HTML reports), so every job stores a text of its own, as distinct reports do.
+    #[arg(long, env = "FAZHI_LOAD_VARY_TEXT", requires = "vary")]
+    pub vary_text: bool,
     /// Also measure end-to-end completion by watching a sample of the accepted jobs.
     #[arg(long, env = "FAZHI_LOAD_WAIT_COMPLETION")]
     pub wait_completion: bool,
@@ -110,6 +114,7 @@ struct Shared {
     stop_at: Instant,
     max_requests: u64,
     vary: bool,
+    vary_text: bool,
     nonce: u64,
     checklist: String,
     wait_completion: bool,
@@ -165,6 +170,7 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         stop_at: started + args.duration,
         max_requests: args.max_requests,
         vary: args.vary,
+        vary_text: args.vary_text,
         nonce,
         checklist: args.checklist.clone().unwrap_or_default(),
         wait_completion: args.wait_completion,
@@ -260,7 +266,7 @@ async fn submit(shared: &Arc<Shared>, n: u64, start: Instant) {
     let (path, doc) = &shared.files[idx];
     let mut doc = doc.clone();
     if shared.vary {
-        vary(path, &mut doc.content, shared.nonce, n);
+        vary(path, &mut doc.content, shared.nonce, n, shared.vary_text);
     }
     let msg = SubmitReportRequest {
         request_id: String::new(),
@@ -344,9 +350,20 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }
 
-/// Makes the bytes unique without changing what a reader sees.
-fn vary(path: &Path, content: &mut Vec<u8>, nonce: u64, n: u64) {
-    match client::media_type_for(path) {
+/// Makes the bytes unique without changing what a reader sees (with `text`, a numbered line
+/// a reader does see, in UTF-8 text and HTML reports; other encodings stay invisible).
+fn vary(path: &Path, content: &mut Vec<u8>, nonce: u64, n: u64, text: bool) {
+    let media = client::media_type_for(path);
+    let text = text && std::str::from_utf8(content).is_ok();
+    if text && media == "text/html" {
+        content.extend_from_slice(format!("\n<p>本报告编号：{nonce:x}-{n}。</p>\n").as_bytes());
+        return;
+    }
+    if text && !matches!(media, "application/pdf" | fazhi_engine::media::DOCX_TYPE) {
+        content.extend_from_slice(format!("\n本报告编号：{nonce:x}-{n}。\n").as_bytes());
+        return;
+    }
+    match media {
         "text/html" => {
             content.extend_from_slice(format!("\n<!-- fazhi-load {nonce:x}-{n} -->\n").as_bytes())
         }
@@ -460,6 +477,7 @@ impl Summary {
                 "concurrency": args.concurrency,
                 "connections": args.connections,
                 "vary": args.vary,
+                "vary_text": args.vary_text,
                 "duration_s": secs,
                 "submitted_ok": st.ok,
                 "deduplicated": st.deduplicated,
@@ -552,13 +570,41 @@ mod tests {
     fn vary_is_unique_and_ascii_for_text() {
         let mut a = b"abc".to_vec();
         let mut b = b"abc".to_vec();
-        vary(Path::new("x.txt"), &mut a, 7, 1);
-        vary(Path::new("x.txt"), &mut b, 7, 2);
+        vary(Path::new("x.txt"), &mut a, 7, 1, false);
+        vary(Path::new("x.txt"), &mut b, 7, 2, false);
         assert_ne!(a, b);
         assert!(a[3..].iter().all(|c| c.is_ascii_whitespace()));
         let mut d = b"PK".to_vec();
-        vary(Path::new("x.docx"), &mut d, 7, 1);
+        vary(Path::new("x.docx"), &mut d, 7, 1, false);
         assert_eq!(d, b"PK");
+    }
+
+    /// --vary-text: distinct texts, as distinct reports have.
+    #[test]
+    fn vary_text_changes_the_read_text() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/reports/2024-county-wangchuan.txt");
+        let original = std::fs::read(&path).expect("example report");
+        let text_of = |content: &[u8]| {
+            let hints = fazhi_engine::Hints::default();
+            let sub = fazhi_engine::Submission {
+                content,
+                media_type: "",
+                filename: "",
+                charset: "",
+                hints: &hints,
+                checklist_id: None,
+            };
+            fazhi_engine::assess(&sub, &fazhi_engine::Limits::default())
+                .expect("assessed")
+                .normalized_text
+        };
+        let (mut a, mut b, mut c) = (original.clone(), original.clone(), original.clone());
+        vary(&path, &mut a, 7, 1, true);
+        vary(&path, &mut b, 7, 2, true);
+        vary(&path, &mut c, 7, 1, false);
+        assert_ne!(text_of(&a), text_of(&b));
+        assert_eq!(text_of(&c), text_of(&original));
     }
 
     /// A varied DOCX is new content that still reads as the same report.
@@ -568,8 +614,8 @@ mod tests {
             .join("../../examples/reports/2023-department-nanyu-sifa.docx");
         let original = std::fs::read(&path).expect("example DOCX");
         let (mut a, mut b) = (original.clone(), original.clone());
-        vary(&path, &mut a, 7, 1);
-        vary(&path, &mut b, 7, 2);
+        vary(&path, &mut a, 7, 1, false);
+        vary(&path, &mut b, 7, 2, false);
         assert!(a != original && a != b);
         let title = |content: &[u8]| {
             let hints = fazhi_engine::Hints::default();
