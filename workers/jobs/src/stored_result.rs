@@ -6,7 +6,8 @@
 //! of the assessment without its text, compressed with the text as its dictionary (evidence
 //! quotes are pieces of the text: apart from it they would cost as much as the text itself).
 //! Text value: the zstd frame of the text. A value without the magic is an assessment stored
-//! whole before this format and is read as it is.
+//! whole before this format and is read as it is; no protobuf message begins with `F` (0x46
+//! would be field 8 of wire type 6, which does not exist), so the two cannot be confused.
 
 use std::cell::RefCell;
 
