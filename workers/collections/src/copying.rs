@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use fazhi_jobs::{JobRecord, JobStore, StoreError};
+use fazhi_jobs::{JobRecord, JobStore, SimilarityEntry, StoreError};
 use fazhi_proto::v1 as wire;
 use prost::Message as _;
 
@@ -44,14 +44,21 @@ fn content_tag(content_sha256: &str) -> u64 {
     similarity::fnv1a(content_sha256.as_bytes())
 }
 
-/// Compares `a` (the assessment of `job`) with the tenant's index, then indexes it. Returns the
-/// overlay (an Assessment holding only `similar_reports` and `findings`) when something was
-/// found. Not-reports are neither compared nor indexed.
-pub async fn check_and_index(
+/// What the comparison of a job's report found (`overlay`, when anything), and its index entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub overlay: Option<wire::Assessment>,
+    pub entry: SimilarityEntry,
+}
+
+/// Compares `a` (the assessment of `job`) with the tenant's index and prepares its entry,
+/// writing nothing: the worker stores the entry with the job's result in one step
+/// ([`JobStore::finish`]). `None` for not-reports, which are neither compared nor indexed.
+pub async fn check_for_job(
     store: &dyn JobStore,
     job: &JobRecord,
     a: &wire::Assessment,
-) -> Result<Option<wire::Assessment>, StoreError> {
+) -> Result<Option<Checked>, StoreError> {
     let Some(c) = compare(store, &job.tenant, &job.id, &job.content_sha256, a).await? else {
         return Ok(None);
     };
@@ -64,14 +71,30 @@ pub async fn check_and_index(
         content_tag: content_tag(&job.content_sha256),
         hashes: c.hashes.iter().map(|h| similarity::short(*h)).collect(),
     };
+    Ok(Some(Checked {
+        overlay: c.overlay,
+        entry: SimilarityEntry {
+            tenant: job.tenant.clone(),
+            band_keys: c.bands,
+            doc: doc.encode_to_vec(),
+            hashes: c.hashes,
+        },
+    }))
+}
+
+/// [`check_for_job`], then the entry indexed at once (for a job born SUCCEEDED, which has no
+/// completion to ride on). Returns the overlay when something was found.
+pub async fn check_and_index(
+    store: &dyn JobStore,
+    job: &JobRecord,
+    a: &wire::Assessment,
+) -> Result<Option<wire::Assessment>, StoreError> {
+    let Some(c) = check_for_job(store, job, a).await? else {
+        return Ok(None);
+    };
+    let e = &c.entry;
     store
-        .index_similarity(
-            &job.tenant,
-            &job.id,
-            &c.bands,
-            &doc.encode_to_vec(),
-            &c.hashes,
-        )
+        .index_similarity(&e.tenant, &job.id, &e.band_keys, &e.doc, &e.hashes)
         .await?;
     Ok(c.overlay)
 }

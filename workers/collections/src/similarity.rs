@@ -6,6 +6,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
+
 use fazhi_proto::v1 as wire;
 use serde::Deserialize;
 
@@ -22,11 +24,19 @@ pub struct Rules {
     pub max_reports: usize,
     pub max_pairs: usize,
     pub boilerplate_cues: Vec<String>,
+    /// The cues as one automaton: a sentence is searched once, not once per cue.
+    #[serde(skip)]
+    boilerplate: Option<AhoCorasick>,
 }
 
 static RULES: LazyLock<Result<Rules, String>> = LazyLock::new(|| {
-    toml::from_str(include_str!("../../engine/checklists/copying.toml"))
-        .map_err(|e| format!("checklists/copying.toml: {e}"))
+    let mut r: Rules = toml::from_str(include_str!("../../engine/checklists/copying.toml"))
+        .map_err(|e| format!("checklists/copying.toml: {e}"))?;
+    r.boilerplate = Some(
+        AhoCorasick::new(&r.boilerplate_cues)
+            .map_err(|e| format!("checklists/copying.toml: boilerplate_cues: {e}"))?,
+    );
+    Ok(r)
 });
 
 /// The rules, or why they do not load (a build with a broken data file; tests catch it).
@@ -52,7 +62,10 @@ pub fn sentences(text: &str, rules: &Rules) -> Vec<Sentence> {
     let mut start = 0usize;
     let mut buf = String::new();
     let mut raw = String::new();
-    for (i, c) in text.chars().enumerate() {
+    let mut chars = 0usize;
+    for c in text.chars() {
+        let i = chars;
+        chars += 1;
         if is_break(c) {
             push(&mut out, start, i, &buf, &raw, rules);
             buf.clear();
@@ -61,7 +74,9 @@ pub fn sentences(text: &str, rules: &Rules) -> Vec<Sentence> {
             continue;
         }
         raw.push(c);
-        if c.is_ascii_digit() || c.is_numeric() {
+        if is_ideograph(c) {
+            buf.push(c);
+        } else if c.is_ascii_digit() || c.is_numeric() {
             if !buf.ends_with('#') {
                 buf.push('#');
             }
@@ -69,17 +84,12 @@ pub fn sentences(text: &str, rules: &Rules) -> Vec<Sentence> {
             buf.push(c);
         }
     }
-    push(&mut out, start, text.chars().count(), &buf, &raw, rules);
+    push(&mut out, start, chars, &buf, &raw, rules);
     out
 }
 
 fn push(out: &mut Vec<Sentence>, start: usize, end: usize, masked: &str, raw: &str, rules: &Rules) {
-    if masked.chars().count() < rules.min_chars
-        || rules
-            .boilerplate_cues
-            .iter()
-            .any(|c| raw.contains(c.as_str()))
-    {
+    if masked.chars().count() < rules.min_chars || is_boilerplate(raw, rules) {
         return;
     }
     out.push(Sentence {
@@ -87,6 +97,22 @@ fn push(out: &mut Vec<Sentence>, start: usize, end: usize, masked: &str, raw: &s
         end,
         hash: fnv1a(masked.as_bytes()),
     });
+}
+
+/// CJK Unified Ideographs, most of a report's characters: letters, never digits (a test checks
+/// it against the Unicode tables), decided without looking them up.
+fn is_ideograph(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c)
+}
+
+fn is_boilerplate(raw: &str, rules: &Rules) -> bool {
+    match &rules.boilerplate {
+        Some(ac) => ac.is_match(raw),
+        None => rules
+            .boilerplate_cues
+            .iter()
+            .any(|c| raw.contains(c.as_str())),
+    }
 }
 
 /// FNV-1a 64, mixed: stable across processes and versions (stored in the index).
@@ -219,6 +245,15 @@ pub fn passages(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ideographs_are_letters_and_never_digits() {
+        for c in '\u{4E00}'..='\u{9FFF}' {
+            assert!(is_ideograph(c));
+            assert!(c.is_alphanumeric() && !c.is_numeric(), "{c:?}");
+        }
+        assert!(!is_ideograph('〇') && '〇'.is_numeric());
+    }
 
     #[test]
     fn digits_masked_boilerplate_and_short_sentences_left_out() {

@@ -33,7 +33,10 @@ pub use model::{DeliveryState, JobMessage, JobRecord, JobState, Progress, Webhoo
 pub use queue::{Acker, DeadLetter, Delivery, JobQueue, QueueError};
 pub use reconcile::reconcile_orphans;
 pub use redis_store::{RedisStore, RedisStoreConfig};
-pub use store::{CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, StoreError, Transition};
+pub use store::{
+    Completion, CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, SimilarityEntry, StoreError,
+    Transition,
+};
 pub use topology::Topology;
 
 /// Failed deliveries allowed before the broker dead-letters a job (`x-delivery-limit`).

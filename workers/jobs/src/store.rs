@@ -50,6 +50,33 @@ pub struct Transition {
     pub checklist_id: Option<String>,
 }
 
+/// A report's entry in its tenant's copied-text index (see [`JobStore::index_similarity`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SimilarityEntry {
+    pub tenant: String,
+    pub band_keys: Vec<u64>,
+    /// The encoded index document (what a later report's comparison reads back).
+    pub doc: Vec<u8>,
+    pub hashes: Vec<u64>,
+}
+
+/// Everything a job's success writes, for [`JobStore::finish`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Completion<'a> {
+    pub result_key: &'a str,
+    pub assessment: &'a [u8],
+    pub checklist_id: &'a str,
+    /// Indexed even when the transition is refused (a job cancelled meanwhile): the report
+    /// was assessed, and a redelivery finds the entry it already has.
+    pub index: Option<&'a SimilarityEntry>,
+    /// The job's overlay, stored before the job reads SUCCEEDED.
+    pub overlay: Option<&'a [u8]>,
+    /// (batch id, encoded row), kept only when the job succeeded here.
+    pub batch_row: Option<(&'a str, &'a [u8])>,
+    /// (tenant, issuer, encoded row), likewise.
+    pub issuer_row: Option<(&'a str, &'a str, &'a [u8])>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Page {
     pub jobs: Vec<JobRecord>,
@@ -96,6 +123,40 @@ pub trait JobStore: Send + Sync + 'static {
         assessment: &[u8],
         checklist_id: &str,
     ) -> Result<Option<JobRecord>, StoreError>;
+    /// A job's success in one step: its index entry and overlay, then [`JobStore::complete`],
+    /// then (only if that applied) its summary rows. The extras cost a warning when they fail,
+    /// never the job: an index entry, an overlay or a row is worth less than the result. Stores
+    /// with round trips override this to pay one; the default makes the calls in turn.
+    async fn finish(&self, id: &str, c: Completion<'_>) -> Result<Option<JobRecord>, StoreError> {
+        if let Some(e) = c.index
+            && let Err(err) = self
+                .index_similarity(&e.tenant, id, &e.band_keys, &e.doc, &e.hashes)
+                .await
+        {
+            tracing::warn!(error = %err, "cannot index the report for copied text");
+        }
+        if let Some(o) = c.overlay
+            && let Err(err) = self.put_overlay(id, o).await
+        {
+            tracing::warn!(error = %err, "cannot store the similar reports");
+        }
+        let done = self
+            .complete(id, c.result_key, c.assessment, c.checklist_id)
+            .await?;
+        if done.is_some() {
+            if let Some((batch, row)) = c.batch_row
+                && let Err(err) = self.put_batch_row(batch, id, row).await
+            {
+                tracing::warn!(error = %err, "cannot store the batch row; rebuilt at the next summary");
+            }
+            if let Some((tenant, issuer, row)) = c.issuer_row
+                && let Err(err) = self.put_issuer_row(tenant, issuer, id, row).await
+            {
+                tracing::warn!(error = %err, "cannot store the issuer row");
+            }
+        }
+        Ok(done)
+    }
     /// Jobs of `tenant`, newest first, optionally filtered by state.
     async fn list(
         &self,

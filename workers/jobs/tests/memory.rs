@@ -117,6 +117,11 @@ async fn similarity_index() {
 }
 
 #[tokio::test]
+async fn finish_in_one_step() {
+    common::store_finish(store()).await;
+}
+
+#[tokio::test]
 async fn progress() {
     common::store_progress(store()).await;
 }

@@ -196,6 +196,11 @@ async fn similarity_index() {
 }
 
 #[tokio::test]
+async fn finish_in_one_step() {
+    with_store(StoreTtls::default(), |s| common::store_finish(dyn_store(s))).await;
+}
+
+#[tokio::test]
 async fn progress() {
     with_store(StoreTtls::default(), |s| {
         common::store_progress(dyn_store(s))
@@ -277,6 +282,68 @@ async fn results_are_compressed_and_share_their_text() {
         // put_result (the gateway's AssessReport cache) packs the same way.
         s.put_result("direct", &a).await.unwrap();
         assert_eq!(s.get_result("direct").await.unwrap(), Some(a));
+    })
+    .await;
+}
+
+/// The extras of a success (index entry, rows) that Redis refuses cost a warning, not the job:
+/// the result is stored and the job reads SUCCEEDED, with its overlay.
+#[tokio::test]
+async fn a_refused_extra_does_not_stop_the_success() {
+    with_store(StoreTtls::default(), |s| async move {
+        let prefix = s.config().prefix.clone();
+        let client = redis::Client::open(url()).unwrap();
+        let mut con = client.get_multiplexed_async_connection().await.unwrap();
+        let tenant = common::unique("ten");
+        let mut j = common::job(&tenant, "", "extra");
+        j.batch_id = "b-broken".into();
+        s.create(&j).await.unwrap();
+        // Wrong types: INCR of the index count and HSET of the batch rows both fail.
+        let _: () = redis::cmd("HSET")
+            .arg(format!("{prefix}tenant:{tenant}:simcount"))
+            .arg("x")
+            .arg("1")
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        let _: () = redis::cmd("SET")
+            .arg(format!("{prefix}batch:b-broken:rows"))
+            .arg("not a hash")
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        let entry = fazhi_jobs::SimilarityEntry {
+            tenant: tenant.clone(),
+            band_keys: vec![5],
+            doc: b"doc".to_vec(),
+            hashes: vec![1],
+        };
+        let c = fazhi_jobs::Completion {
+            result_key: &j.result_key,
+            assessment: b"assessment",
+            checklist_id: "c",
+            index: Some(&entry),
+            overlay: Some(b"overlay"),
+            batch_row: Some(("b-broken", b"row")),
+            issuer_row: None,
+        };
+        let done = s.finish(&j.id, c).await.unwrap().expect("applied");
+        assert_eq!(done.state, fazhi_jobs::JobState::Succeeded);
+        assert_eq!(
+            s.get_result(&j.result_key).await.unwrap().as_deref(),
+            Some(&b"assessment"[..])
+        );
+        assert_eq!(
+            s.overlay(&j.id).await.unwrap().as_deref(),
+            Some(&b"overlay"[..])
+        );
+        assert!(
+            s.similar_candidates(&tenant, &[5])
+                .await
+                .unwrap()
+                .is_empty(),
+            "the refused entry was not half-written"
+        );
     })
     .await;
 }

@@ -30,8 +30,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fazhi_jobs::{
-    DeadLetter, Delivery, JobMessage, JobQueue, JobRecord, JobState, JobStore, Progress,
-    QueueError, StoreError, Transition, now_ms,
+    Completion, DeadLetter, Delivery, JobMessage, JobQueue, JobRecord, JobState, JobStore,
+    Progress, QueueError, StoreError, Transition, now_ms,
 };
 use futures::StreamExt;
 use prost::Message;
@@ -70,6 +70,9 @@ pub struct EngineOutput {
     pub assessment: Vec<u8>,
     /// The checklist actually used (chosen by report year when the job named none).
     pub checklist_id: String,
+    /// The same assessment unencoded, when the engine has it: the copied-text check and the
+    /// summary rows need it, and decoding it again costs more than keeping it.
+    pub decoded: Option<Box<fazhi_proto::v1::Assessment>>,
 }
 
 /// The engine refused the document; the job fails for good with this code.
@@ -207,6 +210,7 @@ impl EngineOutput {
         Self {
             checklist_id: a.checklist_id.clone(),
             assessment: a.encode_to_vec(),
+            decoded: Some(Box::new(a)),
         }
     }
 }
@@ -505,64 +509,73 @@ fn record_from_message(msg: &JobMessage, state: JobState) -> JobRecord {
     }
 }
 
-/// The assessment's per-job part: compared with the tenant's earlier reports for copied text
-/// (and indexed), stored as the job's overlay before the job is marked SUCCEEDED, so a client
-/// that sees SUCCEEDED also sees what was found. Returns the decoded assessment for the rows.
-async fn check_copying(
+/// A job's success: its report compared with the tenant's earlier ones for copied text (reads
+/// only), then everything the success writes — index entry, overlay (the per-job part, so a
+/// client that sees SUCCEEDED also sees what was found), result, state, summary rows — in one
+/// store step. `checklist_id` `None` takes the assessment's own (a cached result); `decoded`
+/// `None` decodes `assessment`.
+async fn succeed(
     store: &dyn JobStore,
     job: &JobRecord,
+    result_key: &str,
     assessment: &[u8],
-) -> Option<fazhi_proto::v1::Assessment> {
-    let a = match fazhi_proto::v1::Assessment::decode(assessment) {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::warn!(error = %e, "assessment unreadable; no copied-text check");
-            return None;
-        }
-    };
-    match fazhi_collections::copying::check_and_index(store, job, &a).await {
-        Ok(Some(overlay)) => {
-            tracing::info!(
-                similar = overlay.similar_reports.len(),
-                "similar reports found"
-            );
-            if let Err(e) = store.put_overlay(&job.id, &overlay.encode_to_vec()).await {
-                tracing::warn!(error = %e, "cannot store the similar reports");
+    decoded: Option<Box<fazhi_proto::v1::Assessment>>,
+    checklist_id: Option<&str>,
+) -> Result<Option<JobRecord>, StoreError> {
+    let decoded = match decoded {
+        Some(a) => Some(a),
+        None => match fazhi_proto::v1::Assessment::decode(assessment) {
+            Ok(a) => Some(Box::new(a)),
+            Err(e) => {
+                tracing::warn!(error = %e, "assessment unreadable; no copied-text check");
+                None
             }
-        }
-        Ok(None) => {}
-        Err(e) => {
-            tracing::warn!(error = %e, "copied-text check failed; assessment kept without it")
-        }
-    }
-    Some(a)
-}
-
-/// The summary row of a job that just succeeded, kept for its batch and under its issuer (the
-/// issuer's history). A failure here costs only a rebuild of the batch row at the next summary.
-async fn put_rows(store: &dyn JobStore, done: &JobRecord, a: Option<&fazhi_proto::v1::Assessment>) {
-    let Some(a) = a else {
-        return;
+        },
     };
-    let row = fazhi_collections::row(&done.id, a);
-    let issuer = row.issuer.trim().to_string();
-    let indexed = !issuer.is_empty() && fazhi_collections::summary::is_report(&row);
-    if done.batch_id.is_empty() && !indexed {
-        return;
-    }
-    let bytes = row.encode_to_vec();
-    if !done.batch_id.is_empty()
-        && let Err(e) = store.put_batch_row(&done.batch_id, &done.id, &bytes).await
-    {
-        tracing::warn!(error = %e, "cannot store the batch row; rebuilt at the next summary");
-    }
-    if indexed
-        && let Err(e) = store
-            .put_issuer_row(&done.tenant, &issuer, &done.id, &bytes)
-            .await
-    {
-        tracing::warn!(error = %e, "cannot store the issuer row");
-    }
+    let checked = match &decoded {
+        Some(a) => match fazhi_collections::copying::check_for_job(store, job, a).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "copied-text check failed; assessment kept without it");
+                None
+            }
+        },
+        None => None,
+    };
+    let overlay = checked.as_ref().and_then(|c| c.overlay.as_ref()).map(|o| {
+        tracing::info!(similar = o.similar_reports.len(), "similar reports found");
+        o.encode_to_vec()
+    });
+    let checklist_id = match (checklist_id, &decoded) {
+        (Some(c), _) => c.to_string(),
+        (None, Some(a)) => a.checklist_id.clone(),
+        (None, None) => job.checklist_id.clone(),
+    };
+    let row = decoded.as_ref().map(|a| fazhi_collections::row(&job.id, a));
+    let issuer = row.as_ref().map_or("", |r| r.issuer.trim());
+    let indexed = row
+        .as_ref()
+        .is_some_and(|r| !issuer.is_empty() && fazhi_collections::summary::is_report(r));
+    let row_bytes = row
+        .as_ref()
+        .filter(|_| indexed || !job.batch_id.is_empty())
+        .map(|r| r.encode_to_vec());
+    let c = Completion {
+        result_key,
+        assessment,
+        checklist_id: &checklist_id,
+        index: checked.as_ref().map(|c| &c.entry),
+        overlay: overlay.as_deref(),
+        batch_row: row_bytes
+            .as_deref()
+            .filter(|_| !job.batch_id.is_empty())
+            .map(|r| (job.batch_id.as_str(), r)),
+        issuer_row: row_bytes
+            .as_deref()
+            .filter(|_| indexed)
+            .map(|r| (job.tenant.as_str(), issuer, r)),
+    };
+    store.finish(&job.id, c).await
 }
 
 fn observe_done(rec: &JobRecord) {
@@ -621,18 +634,10 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
     if !msg.result_key.is_empty()
         && let Some(cached) = store.get_result(&msg.result_key).await?
     {
-        let decoded = check_copying(store, &job, &cached).await;
-        let checklist_id = decoded
-            .as_ref()
-            .map_or_else(|| job.checklist_id.clone(), |a| a.checklist_id.clone());
-        if let Some(done) = store
-            .complete(&job.id, &msg.result_key, &cached, &checklist_id)
-            .await?
-        {
+        if let Some(done) = succeed(store, &job, &msg.result_key, &cached, None, None).await? {
             tracing::info!("job completed from the result cache");
             metrics::counter!("fazhi_jobs_succeeded_total").increment(1);
             observe_done(&done);
-            put_rows(store, &done, decoded.as_ref()).await;
         }
         return Ok(Settle::Ack);
     }
@@ -696,17 +701,21 @@ async fn process(w: &Worker, d: &Delivery) -> Result<Settle, StoreError> {
         return Ok(Settle::Retry("engine_transient"));
     }
     match outcome {
-        Ok(Ok(Ok(Ok(out)))) => {
-            let decoded = check_copying(store, &job, &out.assessment).await;
-            match store
-                .complete(&job.id, &msg.result_key, &out.assessment, &out.checklist_id)
-                .await?
-            {
+        Ok(Ok(Ok(Ok(mut out)))) => {
+            let done = succeed(
+                store,
+                &job,
+                &msg.result_key,
+                &out.assessment,
+                out.decoded.take(),
+                Some(&out.checklist_id),
+            )
+            .await?;
+            match done {
                 Some(done) => {
                     tracing::info!(checklist_id = %out.checklist_id, "job succeeded");
                     metrics::counter!("fazhi_jobs_succeeded_total").increment(1);
                     observe_done(&done);
-                    put_rows(store, &done, decoded.as_ref()).await;
                 }
                 None => tracing::info!("job finished elsewhere (cancelled?); result cached only"),
             }

@@ -165,9 +165,11 @@ impl Engine for FixedEngine {
             checklist_id: "gangyao-2021-2025".into(),
             ..Default::default()
         };
+        // Encoded only: the worker decodes it for the copied-text check.
         Ok(EngineOutput {
             assessment: a.encode_to_vec(),
             checklist_id: "gangyao-2021-2025".into(),
+            decoded: None,
         })
     }
 }
@@ -720,6 +722,7 @@ impl Engine for ScanEngine {
         Ok(EngineOutput {
             assessment: a.encode_to_vec(),
             checklist_id: "gangyao-2021-2025".into(),
+            decoded: Some(Box::new(a)),
         })
     }
 }

@@ -35,18 +35,23 @@ use redis::{AsyncCommands, Value};
 
 mod codec;
 mod hub;
+mod script_args;
 mod scripts;
 
 use codec::{
     batch_fields, batch_from_fields, fields_of, flat_bytes, record_fields, record_from_fields,
 };
 use hub::Hub;
+use script_args::ScriptArgs;
 use scripts::Scripts;
 
 use crate::batch::{BatchPage, BatchRecord};
 use crate::model::{JobMessage, JobRecord, JobState, Progress, Webhook, now_ms};
 use crate::page_token::{self, Cursor};
-use crate::store::{CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, StoreError, Transition};
+use crate::store::{
+    Completion, CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, SimilarityEntry, StoreError,
+    Transition,
+};
 use crate::stored_result;
 use crate::watch::watch_stream;
 use crate::{StoreTtls, clamp_page_size};
@@ -450,12 +455,13 @@ impl RedisStore {
         }
     }
 
-    async fn do_transition(
+    /// transition.lua's keys and arguments; with `result`, the terminal step's result too.
+    fn transition_args(
         &self,
         id: &str,
         t: &Transition,
         result: Option<(&str, &[u8])>,
-    ) -> Result<Option<JobRecord>, StoreError> {
+    ) -> ScriptArgs {
         let from = format!(
             ",{},",
             t.from
@@ -465,19 +471,19 @@ impl RedisStore {
                 .join(",")
         );
         let flag = |b: bool| if b { "1" } else { "0" };
-        let mut inv = self.scripts.transition.prepare_invoke();
-        inv.key(self.job_key(id))
+        let mut a = ScriptArgs::default();
+        a.key(self.job_key(id))
             .key(self.queued_key())
             .key(self.msg_key(id));
         // An assessment that cannot be split (never one the engine wrote) is kept whole.
         let packed = result.and_then(|(_, b)| stored_result::pack(b).ok());
         if let Some((rk, _)) = result {
-            inv.key(self.result_key(rk));
+            a.key(self.result_key(rk));
             if let Some(p) = &packed {
-                inv.key(self.text_key(&p.text_id));
+                a.key(self.text_key(&p.text_id));
             }
         }
-        inv.arg(from)
+        a.arg(from)
             .arg(t.to.as_str())
             .arg(now_ms())
             .arg(secs(self.cfg.ttls.job_ttl))
@@ -500,15 +506,61 @@ impl RedisStore {
             .arg(self.webhooks_key())
             .arg(self.key(&["batch:"]))
             .arg(packed.as_ref().map_or(&b""[..], |p| p.text.as_slice()));
+        a
+    }
+
+    async fn do_transition(
+        &self,
+        id: &str,
+        t: &Transition,
+        result: Option<(&str, &[u8])>,
+    ) -> Result<Option<JobRecord>, StoreError> {
+        let args = self.transition_args(id, t, result);
         let mut con = self.con.clone();
-        let v: Value = inv.invoke_async(&mut con).await.map_err(map_err)?;
-        match v {
-            Value::Nil => Ok(None),
-            Value::Boolean(false) => Ok(None),
-            other => {
-                let flat = flat_bytes(other)?;
-                record_from_fields(&fields_of(flat)).map(Some)
+        let v: Value = args
+            .invocation(&self.scripts.transition)
+            .invoke_async(&mut con)
+            .await
+            .map_err(map_err)?;
+        record_of(v)
+    }
+
+    /// index_similarity.lua's keys and arguments.
+    fn index_args(&self, job_id: &str, e: &SimilarityEntry) -> ScriptArgs {
+        let tenant = e.tenant.as_str();
+        let mut a = ScriptArgs::default();
+        a.key(self.job_key(job_id))
+            .key(self.key(&["tenant:", tenant, ":simcount"]))
+            .key(self.key(&["tenant:", tenant, ":sketch"]))
+            .arg(secs(self.cfg.ttls.result_ttl))
+            .arg(self.simdoc_prefix(tenant))
+            .arg(e.doc.as_slice())
+            .arg(SIMILAR_BUCKET_CAP)
+            .arg(e.band_keys.len());
+        for k in &e.band_keys {
+            let (shard, field) = band_shard_field(*k);
+            a.key(self.band_shard_key(tenant, shard)).arg(field);
+        }
+        let mut distinct: Vec<u64> = e.hashes.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for h in distinct {
+            for pos in sketch_positions(h) {
+                a.arg(pos);
             }
+        }
+        a
+    }
+}
+
+/// A transition script's answer: the job's fields, or nothing when refused.
+fn record_of(v: Value) -> Result<Option<JobRecord>, StoreError> {
+    match v {
+        Value::Nil | Value::Boolean(false) => Ok(None),
+        Value::Int(0) => Ok(None),
+        other => {
+            let flat = flat_bytes(other)?;
+            record_from_fields(&fields_of(flat)).map(Some)
         }
     }
 }
@@ -587,6 +639,53 @@ impl JobStore for RedisStore {
         };
         self.do_transition(id, &t, Some((result_key, assessment)))
             .await
+    }
+
+    async fn finish(&self, id: &str, c: Completion<'_>) -> Result<Option<JobRecord>, StoreError> {
+        let t = Transition {
+            from: &[JobState::Queued, JobState::Running],
+            to: JobState::Succeeded,
+            error_code: Some(String::new()),
+            error_message: Some(String::new()),
+            bump_attempts: false,
+            checklist_id: Some(c.checklist_id.to_string()),
+        };
+        let transition = self.transition_args(id, &t, Some((c.result_key, c.assessment)));
+        let index = c.index.map(|e| self.index_args(id, e)).unwrap_or_default();
+        let mut rows: Vec<(String, &[u8])> = Vec::new();
+        if let Some((batch, row)) = c.batch_row {
+            rows.push((format!("{}:rows", self.batch_key(batch)), row));
+        }
+        if let Some((tenant, issuer, row)) = c.issuer_row {
+            rows.push((self.issuer_key(tenant, issuer), row));
+        }
+        let mut a = ScriptArgs::default();
+        a.arg(transition.keys.len())
+            .arg(transition.args.len())
+            .arg(index.keys.len())
+            .arg(index.args.len())
+            .arg(
+                c.overlay
+                    .map_or(String::new(), |_| self.key(&["similar:", id])),
+            )
+            .arg(secs(self.cfg.ttls.job_ttl))
+            .arg(c.overlay.unwrap_or_default())
+            .arg(secs(self.cfg.ttls.result_ttl))
+            .arg(rows.len());
+        a.append(transition).append(index);
+        for (key, row) in rows {
+            a.arg(key).arg(id).arg(row);
+        }
+        let mut con = self.con.clone();
+        let v: (Value, Vec<String>) = a
+            .invocation(&self.scripts.finish)
+            .invoke_async(&mut con)
+            .await
+            .map_err(map_err)?;
+        for w in &v.1 {
+            tracing::warn!(warning = %w, "part of the job's success not stored");
+        }
+        record_of(v.0)
     }
 
     async fn list(
@@ -1027,33 +1126,18 @@ impl JobStore for RedisStore {
         doc: &[u8],
         hashes: &[u64],
     ) -> Result<u64, StoreError> {
-        let ttl = secs(self.cfg.ttls.result_ttl);
-        let mut inv = self.scripts.index_similarity.prepare_invoke();
-        inv.key(self.job_key(job_id))
-            .key(self.key(&["tenant:", tenant, ":simcount"]))
-            .key(self.key(&["tenant:", tenant, ":sketch"]))
-            .arg(ttl)
-            .arg(self.simdoc_prefix(tenant))
-            .arg(doc)
-            .arg(SIMILAR_BUCKET_CAP)
-            .arg(band_keys.len());
-        for k in band_keys {
-            let (shard, _) = band_shard_field(*k);
-            inv.key(self.band_shard_key(tenant, shard));
-        }
-        for k in band_keys {
-            inv.arg(band_shard_field(*k).1);
-        }
-        let mut distinct: Vec<u64> = hashes.to_vec();
-        distinct.sort_unstable();
-        distinct.dedup();
-        for h in distinct {
-            for pos in sketch_positions(h) {
-                inv.arg(pos);
-            }
-        }
+        let entry = SimilarityEntry {
+            tenant: tenant.to_string(),
+            band_keys: band_keys.to_vec(),
+            doc: doc.to_vec(),
+            hashes: hashes.to_vec(),
+        };
+        let args = self.index_args(job_id, &entry);
         let mut con = self.con.clone();
-        inv.invoke_async(&mut con).await.map_err(map_err)
+        args.invocation(&self.scripts.index_similarity)
+            .invoke_async(&mut con)
+            .await
+            .map_err(map_err)
     }
 
     async fn put_overlay(&self, job_id: &str, overlay: &[u8]) -> Result<(), StoreError> {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fazhi_jobs::{
-    BatchCounts, BatchRecord, CreateOutcome, DeliveryState, JobMessage, JobQueue, JobRecord,
-    JobState, JobStore, StoreError, Transition, Webhook, now_ms,
+    BatchCounts, BatchRecord, Completion, CreateOutcome, DeliveryState, JobMessage, JobQueue,
+    JobRecord, JobState, JobStore, SimilarityEntry, StoreError, Transition, Webhook, now_ms,
 };
 use futures::StreamExt;
 
@@ -781,6 +781,129 @@ pub async fn store_similarity(s: Arc<dyn JobStore>) {
         s.sentence_frequencies(&other, &[7]).await.unwrap(),
         (vec![0], 0)
     );
+}
+
+/// A job's success in one step: its index entry, overlay, result, state, batch count and rows;
+/// a refused transition still indexes the report but keeps no row and leaves the job alone.
+pub async fn store_finish(s: Arc<dyn JobStore>) {
+    let tenant = unique("fin");
+    let b = batch(&tenant, now_ms());
+    s.create_batch(&b).await.unwrap();
+    let mut j = job(&tenant, "", "fin1");
+    j.batch_id = b.id.clone();
+    s.create(&j).await.unwrap();
+    let entry = SimilarityEntry {
+        tenant: tenant.clone(),
+        band_keys: vec![0x1234_5678_9abc_def0, 42],
+        doc: b"doc-fin1".to_vec(),
+        hashes: vec![9, 9, 10],
+    };
+    let c = Completion {
+        result_key: &j.result_key,
+        assessment: b"assessment",
+        checklist_id: "gangyao-2021-2025",
+        index: Some(&entry),
+        overlay: Some(b"overlay"),
+        batch_row: Some((&b.id, b"batch-row")),
+        issuer_row: Some((&tenant, "某县人民政府", b"issuer-row")),
+    };
+    let done = s.finish(&j.id, c).await.unwrap().expect("applied");
+    assert_eq!(done.state, JobState::Succeeded);
+    assert_eq!(done.checklist_id, "gangyao-2021-2025");
+    assert_eq!(
+        s.get_result(&j.result_key).await.unwrap().as_deref(),
+        Some(&b"assessment"[..])
+    );
+    assert_eq!(
+        s.overlay(&j.id).await.unwrap().as_deref(),
+        Some(&b"overlay"[..])
+    );
+    assert_eq!(
+        s.batch_rows(&b.id).await.unwrap(),
+        vec![(j.id.clone(), b"batch-row".to_vec())]
+    );
+    assert_eq!(
+        s.issuer_rows(&tenant, "某县人民政府").await.unwrap(),
+        vec![(j.id.clone(), b"issuer-row".to_vec())]
+    );
+    let got = s.get_batch(&tenant, &b.id).await.unwrap().unwrap();
+    assert_eq!((got.counts.succeeded, got.counts.queued), (1, 0));
+    assert_eq!(
+        s.similar_candidates(&tenant, &[42]).await.unwrap(),
+        vec![(1, 1)]
+    );
+    assert_eq!(
+        s.similarity_docs(&tenant, &[1]).await.unwrap(),
+        vec![Some(b"doc-fin1".to_vec())]
+    );
+    assert_eq!(
+        s.sentence_frequencies(&tenant, &[9, 10, 11]).await.unwrap(),
+        (vec![1, 1, 0], 1)
+    );
+
+    // The same job again (a redelivery after the step landed): refused, indexed once, no row.
+    assert!(s.finish(&j.id, c).await.unwrap().is_none());
+    assert_eq!(
+        s.sentence_frequencies(&tenant, &[9]).await.unwrap(),
+        (vec![1], 1)
+    );
+
+    // A cancelled job: its report is indexed, its rows are not kept, its state stays.
+    let mut k = job(&tenant, "", "fin2");
+    k.batch_id = b.id.clone();
+    s.create(&k).await.unwrap();
+    s.transition(
+        &k.id,
+        Transition {
+            from: &[JobState::Queued],
+            to: JobState::Cancelled,
+            error_code: Some("CANCELLED".into()),
+            error_message: None,
+            bump_attempts: false,
+            checklist_id: None,
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let other = SimilarityEntry {
+        doc: b"doc-fin2".to_vec(),
+        ..entry.clone()
+    };
+    let c2 = Completion {
+        result_key: &k.result_key,
+        index: Some(&other),
+        issuer_row: Some((&tenant, "某县人民政府", b"row-2")),
+        batch_row: Some((&b.id, b"row-2")),
+        ..c
+    };
+    assert!(s.finish(&k.id, c2).await.unwrap().is_none());
+    assert_eq!(
+        s.get_any(&k.id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+    assert_eq!(
+        s.issuer_rows(&tenant, "某县人民政府").await.unwrap().len(),
+        1
+    );
+    assert_eq!(s.batch_rows(&b.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.sentence_frequencies(&tenant, &[9]).await.unwrap(),
+        (vec![2], 2)
+    );
+
+    // Without extras it is a plain completion.
+    let m = job(&tenant, "", "fin3");
+    s.create(&m).await.unwrap();
+    let plain = Completion {
+        result_key: &m.result_key,
+        assessment: b"a3",
+        checklist_id: "c",
+        ..Completion::default()
+    };
+    let done = s.finish(&m.id, plain).await.unwrap().unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    assert_eq!(s.overlay(&m.id).await.unwrap(), None);
 }
 
 /// Progress is recorded only while the job is RUNNING, is seen by `get` and by watchers, and
