@@ -522,16 +522,13 @@ async fn succeed(
     decoded: Option<Box<fazhi_proto::v1::Assessment>>,
     checklist_id: Option<&str>,
 ) -> Result<Option<JobRecord>, StoreError> {
-    let decoded = match decoded {
-        Some(a) => Some(a),
-        None => match fazhi_proto::v1::Assessment::decode(assessment) {
-            Ok(a) => Some(Box::new(a)),
-            Err(e) => {
-                tracing::warn!(error = %e, "assessment unreadable; no copied-text check");
-                None
-            }
-        },
-    };
+    let decoded = decoded.or_else(|| match fazhi_proto::v1::Assessment::decode(assessment) {
+        Ok(a) => Some(Box::new(a)),
+        Err(e) => {
+            tracing::warn!(error = %e, "assessment unreadable; no copied-text check");
+            None
+        }
+    });
     let checked = match &decoded {
         Some(a) => match fazhi_collections::copying::check_for_job(store, job, a).await {
             Ok(c) => c,
