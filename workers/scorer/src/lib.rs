@@ -279,12 +279,14 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
-    /// Defaults around `engine`: prefetch 4, 60 s job timeout, 30 s shutdown grace, dead-letter
-    /// consumer and reconciler on, one engine slot per core.
+    /// Defaults around `engine`: prefetch 8, 60 s job timeout, 30 s shutdown grace, dead-letter
+    /// consumer and reconciler on, one engine slot per core. Prefetch 8, because with 4 the
+    /// engine slots wait on the store calls around each job (README, Benchmarks: 394 against
+    /// 469 completed/s), while 8 documents of the 20 MiB limit still fit in memory.
     pub fn with_engine(engine: Arc<dyn Engine>) -> Self {
         Self {
             worker_id: new_worker_id(),
-            prefetch: 4,
+            prefetch: 8,
             job_timeout: Duration::from_secs(60),
             store_retry_backoff: Duration::from_millis(500),
             store_outage_limit: Duration::from_secs(300),
