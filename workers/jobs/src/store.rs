@@ -50,6 +50,21 @@ pub struct Transition {
     pub checklist_id: Option<String>,
 }
 
+impl Transition {
+    /// The step to SUCCEEDED, from QUEUED (a cached result) or RUNNING.
+    pub fn succeeded(checklist_id: &str) -> Self {
+        Self {
+            from: &[JobState::Queued, JobState::Running],
+            to: JobState::Succeeded,
+            // A failed earlier attempt's reason does not stay on a job that succeeded.
+            error_code: Some(String::new()),
+            error_message: Some(String::new()),
+            bump_attempts: false,
+            checklist_id: Some(checklist_id.to_string()),
+        }
+    }
+}
+
 /// A report's entry in its tenant's copied-text index (see [`JobStore::index_similarity`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SimilarityEntry {

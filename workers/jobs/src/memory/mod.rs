@@ -325,19 +325,8 @@ impl JobStore for MemoryStore {
         checklist_id: &str,
     ) -> Result<Option<JobRecord>, StoreError> {
         self.put_result(result_key, assessment).await?;
-        self.transition(
-            id,
-            Transition {
-                from: &[JobState::Queued, JobState::Running],
-                to: JobState::Succeeded,
-                // A failed earlier attempt's reason does not stay on a job that succeeded.
-                error_code: Some(String::new()),
-                error_message: Some(String::new()),
-                bump_attempts: false,
-                checklist_id: Some(checklist_id.to_string()),
-            },
-        )
-        .await
+        self.transition(id, Transition::succeeded(checklist_id))
+            .await
     }
 
     async fn list(

@@ -628,28 +628,13 @@ impl JobStore for RedisStore {
         assessment: &[u8],
         checklist_id: &str,
     ) -> Result<Option<JobRecord>, StoreError> {
-        let t = Transition {
-            from: &[JobState::Queued, JobState::Running],
-            to: JobState::Succeeded,
-            // A failed earlier attempt's reason does not stay on a job that succeeded.
-            error_code: Some(String::new()),
-            error_message: Some(String::new()),
-            bump_attempts: false,
-            checklist_id: Some(checklist_id.to_string()),
-        };
+        let t = Transition::succeeded(checklist_id);
         self.do_transition(id, &t, Some((result_key, assessment)))
             .await
     }
 
     async fn finish(&self, id: &str, c: Completion<'_>) -> Result<Option<JobRecord>, StoreError> {
-        let t = Transition {
-            from: &[JobState::Queued, JobState::Running],
-            to: JobState::Succeeded,
-            error_code: Some(String::new()),
-            error_message: Some(String::new()),
-            bump_attempts: false,
-            checklist_id: Some(c.checklist_id.to_string()),
-        };
+        let t = Transition::succeeded(c.checklist_id);
         let transition = self.transition_args(id, &t, Some((c.result_key, c.assessment)));
         let index = c.index.map(|e| self.index_args(id, e)).unwrap_or_default();
         let mut rows: Vec<(String, &[u8])> = Vec::new();

@@ -43,6 +43,18 @@ pub fn job(tenant: &str, request_id: &str, sha: &str) -> JobRecord {
     }
 }
 
+/// A client's cancel of a QUEUED job.
+pub fn cancel() -> Transition {
+    Transition {
+        from: &[JobState::Queued],
+        to: JobState::Cancelled,
+        error_code: Some("CANCELLED".into()),
+        error_message: None,
+        bump_attempts: false,
+        checklist_id: None,
+    }
+}
+
 pub fn message_for(j: &JobRecord) -> JobMessage {
     JobMessage {
         job_id: j.id.clone(),
@@ -647,20 +659,7 @@ pub async fn store_batches(s: Arc<dyn JobStore>) {
     s.complete(&jobs[0].id, &jobs[0].result_key, b"a", "c")
         .await
         .unwrap();
-    s.transition(
-        &jobs[1].id,
-        Transition {
-            from: &[JobState::Queued],
-            to: JobState::Cancelled,
-            error_code: Some("CANCELLED".into()),
-            error_message: None,
-            bump_attempts: false,
-            checklist_id: None,
-        },
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    s.transition(&jobs[1].id, cancel()).await.unwrap().unwrap();
     let got = s.get_batch(&tenant, &b.id).await.unwrap().unwrap();
     assert_eq!(got.total, 3);
     assert_eq!(
@@ -852,20 +851,7 @@ pub async fn store_finish(s: Arc<dyn JobStore>) {
     let mut k = job(&tenant, "", "fin2");
     k.batch_id = b.id.clone();
     s.create(&k).await.unwrap();
-    s.transition(
-        &k.id,
-        Transition {
-            from: &[JobState::Queued],
-            to: JobState::Cancelled,
-            error_code: Some("CANCELLED".into()),
-            error_message: None,
-            bump_attempts: false,
-            checklist_id: None,
-        },
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    s.transition(&k.id, cancel()).await.unwrap().unwrap();
     let other = SimilarityEntry {
         doc: b"doc-fin2".to_vec(),
         ..entry.clone()
