@@ -526,22 +526,22 @@ impl RedisStore {
     }
 
     /// index_similarity.lua's keys and arguments.
-    fn index_args(&self, job_id: &str, e: &SimilarityEntry) -> ScriptArgs {
-        let tenant = e.tenant.as_str();
+    fn index_args(&self, job_id: &str, e: EntryRef<'_>) -> ScriptArgs {
+        let tenant = e.tenant;
         let mut a = ScriptArgs::default();
         a.key(self.job_key(job_id))
             .key(self.key(&["tenant:", tenant, ":simcount"]))
             .key(self.key(&["tenant:", tenant, ":sketch"]))
             .arg(secs(self.cfg.ttls.result_ttl))
             .arg(self.simdoc_prefix(tenant))
-            .arg(e.doc.as_slice())
+            .arg(e.doc)
             .arg(SIMILAR_BUCKET_CAP)
             .arg(e.band_keys.len());
-        for k in &e.band_keys {
+        for k in e.band_keys {
             let (shard, field) = band_shard_field(*k);
             a.key(self.band_shard_key(tenant, shard)).arg(field);
         }
-        let mut distinct: Vec<u64> = e.hashes.clone();
+        let mut distinct: Vec<u64> = e.hashes.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
         for h in distinct {
@@ -550,6 +550,27 @@ impl RedisStore {
             }
         }
         a
+    }
+}
+
+/// An index entry's parts, borrowed from a [`SimilarityEntry`] or from `index_similarity`'s
+/// arguments.
+#[derive(Clone, Copy)]
+struct EntryRef<'a> {
+    tenant: &'a str,
+    band_keys: &'a [u64],
+    doc: &'a [u8],
+    hashes: &'a [u64],
+}
+
+impl<'a> From<&'a SimilarityEntry> for EntryRef<'a> {
+    fn from(e: &'a SimilarityEntry) -> Self {
+        Self {
+            tenant: &e.tenant,
+            band_keys: &e.band_keys,
+            doc: &e.doc,
+            hashes: &e.hashes,
+        }
     }
 }
 
@@ -636,7 +657,10 @@ impl JobStore for RedisStore {
     async fn finish(&self, id: &str, c: Completion<'_>) -> Result<Option<JobRecord>, StoreError> {
         let t = Transition::succeeded(c.checklist_id);
         let transition = self.transition_args(id, &t, Some((c.result_key, c.assessment)));
-        let index = c.index.map(|e| self.index_args(id, e)).unwrap_or_default();
+        let index = c
+            .index
+            .map(|e| self.index_args(id, e.into()))
+            .unwrap_or_default();
         let mut rows: Vec<(String, &[u8])> = Vec::new();
         if let Some((batch, row)) = c.batch_row {
             rows.push((format!("{}:rows", self.batch_key(batch)), row));
@@ -1111,13 +1135,13 @@ impl JobStore for RedisStore {
         doc: &[u8],
         hashes: &[u64],
     ) -> Result<u64, StoreError> {
-        let entry = SimilarityEntry {
-            tenant: tenant.to_string(),
-            band_keys: band_keys.to_vec(),
-            doc: doc.to_vec(),
-            hashes: hashes.to_vec(),
+        let entry = EntryRef {
+            tenant,
+            band_keys,
+            doc,
+            hashes,
         };
-        let args = self.index_args(job_id, &entry);
+        let args = self.index_args(job_id, entry);
         let mut con = self.con.clone();
         args.invocation(&self.scripts.index_similarity)
             .invoke_async(&mut con)
