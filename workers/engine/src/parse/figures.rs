@@ -1,9 +1,9 @@
 //! Figures: numbers with units (971件, 97%, 1.2万余场, 二十余, 近3000), tied to the API's metric ids by
 //! their left context. Years, dates, document and article numbers are not figures.
 
+use super::figure_binding::{Binder, Place, ReadSentence};
 use crate::model::{Figure, Section, Sentence};
-use crate::wording::{BindWords, FigureWords};
-use aho_corasick::AhoCorasick;
+use crate::wording::FigureWords;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -25,41 +25,47 @@ static FIG: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|_| unreachable!())
 });
 
-/// The figure wording (`[figures]` in `checklists/parse-rules.toml`) with its patterns compiled;
-/// `None` when the data failed to load, which the parser reports before it gets here.
+/// [`FIG`]'s groups by number: a lookup by name hashes the name at every figure.
+mod group {
+    pub const PNUM: usize = 1;
+    pub const PRE: usize = 2;
+    pub const NUM: usize = 3;
+    pub const SCALE: usize = 4;
+    pub const APPROX: usize = 5;
+    pub const UNIT: usize = 6;
+    pub const UNIT2: usize = 7;
+    pub const POST: usize = 8;
+}
+
+/// The figure wording (`[figures]` in `checklists/parse-rules.toml`) with its patterns compiled.
 struct Words {
     w: &'static FigureWords,
     plan: Regex,
     plan_not: Regex,
     next_year_heading: Regex,
-    mediation: Regex,
     earlier_value: Regex,
     change_amount: Regex,
-    /// `inherit_words`, longest first (共计 before 共 and 计).
-    counting: Vec<&'static str>,
-    /// Every word some binding needs ([`binding_triggers`]): a sentence (with its heading)
-    /// holding none of them binds no figure, so its figures skip the scopes.
-    triggers: Option<AhoCorasick>,
+    binder: Binder,
 }
 
-static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
-    let w = &crate::wording::wording().ok()?.figures;
-    Some(Words {
+static WORDS: LazyLock<Result<Words, String>> = LazyLock::new(|| {
+    let w = &crate::wording::wording()?.figures;
+    let re = |field: &str, p: &str| Regex::new(p).map_err(|e| format!("figures.{field}: {e}"));
+    Ok(Words {
         w,
-        plan: Regex::new(&w.plan).ok()?,
-        plan_not: Regex::new(&w.plan_not).ok()?,
-        next_year_heading: Regex::new(&w.next_year_heading).ok()?,
-        mediation: Regex::new(&w.bind.mediation).ok()?,
-        earlier_value: Regex::new(&w.earlier_value).ok()?,
-        change_amount: Regex::new(&w.change_amount).ok()?,
-        counting: {
-            let mut c: Vec<&'static str> = w.inherit_words.iter().map(String::as_str).collect();
-            c.sort_by_key(|w| std::cmp::Reverse(w.len()));
-            c
-        },
-        triggers: binding_triggers(&w.bind).and_then(|t| AhoCorasick::new(t).ok()),
+        plan: re("plan", &w.plan)?,
+        plan_not: re("plan_not", &w.plan_not)?,
+        next_year_heading: re("next_year_heading", &w.next_year_heading)?,
+        earlier_value: re("earlier_value", &w.earlier_value)?,
+        change_amount: re("change_amount", &w.change_amount)?,
+        binder: Binder::new(w)?,
     })
 });
+
+/// Why the figure wording failed to compile, if it did (the parser reports it).
+pub fn load_error() -> Option<String> {
+    WORDS.as_ref().err().cloned()
+}
 
 /// Extracts figures in document order.
 pub fn extract(
@@ -68,7 +74,7 @@ pub fn extract(
     sections: &[Section],
     year: Option<i32>,
 ) -> Vec<Figure> {
-    let Some(words) = WORDS.as_ref() else {
+    let Ok(words) = WORDS.as_ref() else {
         return Vec::new();
     };
     let next_year_sections: Vec<bool> = sections
@@ -87,16 +93,16 @@ pub fn extract(
     };
     let mut out = Vec::new();
     let tables = super::table::read(text, year);
-    // (sentence, whether it may bind): figures come in text order, so one check per sentence.
-    let mut may_bind: Option<(usize, bool)> = None;
+    // The sentence as the binder read it: figures come in text order, so one read a sentence.
+    let mut read: Option<(usize, ReadSentence<'_>)> = None;
     // One pass over the whole text (per-sentence regex calls cost more than the matching).
     for c in FIG.captures_iter(text) {
         let Some(m0) = c.get(0) else { continue };
-        let Some(num0) = c.name("num").or_else(|| c.name("pnum")) else {
+        let Some(num0) = c.get(group::NUM).or_else(|| c.get(group::PNUM)) else {
             continue;
         };
         // 百分之九十八点六: a rate in words.
-        let in_words_pct = c.name("pnum").is_some();
+        let in_words_pct = c.get(group::PNUM).is_some();
         if tables.on_row(m0.start()) {
             continue;
         }
@@ -118,15 +124,15 @@ pub fn extract(
             let unit = if in_words_pct {
                 "%"
             } else {
-                c.name("unit")
-                    .or_else(|| c.name("unit2"))
+                c.get(group::UNIT)
+                    .or_else(|| c.get(group::UNIT2))
                     .map(|u| u.as_str())
                     .unwrap_or("")
             };
-            let pre = c.name("pre").map(|u| u.as_str()).unwrap_or("");
-            let approx_suffix = c.name("approx").is_some();
-            let post = c.name("post").is_some();
-            let scale = c.name("scale").map(|u| u.as_str()).unwrap_or("");
+            let pre = c.get(group::PRE).map(|u| u.as_str()).unwrap_or("");
+            let approx_suffix = c.get(group::APPROX).is_some();
+            let post = c.get(group::POST).is_some();
+            let scale = c.get(group::SCALE).map(|u| u.as_str()).unwrap_or("");
             let num_s = &st[num.clone()];
             let is_cn = !num_s.starts_with(|ch: char| ch.is_ascii_digit());
             let before = &st[..num.start];
@@ -182,28 +188,23 @@ pub fn extract(
             let is_word =
                 is_cn && !approx_suffix && value < words.w.chinese_numeral_min && !ends_clause;
             let topic = s.section.map_or("", |i| sections[i].title.as_str());
-            let binds = match may_bind {
-                Some((i, b)) if i == si => b,
-                _ => {
-                    let b = words
-                        .triggers
-                        .as_ref()
-                        .is_none_or(|t| t.is_match(st) || t.is_match(topic));
-                    may_bind = Some((si, b));
-                    b
-                }
+            let sentence = match read.take() {
+                Some((i, r)) if i == si => r,
+                _ => words.binder.read(st, topic),
             };
-            let metric = if comparative || is_word || !binds {
+            let metric = if comparative || is_word || !sentence.may_bind {
                 None
             } else {
-                let near = Clauses {
-                    clause,
-                    wide,
-                    right,
+                let place = Place {
+                    around: around(st, num.start, m.end, 300),
+                    before: num.start - near.len()..num.start,
+                    clause: num.start - clause.len()..num.start,
+                    wide: num.start - wide.len()..num.start,
+                    right: m.end..m.end + right.len(),
                 };
-                bind_in_scopes(words, st, topic, num.start..m.end, &near, &unit_s)
-                    .filter(|id| !counts_other_noun(words, &unit_s, right, id))
+                words.binder.bind(&sentence, &place, &unit_s)
             };
+            read = Some((si, sentence));
             out.push(Figure {
                 value,
                 unit: unit_s,
@@ -225,18 +226,12 @@ pub fn extract(
             continue;
         };
         let label = &text[cell.label.clone()];
-        let ctx = Ctx {
-            clause: label,
-            wide: label,
-            right: "",
-            sentence: label,
-        };
         out.push(Figure {
             value: cell.value,
             unit: cell.unit.clone(),
             raw: text[cell.span.clone()].to_string(),
             span: cell.span.clone(),
-            metric: bind_metric(words, &ctx, &cell.unit),
+            metric: words.binder.bind_label(label, &cell.unit),
             approximate: cell.approximate,
             planned: in_next_year(sentences[si].section),
             sentence: si,
@@ -244,64 +239,6 @@ pub fn extract(
     }
     out.sort_by_key(|f| f.span.start);
     out
-}
-
-/// 「A、B分别为N1、N2」: the i-th number after 分别 counts the i-th thing listed before it.
-fn respectively<'a>(words: &Words, wide: &'a str) -> Option<&'a str> {
-    let at = wide.rfind(words.w.respectively.as_str())?;
-    let (things, numbers) = (&wide[..at], &wide[at..]);
-    let i = numbers.matches('、').count();
-    let items: Vec<&str> = things.split(['、', '和', '及']).collect();
-    if items.len() < 2 {
-        return None;
-    }
-    items.get(i).copied()
-}
-
-/// The words of which every binding in [`bind_metric`] needs one in its clause, sentence or
-/// heading (the conjunct that names the thing counted); keep in step with its shape. `None`
-/// when a rule could bind without a word (an empty `_all` list: `all` of nothing holds).
-fn binding_triggers(b: &BindWords) -> Option<Vec<&str>> {
-    let all_lists = [&b.appearance_rate_all, &b.legality_rate_all];
-    if all_lists.iter().any(|l| l.is_empty()) || b.litigation_pairs.iter().any(|p| p.is_empty()) {
-        return None;
-    }
-    let mut t: Vec<&str> = Vec::new();
-    for list in [
-        &b.appearance_rate,
-        &b.appearance_rate_all,
-        &b.mediation_rate,
-        &b.legality_rate,
-        &b.legality_rate_all,
-        &b.online_rate,
-        &b.online_rate_channel,
-        &b.reconsideration,
-        &b.litigation,
-        &b.legal_aid,
-        &b.filing,
-        &b.legality_review,
-        &b.legality_review_right,
-        &b.review_verbs,
-        &b.dispute_words,
-        &b.certified,
-        &b.case_review,
-        &b.popularization,
-    ] {
-        t.extend(list.iter().map(String::as_str));
-    }
-    t.extend(b.litigation_pairs.iter().flatten().map(String::as_str));
-    t.extend([
-        b.normative_document.as_str(),
-        b.legal_adviser.as_str(),
-        b.review_contract_verb.as_str(),
-        b.enforcement_staff.as_str(),
-        b.lecture.as_str(),
-    ]);
-    // An empty word is in every text: no sentence could be ruled out.
-    if t.iter().any(|w| w.is_empty()) {
-        return None;
-    }
-    Some(t)
 }
 
 /// A figure that opens a range (「96.1%—99.4%之间」): a bound, not a value.
@@ -328,102 +265,6 @@ fn is_plan(words: &Words, before: &str) -> bool {
         .any(|m| !words.plan_not.is_match(&before[m.start()..]))
 }
 
-/// True when a clause holds nothing before its number but counting words (共计, 达到, 为).
-fn only_counting(words: &Words, wide: &str) -> bool {
-    let mut rest = wide.trim().to_string();
-    for w in &words.counting {
-        rest = rest.replace(w, "");
-    }
-    rest.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
-        .is_empty()
-}
-
-/// Binds a figure reading outwards: its clause; then the clause across 、 lists with what follows
-/// the number (「调解涉企合同、劳动报酬等矛盾纠纷173件」, 「58卷行政处罚案卷逐卷评查」); then the
-/// sentence before it, when its own clause only counts or names the metric short
-/// (「…合法性审查213件，审查率100%」). The section heading is the sentence's topic throughout.
-fn bind_in_scopes(
-    words: &Words,
-    st: &str,
-    topic: &str,
-    at: std::ops::Range<usize>,
-    near: &Clauses<'_>,
-    unit: &str,
-) -> Option<&'static str> {
-    let Clauses {
-        clause,
-        wide,
-        right,
-    } = *near;
-    // The sentence, with its section's heading: a heading often names the topic its sentences
-    // only count (「(三)发挥合法性审查作用」 over 「全年共审查…事项158件」).
-    let sentence = &format!("{topic}|{}", around(st, at.start, at.end, 300));
-    if let Some(thing) = respectively(words, wide) {
-        let ctx = Ctx {
-            clause: thing,
-            wide: thing,
-            right: "",
-            sentence,
-        };
-        return bind_metric(words, &ctx, unit);
-    }
-    let narrow = Ctx {
-        clause,
-        wide,
-        right,
-        sentence,
-    };
-    if let Some(m) = bind_metric(words, &narrow, unit) {
-        return Some(m);
-    }
-    let own = format!("{wide}|{right}");
-    let around_it = Ctx {
-        clause: &own,
-        wide: &own,
-        right,
-        sentence,
-    };
-    if let Some(m) = bind_metric(words, &around_it, unit) {
-        return Some(m);
-    }
-    if words
-        .w
-        .bind
-        .subset
-        .iter()
-        .any(|k| wide.starts_with(k.as_str()))
-    {
-        return None;
-    }
-    let earlier = format!("{}|{right}", window_before(st, at.start, 240));
-    let from_sentence = Ctx {
-        clause: &earlier,
-        wide: &earlier,
-        right,
-        sentence,
-    };
-    let m = bind_metric(words, &from_sentence, unit)?;
-    if only_counting(words, wide) {
-        return Some(m);
-    }
-    let cues = words.w.cue.get(m)?;
-    cues.iter().any(|c| own.contains(c.as_str())).then_some(m)
-}
-
-/// A classifier followed by a noun counts that noun (「7个安置社区」): the figure reports a metric
-/// only when that noun is one of the metric's things.
-fn counts_other_noun(words: &Words, unit: &str, right: &str, metric: &str) -> bool {
-    let classifier = words.w.classifier_units.iter().any(|u| u == unit);
-    if !classifier || !right.starts_with(|c: char| crate::normalize::is_cjk(c)) {
-        return false;
-    }
-    !words
-        .w
-        .cue
-        .get(metric)
-        .is_some_and(|cues| cues.iter().any(|c| right.contains(c.as_str())))
-}
-
 /// The clause before the number (after the last , ; 、 or :), at most 40 bytes of context.
 fn left_clause(before: &str) -> &str {
     &before[clause_start(before, &[',', ';', '、', ':', '。', '(', '，', '；'])..]
@@ -447,7 +288,7 @@ fn clause_start(before: &str, seps: &[char]) -> usize {
 }
 
 /// The sentence around a figure, at most `max` bytes each side.
-fn around(st: &str, start: usize, end: usize, max: usize) -> &str {
+fn around(st: &str, start: usize, end: usize, max: usize) -> std::ops::Range<usize> {
     let mut a = start.saturating_sub(max);
     while !st.is_char_boundary(a) {
         a += 1;
@@ -456,7 +297,7 @@ fn around(st: &str, start: usize, end: usize, max: usize) -> &str {
     while !st.is_char_boundary(b) {
         b -= 1;
     }
-    &st[a..b]
+    a..b
 }
 
 /// At most `max` bytes of `st` before `at` (on a char boundary), so per-figure context checks
@@ -485,22 +326,6 @@ fn right_clause(after: &str) -> &str {
         .find([',', ';', ':', '。', '，', '；'])
         .unwrap_or(after.len());
     &after[..end]
-}
-
-/// The text around a figure: its clause (split at 、 too), the clause across lists, what follows.
-#[derive(Clone, Copy)]
-struct Clauses<'a> {
-    clause: &'a str,
-    wide: &'a str,
-    right: &'a str,
-}
-
-/// Where a figure sits: its clause (split at 、 too), the wider clause, what follows, the sentence.
-struct Ctx<'a> {
-    clause: &'a str,
-    wide: &'a str,
-    right: &'a str,
-    sentence: &'a str,
 }
 
 fn parse_num(s: &str) -> Option<f64> {
@@ -552,115 +377,6 @@ fn parse_cn(s: &str) -> Option<f64> {
         any = true;
     }
     any.then_some((total + cur) as f64)
-}
-
-/// The metric id for a figure, from the clause before it (and the sentence for domain). The
-/// rules' shape is here; every word they test is `[figures.bind]` in the parser's wording.
-fn bind_metric(words: &Words, ctx: &Ctx<'_>, unit: &str) -> Option<&'static str> {
-    let b: &BindWords = &words.w.bind;
-    let clause = ctx.clause;
-    let sentence = ctx.sentence;
-    let has = |k: &str| clause.contains(k);
-    let any = |ks: &[String]| ks.iter().any(|k| clause.contains(k.as_str()));
-    let all = |ks: &[String]| ks.iter().all(|k| clause.contains(k.as_str()));
-    let wide_any = |ks: &[String]| ks.iter().any(|k| ctx.wide.contains(k.as_str()));
-    let wide = |k: &str| ctx.wide.contains(k);
-    let right_any = |ks: &[String]| ks.iter().any(|k| ctx.right.contains(k.as_str()));
-    let sentence_any = |ks: &[String]| ks.iter().any(|k| sentence.contains(k.as_str()));
-    let unit_in = |us: &[String]| us.iter().any(|u| u == unit);
-    if unit == "%" {
-        if any(&b.appearance_rate) || all(&b.appearance_rate_all) {
-            return Some("admin_litigation_appearance_rate");
-        }
-        if any(&b.mediation_rate) && (words.mediation.is_match(sentence) || has(&b.mediation_word))
-        {
-            return Some("mediation_success_rate");
-        }
-        if (any(&b.legality_rate) || all(&b.legality_rate_all)) && !any(&b.legality_rate_not) {
-            return Some("legality_review_rate");
-        }
-        if any(&b.online_rate) || (any(&b.online_rate_channel) && any(&b.online_rate_ratio)) {
-            return Some("online_service_rate");
-        }
-        return None;
-    }
-    if unit.is_empty() || unit == "个百分点" || !unit_in(&b.count_units) {
-        return None;
-    }
-    let case_unit = unit_in(&b.case_units);
-    let concluded = any(&b.concluded);
-    let subset = wide_any(&b.subset);
-    if case_unit && any(&b.reconsideration) && !concluded && !any(&b.reconsideration_not) && !subset
-    {
-        return Some("admin_reconsideration_cases");
-    }
-    if case_unit
-        && (any(&b.litigation) || b.litigation_pairs.iter().any(|p| all(p)))
-        && !concluded
-        && !any(&b.litigation_not)
-        && !subset
-    {
-        return Some("admin_litigation_cases");
-    }
-    if case_unit && any(&b.legal_aid) && !any(&b.legal_aid_not) {
-        return Some("legal_aid_cases");
-    }
-    let filing = any(&b.filing);
-    let normative = b.normative_document.as_str();
-    if unit_in(&b.filing_units)
-        && (filing && (has(normative) || sentence.contains(normative))
-            || (has(normative) && !any(&b.normative_not) && sentence_any(&b.filing)))
-    {
-        return Some("normative_documents_filed");
-    }
-    let legality_object = wide_any(&b.legality_objects);
-    if (unit_in(&b.legality_units) || (unit == "个" && has(&b.legality_word)))
-        && (any(&b.legality_review)
-            || right_any(&b.legality_review_right)
-            || (wide_any(&b.review_verbs)
-                && legality_object
-                && sentence.contains(b.legality_word.as_str()))
-            || (has(&b.legal_adviser) && any(&b.review_verbs))
-            || (wide(&b.review_contract_verb)
-                && wide_any(&b.contracts)
-                && sentence.contains(b.legal_adviser.as_str())
-                && !wide(&b.drafting)))
-        && !wide_any(&b.legality_not)
-        && !filing
-    {
-        return Some("legality_reviews");
-    }
-    if unit_in(&b.mediation_units)
-        && words.mediation.is_match(clause)
-        && any(&b.dispute_words)
-        && !any(&b.mediation_not)
-    {
-        return Some("mediation_disputes");
-    }
-    if unit_in(&b.staff_units)
-        && (any(&b.certified)
-            || (has(&b.enforcement_staff) && sentence.contains(b.certified_sentence.as_str())))
-        && !any(&b.certified_not)
-    {
-        return Some("certified_enforcement_staff");
-    }
-    if unit_in(&b.file_units)
-        && (any(&b.case_review)
-            || (b
-                .case_file_heads
-                .iter()
-                .any(|h| ctx.right.starts_with(h.as_str()))
-                && sentence_any(&b.case_review)))
-    {
-        return Some("case_files_reviewed");
-    }
-    if unit_in(&b.event_units)
-        && (any(&b.popularization) || (has(&b.lecture) && sentence_any(&b.lecture_sentence)))
-        && !any(&b.popularization_not)
-    {
-        return Some("law_popularization_events");
-    }
-    None
 }
 
 #[cfg(test)]
@@ -749,6 +465,24 @@ mod tests {
         assert!(f[0].planned && f[0].approximate);
         assert_eq!(one("部分单位出庭应诉率低于90%。").3, None);
         assert_eq!(one("参考率、合格率100%。").3, None);
+    }
+
+    #[test]
+    fn group_numbers_name_their_groups() {
+        let names: Vec<Option<&str>> = FIG.capture_names().collect();
+        for (i, name) in [
+            (group::PNUM, "pnum"),
+            (group::PRE, "pre"),
+            (group::NUM, "num"),
+            (group::SCALE, "scale"),
+            (group::APPROX, "approx"),
+            (group::UNIT, "unit"),
+            (group::UNIT2, "unit2"),
+            (group::POST, "post"),
+        ] {
+            assert_eq!(names[i], Some(name));
+        }
+        assert_eq!(names.len(), 9);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod dates;
 mod docno;
+mod figure_binding;
 pub mod figures;
 mod issuer;
 pub(crate) use issuer::level_of;
@@ -13,6 +14,7 @@ mod published;
 pub mod sentences;
 mod table;
 mod title;
+mod word_bits;
 mod year;
 
 use crate::model::ParsedDoc;
@@ -27,6 +29,9 @@ pub fn parse_document(
     limits: &Limits,
 ) -> Result<ParsedDoc, EngineError> {
     crate::wording::wording().map_err(EngineError::Internal)?;
+    if let Some(e) = figures::load_error() {
+        return Err(EngineError::Internal(e));
+    }
     let decoded = crate::decode::decode(content, media_type, filename, charset, limits)?;
     // Only the folded text is used here: skip building the offset map.
     let folded = crate::normalize::fold_text(&decoded.text, decoded.join_wraps);
