@@ -394,7 +394,7 @@ impl Binder {
             return Some("admin_reconsideration_cases");
         }
         if case_unit
-            && (any(&m.litigation) || self.pairs.iter().any(|p| all(p)))
+            && (any(&m.litigation) || self.pairs.iter().any(all))
             && !concluded
             && !any(&m.litigation_not)
             && !subset
