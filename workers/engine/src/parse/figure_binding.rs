@@ -118,12 +118,17 @@ impl Words for Vec<String> {
     }
 }
 
-/// The scopes one rule set reads: their words, and the texts the few non-word tests need.
-struct Ctx<'a> {
+/// One scope the rules read: the clause's words and text (in pieces, for the one regex rule),
+/// and the wider clause's words.
+struct Scope<'a> {
     clause: Bits,
-    /// The clause's text, in pieces, for the one regex rule.
     clause_text: &'a [&'a str],
     wide: Bits,
+}
+
+/// What every scope of one figure shares: what follows the figure, and its sentence.
+#[derive(Clone, Copy)]
+struct Surround<'a> {
     right: Bits,
     right_text: &'a str,
     sentence: Bits,
@@ -226,66 +231,65 @@ impl Binder {
     pub fn bind_label(&self, label: &str, unit: &str) -> Option<&'static str> {
         let bits = self.set.occurrences(label).within(0..label.len());
         let parts = [label];
-        let ctx = Ctx {
+        let scope = Scope {
             clause: bits,
             clause_text: &parts,
             wide: bits,
+        };
+        let surround = Surround {
             right: self.set.occurrences("").within(0..0),
             right_text: "",
             sentence: bits,
             sentence_text: &parts,
         };
-        self.bind_metric(&ctx, unit)
+        self.bind_metric(&scope, &surround, unit)
     }
 
     fn bind_in_scopes(&self, s: &ReadSentence<'_>, p: &Place, unit: &str) -> Option<&'static str> {
         let st = s.text;
         let (wide, right) = (&st[p.wide.clone()], &st[p.right.clone()]);
         let sentence_text = [s.topic, &st[p.around.clone()]];
-        let sentence = s.topic_words.union(s.words.within(p.around.clone()));
-        let nothing = s.words.within(0..0);
         let right_bits = s.words.within(p.right.clone());
+        let surround = Surround {
+            right: right_bits,
+            right_text: right,
+            sentence: s.topic_words.union(s.words.within(p.around.clone())),
+            sentence_text: &sentence_text,
+        };
         if let Some(thing) = self.respectively(wide) {
             let at = p.wide.start + (thing.as_ptr() as usize - wide.as_ptr() as usize);
             let bits = s.words.within(at..at + thing.len());
             let parts = [thing];
-            let ctx = Ctx {
+            let scope = Scope {
                 clause: bits,
                 clause_text: &parts,
                 wide: bits,
-                right: nothing,
-                right_text: "",
-                sentence,
-                sentence_text: &sentence_text,
             };
-            return self.bind_metric(&ctx, unit);
+            let nothing_right = Surround {
+                right: s.words.within(0..0),
+                right_text: "",
+                ..surround
+            };
+            return self.bind_metric(&scope, &nothing_right, unit);
         }
         let wide_bits = s.words.within(p.wide.clone());
         let clause_text = [&st[p.clause.clone()]];
-        let narrow = Ctx {
+        let narrow = Scope {
             clause: s.words.within(p.clause.clone()),
             clause_text: &clause_text,
             wide: wide_bits,
-            right: right_bits,
-            right_text: right,
-            sentence,
-            sentence_text: &sentence_text,
         };
-        if let Some(m) = self.bind_metric(&narrow, unit) {
+        if let Some(m) = self.bind_metric(&narrow, &surround, unit) {
             return Some(m);
         }
         let own_text = [wide, right];
         let own = wide_bits.union(right_bits);
-        let around_it = Ctx {
+        let around_it = Scope {
             clause: own,
             clause_text: &own_text,
             wide: own,
-            right: right_bits,
-            right_text: right,
-            sentence,
-            sentence_text: &sentence_text,
         };
-        if let Some(m) = self.bind_metric(&around_it, unit) {
+        if let Some(m) = self.bind_metric(&around_it, &surround, unit) {
             return Some(m);
         }
         if self
@@ -299,16 +303,12 @@ impl Binder {
         }
         let earlier_text = [&st[p.before.clone()], right];
         let earlier = s.words.within(p.before.clone()).union(right_bits);
-        let from_sentence = Ctx {
+        let from_sentence = Scope {
             clause: earlier,
             clause_text: &earlier_text,
             wide: earlier,
-            right: right_bits,
-            right_text: right,
-            sentence,
-            sentence_text: &sentence_text,
         };
-        let m = self.bind_metric(&from_sentence, unit)?;
+        let m = self.bind_metric(&from_sentence, &surround, unit)?;
         if self.only_counting(wide) {
             return Some(m);
         }
@@ -352,22 +352,22 @@ impl Binder {
     }
 
     /// The metric id for a figure, from its scopes.
-    fn bind_metric(&self, ctx: &Ctx<'_>, unit: &str) -> Option<&'static str> {
+    fn bind_metric(&self, sc: &Scope<'_>, sr: &Surround<'_>, unit: &str) -> Option<&'static str> {
         let b: &BindWords = &self.w.bind;
         let m = &self.m;
-        let clause = &ctx.clause;
+        let clause = &sc.clause;
         let any = |k: &Bits| clause.any(k);
         let all = |k: &Bits| clause.all(k);
-        let wide = |k: &Bits| ctx.wide.any(k);
-        let right = |k: &Bits| ctx.right.any(k);
-        let sentence = |k: &Bits| ctx.sentence.any(k);
+        let wide = |k: &Bits| sc.wide.any(k);
+        let right = |k: &Bits| sr.right.any(k);
+        let sentence = |k: &Bits| sr.sentence.any(k);
         let unit_in = |us: &[String]| us.iter().any(|u| u == unit);
         if unit == "%" {
             if any(&m.appearance_rate) || all(&m.appearance_rate_all) {
                 return Some("admin_litigation_appearance_rate");
             }
             if any(&m.mediation_rate)
-                && (any(&m.mediation_word) || self.mediation.is_match(&joined(ctx.sentence_text)))
+                && (any(&m.mediation_word) || self.mediation.is_match(&joined(sr.sentence_text)))
             {
                 return Some("mediation_success_rate");
             }
@@ -429,7 +429,7 @@ impl Binder {
         if unit_in(&b.mediation_units)
             && any(&m.dispute_words)
             && !any(&m.mediation_not)
-            && self.mediation.is_match(&joined(ctx.clause_text))
+            && self.mediation.is_match(&joined(sc.clause_text))
         {
             return Some("mediation_disputes");
         }
@@ -444,7 +444,7 @@ impl Binder {
                 || (b
                     .case_file_heads
                     .iter()
-                    .any(|h| ctx.right_text.starts_with(h.as_str()))
+                    .any(|h| sr.right_text.starts_with(h.as_str()))
                     && sentence(&m.case_review)))
         {
             return Some("case_files_reviewed");
