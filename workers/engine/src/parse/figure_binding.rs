@@ -126,6 +126,17 @@ struct Scope<'a> {
     wide: Bits,
 }
 
+impl<'a> Scope<'a> {
+    /// One piece of text as clause and wider clause alike.
+    fn whole(bits: Bits, text: &'a [&'a str]) -> Self {
+        Self {
+            clause: bits,
+            clause_text: text,
+            wide: bits,
+        }
+    }
+}
+
 /// What every scope of one figure shares: what follows the figure, and its sentence.
 #[derive(Clone, Copy)]
 struct Surround<'a> {
@@ -231,11 +242,7 @@ impl Binder {
     pub fn bind_label(&self, label: &str, unit: &str) -> Option<&'static str> {
         let bits = self.set.occurrences(label).within(0..label.len());
         let parts = [label];
-        let scope = Scope {
-            clause: bits,
-            clause_text: &parts,
-            wide: bits,
-        };
+        let scope = Scope::whole(bits, &parts);
         let surround = Surround {
             right: self.set.occurrences("").within(0..0),
             right_text: "",
@@ -260,11 +267,7 @@ impl Binder {
             let at = p.wide.start + (thing.as_ptr() as usize - wide.as_ptr() as usize);
             let bits = s.words.within(at..at + thing.len());
             let parts = [thing];
-            let scope = Scope {
-                clause: bits,
-                clause_text: &parts,
-                wide: bits,
-            };
+            let scope = Scope::whole(bits, &parts);
             let nothing_right = Surround {
                 right: s.words.within(0..0),
                 right_text: "",
@@ -284,11 +287,7 @@ impl Binder {
         }
         let own_text = [wide, right];
         let own = wide_bits.union(right_bits);
-        let around_it = Scope {
-            clause: own,
-            clause_text: &own_text,
-            wide: own,
-        };
+        let around_it = Scope::whole(own, &own_text);
         if let Some(m) = self.bind_metric(&around_it, &surround, unit) {
             return Some(m);
         }
@@ -303,11 +302,7 @@ impl Binder {
         }
         let earlier_text = [&st[p.before.clone()], right];
         let earlier = s.words.within(p.before.clone()).union(right_bits);
-        let from_sentence = Scope {
-            clause: earlier,
-            clause_text: &earlier_text,
-            wide: earlier,
-        };
+        let from_sentence = Scope::whole(earlier, &earlier_text);
         let m = self.bind_metric(&from_sentence, &surround, unit)?;
         if self.only_counting(wide) {
             return Some(m);
