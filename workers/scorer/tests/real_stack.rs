@@ -96,6 +96,12 @@ async fn real_stack_success_and_dead_letter() {
     let queue = AmqpQueue::connect(&amqp_url(), &format!("tfazhi-scorer-{tag}."), 1)
         .await
         .unwrap_or_else(|e| panic!("RabbitMQ must be running at {}: {e}", amqp_url()));
+    // The crash half on queues of its own: the first worker's consumer is cancelled at the
+    // broker only after `run` returns, and a message it took meanwhile would come back with one
+    // delivery counted (RabbitMQ 3.x quorum queues count every return).
+    let crash_queue = AmqpQueue::connect(&amqp_url(), &format!("tfazhi-scorer-{tag}-crash."), 1)
+        .await
+        .unwrap_or_else(|e| panic!("RabbitMQ must be running at {}: {e}", amqp_url()));
 
     let body = async {
         // 1. An example report through the real engine.
@@ -132,7 +138,7 @@ async fn real_stack_success_and_dead_letter() {
         // 2. A crashing engine: retried by the broker up to the limit, then dead-lettered.
         let (rec, msg) = job(b"crash me");
         store.create(&rec).await.unwrap();
-        queue.publish(&msg, &[]).await.unwrap();
+        crash_queue.publish(&msg, &[]).await.unwrap();
         let shutdown = CancellationToken::new();
         let cfg = WorkerConfig {
             reconcile: None,
@@ -140,7 +146,7 @@ async fn real_stack_success_and_dead_letter() {
         };
         let worker = tokio::spawn(fazhi_scorer::run(
             Arc::new(store.clone()),
-            Arc::new(queue.clone()),
+            Arc::new(crash_queue.clone()),
             cfg,
             shutdown.clone(),
         ));
@@ -159,6 +165,7 @@ async fn real_stack_success_and_dead_letter() {
     let r = std::panic::AssertUnwindSafe(body).catch_unwind().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     queue.delete_topology().await.expect("broker cleanup");
+    crash_queue.delete_topology().await.expect("broker cleanup");
     store.purge_prefix().await.expect("redis cleanup");
     if let Err(p) = r {
         std::panic::resume_unwind(p);
