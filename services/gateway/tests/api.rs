@@ -10,12 +10,11 @@ use async_trait::async_trait;
 use fazhi_gateway::{Gateway, GatewayConfig, TenantLimits, key_digest};
 use fazhi_jobs::{
     DeadLetter, Delivery, JobMessage, JobQueue, JobState, JobStore, MemoryQueue, MemoryStore,
-    QueueError, Transition,
+    QueueError, Subscription, Transition,
 };
 use fazhi_proto::v1 as wire;
 use fazhi_proto::v1::report_service_client::ReportServiceClient;
 use futures::StreamExt;
-use futures::stream::BoxStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -47,10 +46,10 @@ impl JobQueue for FlakyQueue {
         }
         self.inner.publish(msg, tc).await
     }
-    async fn consume(&self, prefetch: u16) -> Result<BoxStream<'static, Delivery>, QueueError> {
+    async fn consume(&self, prefetch: u16) -> Result<Subscription<Delivery>, QueueError> {
         self.inner.consume(prefetch).await
     }
-    async fn consume_dead_letters(&self) -> Result<BoxStream<'static, DeadLetter>, QueueError> {
+    async fn consume_dead_letters(&self) -> Result<Subscription<DeadLetter>, QueueError> {
         self.inner.consume_dead_letters().await
     }
     async fn depth(&self) -> Result<u64, QueueError> {
@@ -277,7 +276,8 @@ impl JobStore for HangingStore {
     async fn watch(
         &self,
         id: &str,
-    ) -> Result<BoxStream<'static, fazhi_jobs::JobRecord>, fazhi_jobs::StoreError> {
+    ) -> Result<futures::stream::BoxStream<'static, fazhi_jobs::JobRecord>, fazhi_jobs::StoreError>
+    {
         self.gate().await;
         self.inner.watch(id).await
     }

@@ -14,7 +14,8 @@
 //!   `Unavailable`); the broker redelivers them, so handlers must be idempotent.
 //! - Dropping a consume stream cancels the consumer but keeps its channel open until every
 //!   outstanding [`Delivery`] acker is dropped, so in-flight jobs can still ack during a
-//!   graceful shutdown.
+//!   graceful shutdown. [`Subscription::close`] returns once the broker has confirmed the
+//!   cancel (`basic.cancel-ok`), so nothing published later is handed to this consumer.
 //!
 //! lapin's experimental auto-recovery is deliberately not used: our supervisor is simpler to
 //! reason about, and recovery semantics (acks on pre-recovery channels fail) are the same.
@@ -24,7 +25,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use futures::stream::BoxStream;
 use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
     BasicRejectOptions, ConfirmSelectOptions, QueueDeclareOptions,
@@ -32,10 +32,10 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 use prost::Message;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::model::JobMessage;
-use crate::queue::{Acker, DeadLetter, Delivery, JobQueue, QueueError};
+use crate::queue::{Acker, DeadLetter, Delivery, JobQueue, QueueError, Subscription};
 use crate::topology::Topology;
 
 /// Timeouts and backoff of [`AmqpQueue`].
@@ -521,7 +521,16 @@ async fn retire(s: Session, cancel: bool) {
 }
 
 /// The supervisor: (re)connect, consume, forward; on any failure back off and start over.
-async fn supervise(inner: Arc<Inner>, kind: Kind, prefetch: u16, out: Out, first: Session) {
+/// `_cancelled` is dropped when it returns, after the consumer's cancel: that is what
+/// [`Subscription::close`] waits for.
+async fn supervise(
+    inner: Arc<Inner>,
+    kind: Kind,
+    prefetch: u16,
+    out: Out,
+    first: Session,
+    _cancelled: oneshot::Sender<()>,
+) {
     let mut session = Some(first);
     let mut backoff = inner.cfg.min_backoff;
     loop {
@@ -655,31 +664,41 @@ impl JobQueue for AmqpQueue {
         }
     }
 
-    async fn consume(&self, prefetch: u16) -> Result<BoxStream<'static, Delivery>, QueueError> {
+    async fn consume(&self, prefetch: u16) -> Result<Subscription<Delivery>, QueueError> {
         let first = open_session(&self.inner, Kind::Jobs, prefetch).await?;
         let (tx, rx) = mpsc::channel(usize::from(prefetch.max(1)));
+        let (cancelled_tx, cancelled_rx) = oneshot::channel();
         tokio::spawn(supervise(
             self.inner.clone(),
             Kind::Jobs,
             prefetch,
             Out::Delivery(tx),
             first,
+            cancelled_tx,
         ));
-        Ok(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
+        Ok(Subscription::with_cancel(
+            tokio_stream::wrappers::ReceiverStream::new(rx).boxed(),
+            cancelled_rx,
+        ))
     }
 
-    async fn consume_dead_letters(&self) -> Result<BoxStream<'static, DeadLetter>, QueueError> {
+    async fn consume_dead_letters(&self) -> Result<Subscription<DeadLetter>, QueueError> {
         let prefetch = 8;
         let first = open_session(&self.inner, Kind::DeadLetters, prefetch).await?;
         let (tx, rx) = mpsc::channel(usize::from(prefetch));
+        let (cancelled_tx, cancelled_rx) = oneshot::channel();
         tokio::spawn(supervise(
             self.inner.clone(),
             Kind::DeadLetters,
             prefetch,
             Out::Dead(tx),
             first,
+            cancelled_tx,
         ));
-        Ok(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
+        Ok(Subscription::with_cancel(
+            tokio_stream::wrappers::ReceiverStream::new(rx).boxed(),
+            cancelled_rx,
+        ))
     }
 
     /// Ready messages of the job queue (passive declare; unacked ones are not counted).

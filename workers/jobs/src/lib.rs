@@ -30,7 +30,7 @@ pub use amqp::AmqpQueue;
 pub use batch::{BatchCounts, BatchPage, BatchRecord};
 pub use memory::{MemoryQueue, MemoryStore};
 pub use model::{DeliveryState, JobMessage, JobRecord, JobState, Progress, Webhook, now_ms};
-pub use queue::{Acker, DeadLetter, Delivery, JobQueue, QueueError};
+pub use queue::{Acker, DeadLetter, Delivery, JobQueue, QueueError, Subscription};
 pub use reconcile::reconcile_orphans;
 pub use redis_store::{RedisStore, RedisStoreConfig};
 pub use store::{

@@ -1,7 +1,13 @@
 //! The job queue: RabbitMQ in production, memory in the embedded default.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
 use async_trait::async_trait;
+use futures::Stream;
 use futures::stream::BoxStream;
+use tokio::sync::oneshot;
 
 use crate::model::JobMessage;
 
@@ -53,10 +59,62 @@ pub trait JobQueue: Send + Sync + 'static {
         trace_context: &[(String, String)],
     ) -> Result<(), QueueError>;
     /// Deliveries for a worker, at most `prefetch` unacknowledged at a time.
-    async fn consume(&self, prefetch: u16) -> Result<BoxStream<'static, Delivery>, QueueError>;
+    async fn consume(&self, prefetch: u16) -> Result<Subscription<Delivery>, QueueError>;
     /// Messages dead-lettered after the delivery limit, to be marked FAILED.
-    async fn consume_dead_letters(&self) -> Result<BoxStream<'static, DeadLetter>, QueueError>;
+    async fn consume_dead_letters(&self) -> Result<Subscription<DeadLetter>, QueueError>;
     /// Ready + unacknowledged messages, for metrics and readiness.
     async fn depth(&self) -> Result<u64, QueueError>;
     async fn ping(&self) -> Result<(), QueueError>;
+}
+
+/// A consumer's stream of deliveries. Dropping it stops the consumer eventually; [`close`]
+/// waits until the broker has taken the consumer off the queue, so that a message published
+/// afterwards goes to another consumer and is not handed to this one only to come back with
+/// a delivery counted against its limit.
+///
+/// [`close`]: Subscription::close
+pub struct Subscription<T> {
+    items: BoxStream<'static, T>,
+    /// Resolves (sender dropped) once the consumer is cancelled at the broker.
+    cancelled: Option<oneshot::Receiver<()>>,
+}
+
+/// How long [`Subscription::close`] waits for the broker at most.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
+impl<T> Subscription<T> {
+    /// A subscription with nothing to wait for on close (the memory queue).
+    pub fn new(items: BoxStream<'static, T>) -> Self {
+        Self {
+            items,
+            cancelled: None,
+        }
+    }
+
+    /// A subscription whose consumer is cancelled when `cancelled`'s sender is dropped.
+    pub fn with_cancel(items: BoxStream<'static, T>, cancelled: oneshot::Receiver<()>) -> Self {
+        Self {
+            items,
+            cancelled: Some(cancelled),
+        }
+    }
+
+    /// Stops taking deliveries and returns once the consumer is cancelled (bounded wait).
+    /// Deliveries already handed out stay ackable.
+    pub async fn close(self) {
+        let Self { items, cancelled } = self;
+        drop(items);
+        if let Some(rx) = cancelled
+            && tokio::time::timeout(CLOSE_WAIT, rx).await.is_err()
+        {
+            tracing::warn!("consumer not cancelled in time; closing anyway");
+        }
+    }
+}
+
+impl<T> Stream for Subscription<T> {
+    type Item = T;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.items.as_mut().poll_next(cx)
+    }
 }

@@ -159,6 +159,77 @@ async fn consumer_survives_a_forced_connection_close() {
     .await;
 }
 
+/// Reads how many consumers the broker has on a queue, on a connection of the test's own
+/// opened beforehand (so a read takes one round trip).
+struct ConsumerCount {
+    _conn: lapin::Connection,
+    ch: lapin::Channel,
+}
+
+impl ConsumerCount {
+    async fn open() -> Self {
+        let conn = lapin::Connection::connect(&url(), lapin::ConnectionProperties::default())
+            .await
+            .expect("connect");
+        let ch = conn.create_channel().await.expect("channel");
+        Self { _conn: conn, ch }
+    }
+
+    async fn on(&self, queue: &str) -> u32 {
+        self.ch
+            .queue_declare(
+                queue.into(),
+                lapin::options::QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .expect("passive declare")
+            .consumer_count()
+    }
+}
+
+#[tokio::test]
+async fn a_closed_subscription_has_left_the_queue() {
+    with_queue(5, |q| async move {
+        let topology = q.topology().clone();
+        let (jobs_q, dead_q) = (topology.jobs_queue(), topology.dead_letter_queue());
+        let queue: Arc<dyn JobQueue> = Arc::new(q);
+        let count = ConsumerCount::open().await;
+        for _ in 0..5 {
+            let jobs = queue.consume(2).await.unwrap();
+            let dead = queue.consume_dead_letters().await.unwrap();
+            assert_eq!(count.on(&jobs_q).await, 1);
+            assert_eq!(count.on(&dead_q).await, 1);
+            // Once close returns, the broker gives the old consumer nothing more.
+            jobs.close().await;
+            assert_eq!(count.on(&jobs_q).await, 0, "jobs consumer still subscribed");
+            dead.close().await;
+            assert_eq!(
+                count.on(&dead_q).await,
+                0,
+                "dead-letter consumer still subscribed"
+            );
+        }
+        // So a message published now is a first delivery to the next consumer.
+        let m = common::message_for(&common::job("acme", "", "after-close"));
+        queue.publish(&m, &[]).await.unwrap();
+        let mut next = queue.consume(1).await.unwrap();
+        let d = tokio::time::timeout(Duration::from_secs(10), futures::StreamExt::next(&mut next))
+            .await
+            .expect("no delivery")
+            .expect("stream ended");
+        assert_eq!(d.message.job_id, m.job_id);
+        assert_eq!(d.delivery_count, 0);
+        assert!(!d.redelivered);
+        d.acker.ack().await.unwrap();
+        next.close().await;
+    })
+    .await;
+}
+
 fn rabbitmqctl(args: &[&str]) -> String {
     match std::process::Command::new("rabbitmqctl")
         .args(args)

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use fazhi_jobs::{
     Completion, DeadLetter, Delivery, JobMessage, JobQueue, JobRecord, JobState, JobStore,
-    Progress, QueueError, StoreError, Transition, now_ms,
+    Progress, QueueError, StoreError, Subscription, Transition, now_ms,
 };
 use futures::StreamExt;
 use prost::Message;
@@ -393,8 +393,11 @@ pub async fn run(
             },
         }
     };
-    // Stop taking deliveries (cancels the consumer; unsettled ones stay ackable).
-    drop(deliveries);
+    // Stop taking deliveries: once this returns the broker hands this worker nothing more
+    // (unsettled deliveries stay ackable). Merely dropping the stream would leave the
+    // consumer subscribed for a moment, and a message it took then would come back with a
+    // delivery counted against its limit.
+    deliveries.close().await;
     stop.cancel();
     let drained =
         tokio::time::timeout(grace, async { while jobs.join_next().await.is_some() {} }).await;
@@ -406,6 +409,12 @@ pub async fn run(
         jobs.abort_all();
         while jobs.join_next().await.is_some() {}
     }
+    // The dead-letter loop closes its own consumer once `stop` is cancelled; give it the
+    // time to, then stop what is left.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while background.join_next().await.is_some() {}
+    })
+    .await;
     background.abort_all();
     while background.join_next().await.is_some() {}
     tracing::info!(worker_id = %w.cfg.worker_id, "worker stopped");
@@ -826,16 +835,13 @@ async fn forward_progress(
 }
 
 /// Marks each dead-lettered job FAILED (`DEAD_LETTERED`), then acks it.
-async fn dead_letter_loop(
-    w: Arc<Worker>,
-    mut dead: futures::stream::BoxStream<'static, DeadLetter>,
-) {
+async fn dead_letter_loop(w: Arc<Worker>, mut dead: Subscription<DeadLetter>) {
     loop {
         let dl = tokio::select! {
-            _ = w.shutdown.cancelled() => return,
+            _ = w.shutdown.cancelled() => break,
             dl = dead.next() => match dl {
                 Some(dl) => dl,
-                None => return,
+                None => break,
             },
         };
         let span =
@@ -867,6 +873,7 @@ async fn dead_letter_loop(
         .instrument(span)
         .await;
     }
+    dead.close().await;
 }
 
 async fn mark_dead(store: &dyn JobStore, dl: &DeadLetter) -> Result<(), StoreError> {

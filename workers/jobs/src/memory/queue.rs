@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use futures::stream::{self, BoxStream};
+use futures::stream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::model::JobMessage;
-use crate::queue::{Acker, DeadLetter, Delivery, JobQueue, QueueError};
+use crate::queue::{Acker, DeadLetter, Delivery, JobQueue, QueueError, Subscription};
 
 /// In-process job queue with broker-like delivery semantics: a message given back with
 /// `retry` (or dropped unsettled, as on a lost channel) is redelivered with its delivery count
@@ -205,10 +205,10 @@ impl JobQueue for MemoryQueue {
             .map_err(|_| QueueError::Unavailable("queue closed".into()))
     }
 
-    async fn consume(&self, prefetch: u16) -> Result<BoxStream<'static, Delivery>, QueueError> {
+    async fn consume(&self, prefetch: u16) -> Result<Subscription<Delivery>, QueueError> {
         let permits = Arc::new(Semaphore::new(usize::from(prefetch.max(1))));
         let inner = self.inner.clone();
-        Ok(
+        Ok(Subscription::new(
             stream::unfold((inner, permits), |(inner, permits)| async move {
                 let permit = permits.clone().acquire_owned().await.ok()?;
                 let env = inner.ready_rx.lock().await.recv().await?;
@@ -226,25 +226,27 @@ impl JobQueue for MemoryQueue {
                 Some((delivery, (inner, permits)))
             })
             .boxed(),
-        )
+        ))
     }
 
-    async fn consume_dead_letters(&self) -> Result<BoxStream<'static, DeadLetter>, QueueError> {
+    async fn consume_dead_letters(&self) -> Result<Subscription<DeadLetter>, QueueError> {
         let inner = self.inner.clone();
-        Ok(stream::unfold(inner, |inner| async move {
-            let (message, reason) = inner.dead_rx.lock().await.recv().await?;
-            let dl = DeadLetter {
-                message: message.clone(),
-                reason: reason.clone(),
-                acker: Box::new(DeadAcker {
-                    inner: inner.clone(),
-                    item: Mutex::new(Some((message, reason))),
-                    settled: AtomicBool::new(false),
-                }),
-            };
-            Some((dl, inner))
-        })
-        .boxed())
+        Ok(Subscription::new(
+            stream::unfold(inner, |inner| async move {
+                let (message, reason) = inner.dead_rx.lock().await.recv().await?;
+                let dl = DeadLetter {
+                    message: message.clone(),
+                    reason: reason.clone(),
+                    acker: Box::new(DeadAcker {
+                        inner: inner.clone(),
+                        item: Mutex::new(Some((message, reason))),
+                        settled: AtomicBool::new(false),
+                    }),
+                };
+                Some((dl, inner))
+            })
+            .boxed(),
+        ))
     }
 
     async fn depth(&self) -> Result<u64, QueueError> {

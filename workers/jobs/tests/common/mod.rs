@@ -386,7 +386,7 @@ pub async fn store_pending_message_and_reconcile(s: Arc<dyn JobStore>, q: Arc<dy
 
 // === queue behaviour ===
 
-async fn next<T>(s: &mut futures::stream::BoxStream<'static, T>) -> T {
+async fn next<S: futures::Stream + Unpin>(s: &mut S) -> S::Item {
     tokio::time::timeout(Duration::from_secs(15), s.next())
         .await
         .expect("timed out waiting for a delivery")
