@@ -124,7 +124,11 @@ pub(crate) fn classify(title: &str, year: Option<i32>) -> u8 {
     if found & SHORTCOMINGS != 0 && found & FILL == 0 {
         f |= SHORTCOMINGS;
     }
+    // Formatting the year only for a title with a digit in it (few are).
     let next_year_by_year = year.is_some_and(|y| {
+        if !title.bytes().any(|b| b.is_ascii_digit()) {
+            return false;
+        }
         let p = format!("{}年", y + 1);
         title.contains(&p) && !title.contains(&format!("{p}度报告"))
     });
@@ -437,6 +441,9 @@ fn next_year_opening(t: &str, rules: &Rules, year: Option<i32>) -> bool {
         return true;
     }
     year.is_some_and(|y| {
+        if !t.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+            return false;
+        }
         let p = format!("{}年", y + 1);
         t.starts_with(&p)
             && t[p.len()..]
