@@ -16,9 +16,11 @@ pub fn classify(
         return DocKind::Report;
     };
     let w = &w.kind;
+    // Counting stops at the bound: only whether the text reaches it matters.
     if text
         .chars()
         .filter(|c| crate::normalize::is_cjk(*c))
+        .take(w.min_chinese_chars)
         .count()
         < w.min_chinese_chars
     {
