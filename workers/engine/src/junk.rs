@@ -48,7 +48,7 @@ pub fn classify(line: &str) -> Option<&'static str> {
     classify_with(line, w, SEARCHERS.as_ref())
 }
 
-fn classify_with(line: &str, w: &JunkWords, found: Option<&Searchers>) -> Option<&'static str> {
+fn classify_with(line: &str, w: &JunkWords, searchers: Option<&Searchers>) -> Option<&'static str> {
     let l = line.trim();
     if l.is_empty() {
         return None;
@@ -66,7 +66,7 @@ fn classify_with(line: &str, w: &JunkWords, found: Option<&Searchers>) -> Option
     {
         return Some("breadcrumb");
     }
-    let qrcode_word = || match found {
+    let qrcode_word = || match searchers {
         Some(f) => f.qrcode.is_match(l),
         None => contains_any(l, &w.qrcode_words),
     };
@@ -84,7 +84,7 @@ fn classify_with(line: &str, w: &JunkWords, found: Option<&Searchers>) -> Option
     {
         return Some("attachment");
     }
-    let footer_word = || match found {
+    let footer_word = || match searchers {
         Some(f) => f.footer.is_match(l),
         None => contains_any(l, &w.footer_words),
     };
@@ -100,7 +100,7 @@ fn classify_with(line: &str, w: &JunkWords, found: Option<&Searchers>) -> Option
     }
     // A news/metadata header line: date + source label on one line.
     let src = w.source_label.as_str();
-    let source_label = || match found {
+    let source_label = || match searchers {
         Some(f) => l.contains(f.source_colon.as_str()) || l.contains(f.source_space.as_str()),
         None => l.contains(&format!("{src}:")) || l.contains(&format!("{src} ")),
     };
@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn compiled_searches_answer_as_the_word_by_word_ones() {
         let w = &wording().expect("wording").junk;
-        let found = SEARCHERS.as_ref().expect("the [junk] words compile");
+        let searchers = SEARCHERS.as_ref().expect("the [junk] words compile");
         let mut lines: Vec<String> = Vec::new();
         for word in w
             .qrcode_words
@@ -235,7 +235,7 @@ mod tests {
         let mut classified = 0;
         for l in &lines {
             let l = crate::normalize::fold_str(l);
-            let fast = classify_with(&l, w, Some(found));
+            let fast = classify_with(&l, w, Some(searchers));
             assert_eq!(fast, classify_with(&l, w, None), "{l}");
             classified += usize::from(fast.is_some());
         }
