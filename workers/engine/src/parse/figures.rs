@@ -2,40 +2,11 @@
 //! their left context. Years, dates, document and article numbers are not figures.
 
 use super::figure_binding::{Binder, Place, ReadSentence};
+use super::figure_match;
 use crate::model::{Figure, Section, Sentence};
 use crate::wording::FigureWords;
 use regex::Regex;
 use std::sync::LazyLock;
-
-static FIG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?x)
-        百分之(?P<pnum>[零〇一二三四五六七八九十百]+(?:点[零〇一二三四五六七八九]+)?)
-        |
-        (?P<pre>将近|近|约|超过|逾|多达|共计)?
-        (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇两一二三四五六七八九十百千]+)
-        \ ?
-        (?P<scale>万|亿|千)?
-        (?:
-          (?P<approx>余|多)(?P<unit>个百分点|个工作日|平方公里|人次|件次|场次|户次|家次|批次|%|‰|件|次|人|名|项|个|家|份|部|起|场|卷|本|条|元|户|期|批|套|台|所|处|宗|篇|天|小时)?
-        | (?P<unit2>个百分点|个工作日|平方公里|人次|件次|场次|户次|家次|批次|%|‰|件|次|人|名|项|个|家|份|部|起|场|卷|本|条|元|户|期|批|套|台|所|处|宗|篇|天|小时)
-        )
-        (?P<post>以上|左右)?",
-    )
-    .unwrap_or_else(|_| unreachable!())
-});
-
-/// [`FIG`]'s groups by number: a lookup by name hashes the name at every figure.
-mod group {
-    pub const PNUM: usize = 1;
-    pub const PRE: usize = 2;
-    pub const NUM: usize = 3;
-    pub const SCALE: usize = 4;
-    pub const APPROX: usize = 5;
-    pub const UNIT: usize = 6;
-    pub const UNIT2: usize = 7;
-    pub const POST: usize = 8;
-}
 
 /// The figure wording (`[figures]` in `checklists/parse-rules.toml`) with its patterns compiled.
 struct Words {
@@ -96,43 +67,28 @@ pub fn extract(
     // The sentence as the binder read it: figures come in text order, so one read a sentence.
     let mut read: Option<(usize, ReadSentence<'_>)> = None;
     // One pass over the whole text (per-sentence regex calls cost more than the matching).
-    for c in FIG.captures_iter(text) {
-        let Some(m0) = c.get(0) else { continue };
-        let Some(num0) = c.get(group::NUM).or_else(|| c.get(group::PNUM)) else {
-            continue;
-        };
-        // 百分之九十八点六: a rate in words.
-        let in_words_pct = c.get(group::PNUM).is_some();
-        if tables.on_row(m0.start()) {
+    for fm in figure_match::find_iter(text) {
+        if tables.on_row(fm.span.start) {
             continue;
         }
-        let si = sentences.partition_point(|s| s.span.start <= m0.start());
+        let si = sentences.partition_point(|s| s.span.start <= fm.span.start);
         let Some(si) = si.checked_sub(1) else {
             continue;
         };
         let s = &sentences[si];
-        if m0.end() > s.span.end {
+        if fm.span.end > s.span.end {
             continue;
         }
         let st = &text[s.span.clone()];
         let section_planned = in_next_year(s.section);
         let base = s.span.start;
         // Offsets relative to the sentence.
-        let m = (m0.start() - base)..(m0.end() - base);
-        let num = (num0.start() - base)..(num0.end() - base);
+        let m = (fm.span.start - base)..(fm.span.end - base);
+        let num = (fm.num.start - base)..(fm.num.end - base);
         {
-            let unit = if in_words_pct {
-                "%"
-            } else {
-                c.get(group::UNIT)
-                    .or_else(|| c.get(group::UNIT2))
-                    .map(|u| u.as_str())
-                    .unwrap_or("")
-            };
-            let pre = c.get(group::PRE).map(|u| u.as_str()).unwrap_or("");
-            let approx_suffix = c.get(group::APPROX).is_some();
-            let post = c.get(group::POST).is_some();
-            let scale = c.get(group::SCALE).map(|u| u.as_str()).unwrap_or("");
+            let unit = if fm.in_words_pct { "%" } else { fm.unit };
+            let (pre, scale) = (fm.pre, fm.scale);
+            let (approx_suffix, post) = (fm.approx, fm.post);
             let num_s = &st[num.clone()];
             let is_cn = !num_s.starts_with(|ch: char| ch.is_ascii_digit());
             let before = &st[..num.start];
@@ -465,24 +421,6 @@ mod tests {
         assert!(f[0].planned && f[0].approximate);
         assert_eq!(one("部分单位出庭应诉率低于90%。").3, None);
         assert_eq!(one("参考率、合格率100%。").3, None);
-    }
-
-    #[test]
-    fn group_numbers_name_their_groups() {
-        let names: Vec<Option<&str>> = FIG.capture_names().collect();
-        for (i, name) in [
-            (group::PNUM, "pnum"),
-            (group::PRE, "pre"),
-            (group::NUM, "num"),
-            (group::SCALE, "scale"),
-            (group::APPROX, "approx"),
-            (group::UNIT, "unit"),
-            (group::UNIT2, "unit2"),
-            (group::POST, "post"),
-        ] {
-            assert_eq!(names[i], Some(name));
-        }
-        assert_eq!(names.len(), 9);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod dates;
 mod docno;
 mod figure_binding;
+mod figure_match;
 pub mod figures;
 mod issuer;
 pub(crate) use issuer::level_of;
