@@ -71,12 +71,24 @@ pub(crate) fn fold_text(src: &str, join_wraps: bool) -> String {
 }
 
 /// [`fold_text`] without wrap joining: copies runs of characters that fold to themselves and
-/// only rewrites the others (same output as [`fold_into`] with `join_wraps` off).
+/// only rewrites the others (same output as [`fold_into`] with `join_wraps` off). It decodes
+/// only characters whose first byte [`MAY_FOLD`] marks: CJK ideographs and ASCII are skipped
+/// byte by byte, which is most of a report.
 fn fold_plain(src: &str) -> String {
     let mut text = String::with_capacity(src.len());
     let bytes = src.as_bytes();
     let mut run = 0;
-    for (i, c) in src.char_indices() {
+    let mut i = 0;
+    while i < bytes.len() {
+        if !MAY_FOLD[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
+        // A marked byte is never a continuation byte, so `i` starts a character.
+        let Some(c) = src.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        let len = c.len_utf8();
         let out = if c == '\r' {
             // CRLF → LF (drop the CR), lone CR → LF.
             if bytes.get(i + 1) == Some(&b'\n') {
@@ -86,7 +98,10 @@ fn fold_plain(src: &str) -> String {
             }
         } else {
             match fold_char(c) {
-                Some(f) if f == c => continue,
+                Some(f) if f == c => {
+                    i += len;
+                    continue;
+                }
                 other => other,
             }
         };
@@ -94,11 +109,25 @@ fn fold_plain(src: &str) -> String {
         if let Some(f) = out {
             text.push(f);
         }
-        run = i + c.len_utf8();
+        i += len;
+        run = i;
     }
     text.push_str(&src[run..]);
     text
 }
+
+/// First bytes of the characters [`fold_plain`] may rewrite: CR, and the UTF-8 lead bytes of
+/// U+0080–00BF (C2), U+2000–2FFF (E2), U+3000–3FFF (E3) and U+F000–FFFF (EF), the blocks that
+/// hold every character [`fold_char`] changes or drops.
+static MAY_FOLD: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'\r' as usize] = true;
+    t[0xC2] = true;
+    t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t
+};
 
 fn fold_into(src: &str, join_wraps: bool, mut map: Option<&mut Vec<u32>>) -> String {
     let mut text = String::with_capacity(src.len());
@@ -228,11 +257,23 @@ mod tests {
             assert_eq!(fold_text(t, false), fold(t, false).text, "{t:?}");
             assert_eq!(fold_text(t, true), fold(t, true).text, "{t:?}");
         }
-        let all: String = (0u32..0x3100)
-            .chain(0xFE00..0xFFFF)
-            .filter_map(char::from_u32)
-            .collect();
+        // Every character, so that the first bytes `fold_plain` skips are checked too.
+        let all: String = (0u32..=0x10FFFF).filter_map(char::from_u32).collect();
         assert_eq!(fold_text(&all, false), fold(&all, false).text);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_folding_matches_the_mapped_one(chars in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(vec!['\r', '\n', '\u{3000}', '\u{FEFF}', '（', '２', '\u{2F00}', '法', 'a']),
+                proptest::prelude::any::<char>(),
+            ],
+            0..64,
+        )) {
+            let t: String = chars.into_iter().collect();
+            proptest::prop_assert_eq!(fold_text(&t, false), fold(&t, false).text);
+        }
     }
 
     #[test]

@@ -153,7 +153,11 @@ fn read(text: &str, span: Range<usize>) -> Option<FigureMatch<'_>> {
         fig.in_words_pct = true;
         return (fig.num.end == span.end).then_some(fig);
     }
-    fig.pre = PRE.iter().find(|p| s.starts_with(*p)).copied().unwrap_or("");
+    fig.pre = PRE
+        .iter()
+        .find(|p| s.starts_with(*p))
+        .copied()
+        .unwrap_or("");
     let mut at = fig.pre.len();
     let n = if s[at..].starts_with(is_cn_numeral) {
         prefix_len(&s[at..], is_cn_numeral)
@@ -165,7 +169,11 @@ fn read(text: &str, span: Range<usize>) -> Option<FigureMatch<'_>> {
     if s[at..].starts_with(' ') {
         at += 1;
     }
-    if let Some(c) = s[at..].chars().next().filter(|c| matches!(c, '万' | '亿' | '千')) {
+    if let Some(c) = s[at..]
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '万' | '亿' | '千'))
+    {
         fig.scale = &s[at..at + c.len_utf8()];
         at += c.len_utf8();
     }
@@ -246,7 +254,10 @@ mod tests {
         let t = "1234,567件和百分之五和１２件";
         let (hand, caps) = both(t);
         assert_eq!(hand, caps);
-        assert_eq!(&t[hand[0].as_ref().map_or(0..0, |f| f.span.clone())], "234,567件");
+        assert_eq!(
+            &t[hand[0].as_ref().map_or(0..0, |f| f.span.clone())],
+            "234,567件"
+        );
         assert!(hand.iter().all(Option::is_some));
     }
 
@@ -254,9 +265,46 @@ mod tests {
     /// unit, scale, approximation and range word, and words that are none of them.
     fn piece() -> impl Strategy<Value = &'static str> {
         const OTHER: [&str; 40] = [
-            "百分之", "点", "0", "1", "2", "5", "9", ",", ".", " ", "万", "亿", "千", "零", "〇",
-            "两", "一", "二", "三", "九", "十", "百", "余", "多", "以上", "左右", "以", "年", "第",
-            "是", "、", "x", "１", "٣", "①", "分", "之", "达", "工作", "平方",
+            "百分之",
+            "点",
+            "0",
+            "1",
+            "2",
+            "5",
+            "9",
+            ",",
+            ".",
+            " ",
+            "万",
+            "亿",
+            "千",
+            "零",
+            "〇",
+            "两",
+            "一",
+            "二",
+            "三",
+            "九",
+            "十",
+            "百",
+            "余",
+            "多",
+            "以上",
+            "左右",
+            "以",
+            "年",
+            "第",
+            "是",
+            "、",
+            "x",
+            "１",
+            "٣",
+            "①",
+            "分",
+            "之",
+            "达",
+            "工作",
+            "平方",
         ];
         let all: Vec<&'static str> = OTHER
             .iter()
