@@ -72,19 +72,20 @@ pub(crate) fn fold_text(src: &str, join_wraps: bool) -> String {
 
 /// [`fold_text`] without wrap joining: copies runs of characters that fold to themselves and
 /// only rewrites the others (same output as [`fold_into`] with `join_wraps` off). It decodes
-/// only characters whose first byte [`MAY_FOLD`] marks: CJK ideographs and ASCII are skipped
-/// byte by byte, which is most of a report.
+/// only characters whose first byte [`SKIP`] marks: CJK ideographs and ASCII, most of a report,
+/// are stepped over by their first byte alone.
 fn fold_plain(src: &str) -> String {
     let mut text = String::with_capacity(src.len());
     let bytes = src.as_bytes();
     let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if !MAY_FOLD[usize::from(bytes[i])] {
-            i += 1;
+        let skip = SKIP[usize::from(bytes[i])];
+        if skip != 0 {
+            i += usize::from(skip);
             continue;
         }
-        // A marked byte is never a continuation byte, so `i` starts a character.
+        // `i` starts a character: the loop steps from character to character.
         let Some(c) = src.get(i..).and_then(|rest| rest.chars().next()) else {
             break;
         };
@@ -116,16 +117,27 @@ fn fold_plain(src: &str) -> String {
     text
 }
 
-/// First bytes of the characters [`fold_plain`] may rewrite: CR, and the UTF-8 lead bytes of
-/// U+0080–00BF (C2), U+2000–2FFF (E2), U+3000–3FFF (E3) and U+F000–FFFF (EF), the blocks that
-/// hold every character [`fold_char`] changes or drops.
-static MAY_FOLD: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'\r' as usize] = true;
-    t[0xC2] = true;
-    t[0xE2] = true;
-    t[0xE3] = true;
-    t[0xEF] = true;
+/// By a character's first byte: its length in bytes if [`fold_plain`] may copy it as it is, 0
+/// if it may be rewritten. The latter are CR and the lead bytes of U+0080–00BF (C2),
+/// U+2000–2FFF (E2), U+3000–3FFF (E3) and U+F000–FFFF (EF), the blocks that hold every character
+/// [`fold_char`] changes or drops. Continuation bytes are never looked up.
+static SKIP: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b {
+            0x00..=0x7F => 1,
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            _ => 4,
+        };
+        b += 1;
+    }
+    t[b'\r' as usize] = 0;
+    t[0xC2] = 0;
+    t[0xE2] = 0;
+    t[0xE3] = 0;
+    t[0xEF] = 0;
     t
 };
 
