@@ -11,6 +11,7 @@
 //! - [`score`]: every scoring rule, in one place → wire `Assessment`.
 //! - [`render`]: the Chinese text scorecard; [`eval`]: accuracy against labelled corpora.
 
+mod char_steps;
 pub mod checklist;
 pub mod data_error;
 pub mod decode;

@@ -117,29 +117,10 @@ fn fold_plain(src: &str) -> String {
     text
 }
 
-/// By a character's first byte: its length in bytes if [`fold_plain`] may copy it as it is, 0
-/// if it may be rewritten. The latter are CR and the lead bytes of U+0080–00BF (C2),
-/// U+2000–2FFF (E2), U+3000–3FFF (E3) and U+F000–FFFF (EF), the blocks that hold every character
-/// [`fold_char`] changes or drops. Continuation bytes are never looked up.
-static SKIP: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = match b {
-            0x00..=0x7F => 1,
-            0xC0..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            _ => 4,
-        };
-        b += 1;
-    }
-    t[b'\r' as usize] = 0;
-    t[0xC2] = 0;
-    t[0xE2] = 0;
-    t[0xE3] = 0;
-    t[0xEF] = 0;
-    t
-};
+/// Where [`fold_plain`] decodes: CR, and the first bytes of U+0080–00BF (C2), U+2000–2FFF (E2),
+/// U+3000–3FFF (E3) and U+F000–FFFF (EF), the blocks that hold every character [`fold_char`]
+/// changes or drops.
+static SKIP: [u8; 256] = crate::char_steps::steps(&[b'\r', 0xC2, 0xE2, 0xE3, 0xEF]);
 
 fn fold_into(src: &str, join_wraps: bool, mut map: Option<&mut Vec<u32>>) -> String {
     let mut text = String::with_capacity(src.len());

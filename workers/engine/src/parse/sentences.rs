@@ -1,49 +1,13 @@
 //! Sentence splitting on 。！？； and line ends, and before inline 一是/二是 enumerators.
 
+use std::ops::Range;
+
 use crate::lines::CN_DIGITS;
 use crate::model::{Section, Sentence};
 
 /// Splits `text` into sentences and assigns each its innermost section.
 pub fn split(text: &str, sections: &[Section]) -> Vec<Sentence> {
-    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut start = 0usize;
-    let mut prev: Option<char> = None;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        match c {
-            '\n' => {
-                push(text, &mut spans, start, i);
-                start = i + 1;
-            }
-            '。' | '！' | '？' | '；' | ';' | '!' | '?' => {
-                // Keep closing quotes/brackets with the sentence.
-                let mut end = i + c.len_utf8();
-                while let Some(&(j, n)) = iter.peek() {
-                    if matches!(n, '”' | '’' | '」' | '』' | ')' | '）' | '"') {
-                        end = j + n.len_utf8();
-                        iter.next();
-                    } else {
-                        break;
-                    }
-                }
-                push(text, &mut spans, start, end);
-                start = end;
-            }
-            // Split before "二是" when it follows a clause boundary.
-            '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十'
-                if i > start
-                    && matches!(prev, Some(',' | '，' | ':' | '：' | '、'))
-                    && is_enumerator(&text[i..]) =>
-            {
-                push(text, &mut spans, start, i);
-                start = i;
-            }
-            _ => {}
-        }
-        prev = Some(c);
-    }
-    push(text, &mut spans, start, text.len());
-
+    let spans = spans(text);
     // Innermost section by sweeping sections in order.
     let heading_starts: std::collections::HashSet<usize> =
         sections.iter().map(|s| s.heading.start).collect();
@@ -58,6 +22,59 @@ pub fn split(text: &str, sections: &[Section]) -> Vec<Sentence> {
         });
     }
     out
+}
+
+/// Where [`spans`] decodes: the ends of sentences and the clause marks an enumerator may follow
+/// (`\n ; ! ? , :`, and the first bytes E3 of 。、 and EF of ！？；，：).
+static STEPS: [u8; 256] = crate::char_steps::steps(b"\n;!?,:\xE3\xEF");
+
+/// Sentence spans: split at line ends and at 。！？； (with the closing quotes after them), and
+/// before an enumerator (二是) that follows a clause mark.
+fn spans(text: &str) -> Vec<Range<usize>> {
+    let b = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut start = 0usize;
+    let mut i = 0usize;
+    while i < b.len() {
+        let step = STEPS[usize::from(b[i])];
+        if step != 0 {
+            i += usize::from(step);
+            continue;
+        }
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        let next = i + c.len_utf8();
+        match c {
+            '\n' => {
+                push(text, &mut spans, start, i);
+                start = next;
+            }
+            '。' | '！' | '？' | '；' | ';' | '!' | '?' => {
+                // Keep closing quotes/brackets with the sentence.
+                let mut end = next;
+                while let Some(n) = text[end..]
+                    .chars()
+                    .next()
+                    .filter(|n| matches!(n, '”' | '’' | '」' | '』' | ')' | '）' | '"'))
+                {
+                    end += n.len_utf8();
+                }
+                push(text, &mut spans, start, end);
+                start = end;
+                i = end;
+                continue;
+            }
+            ',' | '，' | ':' | '：' | '、' if is_enumerator(&text[next..]) => {
+                push(text, &mut spans, start, next);
+                start = next;
+            }
+            _ => {}
+        }
+        i = next;
+    }
+    push(text, &mut spans, start, text.len());
+    spans
 }
 
 fn innermost(sections: &[Section], at: usize) -> Option<usize> {
@@ -84,7 +101,7 @@ fn is_enumerator(s: &str) -> bool {
     n > 0 && n <= 6 && s[n..].starts_with('是')
 }
 
-fn push(text: &str, spans: &mut Vec<std::ops::Range<usize>>, start: usize, end: usize) {
+fn push(text: &str, spans: &mut Vec<Range<usize>>, start: usize, end: usize) {
     let s = &text[start..end];
     let lead = s.len() - s.trim_start().len();
     let trail = s.len() - s.trim_end().len();
@@ -115,6 +132,63 @@ mod tests {
                 "结尾"
             ]
         );
+    }
+
+    /// The splitter as it was written char by char, before it stepped by first bytes.
+    fn reference(text: &str) -> Vec<Range<usize>> {
+        let mut spans = Vec::new();
+        let mut start = 0usize;
+        let mut prev: Option<char> = None;
+        let mut iter = text.char_indices().peekable();
+        while let Some((i, c)) = iter.next() {
+            match c {
+                '\n' => {
+                    push(text, &mut spans, start, i);
+                    start = i + 1;
+                }
+                '。' | '！' | '？' | '；' | ';' | '!' | '?' => {
+                    let mut end = i + c.len_utf8();
+                    while let Some(&(j, n)) = iter.peek() {
+                        if matches!(n, '”' | '’' | '」' | '』' | ')' | '）' | '"') {
+                            end = j + n.len_utf8();
+                            iter.next();
+                        } else {
+                            break;
+                        }
+                    }
+                    push(text, &mut spans, start, end);
+                    start = end;
+                }
+                '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十'
+                    if i > start
+                        && matches!(prev, Some(',' | '，' | ':' | '：' | '、'))
+                        && is_enumerator(&text[i..]) =>
+                {
+                    push(text, &mut spans, start, i);
+                    start = i;
+                }
+                _ => {}
+            }
+            prev = Some(c);
+        }
+        push(text, &mut spans, start, text.len());
+        spans
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn stepping_splits_as_the_char_scan(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "\n", "\r", " ", "\u{3000}", "。", "！", "？", "；", ";", "!", "?", "”", "’", "」",
+                "』", ")", "）", "\"", ",", "，", ":", "：", "、", "一", "二", "十", "是", "一是",
+                "十二是", "统一是", "法治", "a", "é", "😀", "\u{FEFF}",
+            ]),
+            0..40,
+        )) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(spans(&text), reference(&text), "{:?}", text);
+        }
     }
 
     #[test]

@@ -1,0 +1,43 @@
+//! Stepping over UTF-8 text by first bytes: a scan that cares about a few characters looks up
+//! each character's first byte and decodes only the characters that may be one of them. Most
+//! of a report is CJK ideographs and ASCII, which a scan then passes in one table load each.
+
+/// By first byte: the character's length in bytes, or 0 where `stops` holds the byte (the
+/// scan decodes the character there). Continuation bytes are never looked up by a scan that
+/// starts on a character boundary and steps by these lengths.
+pub(crate) const fn steps(stops: &[u8]) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b {
+            0x00..=0x7F => 1,
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            _ => 4,
+        };
+        b += 1;
+    }
+    let mut i = 0;
+    while i < stops.len() {
+        t[stops[i] as usize] = 0;
+        i += 1;
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_character_lengths_except_at_stops() {
+        const T: [u8; 256] = steps(&[b'\n', 0xE3]);
+        for c in ['a', 'é', '中', '😀', '、'] {
+            let mut buf = [0u8; 4];
+            let first = c.encode_utf8(&mut buf).as_bytes()[0];
+            let want = if first == 0xE3 { 0 } else { c.len_utf8() };
+            assert_eq!(usize::from(T[usize::from(first)]), want, "{c}");
+        }
+        assert_eq!(T[usize::from(b'\n')], 0);
+    }
+}
