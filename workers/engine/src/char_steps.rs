@@ -25,6 +25,29 @@ pub(crate) const fn steps(stops: &[u8]) -> [u8; 256] {
     t
 }
 
+/// The first character at a stop of `steps` for which `wanted` holds, with its byte offset.
+pub(crate) fn find(
+    s: &str,
+    steps: &[u8; 256],
+    mut wanted: impl FnMut(char) -> bool,
+) -> Option<(usize, char)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let step = steps[usize::from(b[i])];
+        if step != 0 {
+            i += usize::from(step);
+            continue;
+        }
+        let c = s.get(i..)?.chars().next()?;
+        if wanted(c) {
+            return Some((i, c));
+        }
+        i += c.len_utf8();
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +62,15 @@ mod tests {
             assert_eq!(usize::from(T[usize::from(first)]), want, "{c}");
         }
         assert_eq!(T[usize::from(b'\n')], 0);
+    }
+
+    #[test]
+    fn find_decodes_only_at_stops() {
+        const T: [u8; 256] = steps(&[0xE3]);
+        let s = "a中〔b〕、";
+        assert_eq!(find(s, &T, |c| c == '〕'), Some((8, '〕')));
+        // 中 does not start with E3: never decoded, never found.
+        assert_eq!(find(s, &T, |c| c == '中'), None);
+        assert_eq!(find("", &T, |_| true), None);
     }
 }

@@ -246,7 +246,7 @@ impl<'a> View<'a> {
 
     fn is_concrete(&self, s: &Sent, rules: &Rules) -> bool {
         let st = self.slice(&s.span);
-        if has_count_digits(st) || st.contains('〔') {
+        if has_count_digits(st) || has_doc_number_bracket(st) {
             return true;
         }
         let fi = self.fig_starts.partition_point(|f| *f < s.span.start);
@@ -395,6 +395,17 @@ fn is_local_title(title: &str, rules: &Rules) -> bool {
     false
 }
 
+/// Where [`has_count_digits`] looks: ASCII digits and the first byte (EF) of full-width ones.
+static COUNT_DIGIT_STEPS: [u8; 256] = crate::char_steps::steps(b"0123456789\xEF");
+
+/// Where [`has_doc_number_bracket`] looks: the first byte of 〔.
+static BRACKET_STEPS: [u8; 256] = crate::char_steps::steps(b"\xE3");
+
+/// A 〔 (the year bracket of a document number, 〔2024〕) in the text.
+fn has_doc_number_bracket(s: &str) -> bool {
+    crate::char_steps::find(s, &BRACKET_STEPS, |c| c == '〔').is_some()
+}
+
 /// True when the text has a digit run that is a count, amount, rate or date (not a bare year, an
 /// enumerator or a year range). Scans bytes: ASCII digits, and full-width ０-９ (EF BC 90..99).
 pub(crate) fn has_count_digits(s: &str) -> bool {
@@ -412,8 +423,14 @@ pub(crate) fn has_count_digits(s: &str) -> bool {
     };
     let mut i = 0;
     while i < b.len() {
+        let step = COUNT_DIGIT_STEPS[usize::from(b[i])];
+        if step != 0 {
+            i += usize::from(step);
+            continue;
+        }
         let Some(_) = digit_at(i) else {
-            i += 1;
+            // An EF character that is not a full-width digit.
+            i += 3;
             continue;
         };
         let start = i;
@@ -581,6 +598,80 @@ mod tests {
         assert!(!has_count_digits("《法治政府建设实施纲要（2021—2025年）》"));
         assert!(has_count_digits("6月30日召开会议"));
         assert!(has_count_digits("调解成功率为97 %"));
+    }
+
+    /// [`has_count_digits`] as it was written byte by byte, before it stepped by first bytes.
+    fn reference_count_digits(s: &str) -> bool {
+        let b = s.as_bytes();
+        // (byte start, byte end, value so far capped, digit count) of each run.
+        let digit_at = |i: usize| -> Option<(usize, u32)> {
+            match b.get(i)? {
+                c @ b'0'..=b'9' => Some((1, u32::from(c - b'0'))),
+                0xEF if b.get(i + 1) == Some(&0xBC) => match b.get(i + 2) {
+                    Some(c @ 0x90..=0x99) => Some((3, u32::from(c - 0x90))),
+                    _ => None,
+                },
+                _ => None,
+            }
+        };
+        let mut i = 0;
+        while i < b.len() {
+            let Some(_) = digit_at(i) else {
+                i += 1;
+                continue;
+            };
+            let start = i;
+            let mut len = 0u32;
+            let mut value = 0u32;
+            while let Some((w, d)) = digit_at(i) {
+                value = value.saturating_mul(10).saturating_add(d);
+                len += 1;
+                i += w;
+            }
+            let next = s.get(i..).and_then(|t| t.chars().next());
+            let prev = s.get(..start).and_then(|h| h.chars().next_back());
+            // Enumerator at the start: "1." "（2）".
+            let lead = s.get(..start).is_some_and(|h| {
+                h.chars()
+                    .all(|c| matches!(c, '(' | '（' | ' ' | '\u{3000}'))
+            });
+            if lead && matches!(next, Some('.' | '．' | '、' | ')' | '）')) {
+                continue;
+            }
+            if len == 4 {
+                let yearish = (1949..=2099).contains(&value);
+                let year_ctx =
+                    matches!(
+                        next,
+                        Some('年' | '—' | '-' | '－' | '～' | '~' | '至' | '/' | '–' | '）' | ')')
+                    ) || matches!(prev, Some('—' | '-' | '－' | '～' | '~' | '至' | '–'));
+                if yearish && year_ctx {
+                    continue;
+                }
+            }
+            return true;
+        }
+        false
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn stepping_finds_digits_and_brackets_as_the_byte_scan(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "0", "1", "9", "2023", "１", "９", "０", "（", "(", " ", "\u{3000}", ".", "．", "、",
+                ")", "）", "年", "—", "-", "至", "〔", "〕", "，", "法治", "a", "😀", "\u{FF5E}", "%",
+            ]),
+            0..24,
+        )) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(
+                has_count_digits(&text),
+                reference_count_digits(&text),
+                "{:?}", text
+            );
+            proptest::prop_assert_eq!(has_doc_number_bracket(&text), text.contains('〔'));
+        }
     }
 
     #[test]
