@@ -29,11 +29,13 @@ pub(crate) fn measure(
     let mut broken = Vec::new();
     for pair in lines.windows(2) {
         let ((at, line), (_, next)) = (pair[0], pair[1]);
-        if !headings.contains(&at)
+        // The checks that look at a line's last or first characters come first: most lines
+        // end a sentence, and the others read whole lines.
+        if ends_inside(line, rules)
+            && continues(next)
+            && !headings.contains(&at)
             && !table_row(line)
             && !table_row(next)
-            && ends_inside(line, rules)
-            && continues(next)
         {
             broken.push(at..at + line.len());
         }
@@ -144,7 +146,8 @@ fn continues(next: &str) -> bool {
 /// Table rows (cells joined by `|` or tabs, as the decoders and plain-text tables write them)
 /// end without punctuation by nature.
 fn table_row(line: &str) -> bool {
-    line.contains(['|', '\t'])
+    // ASCII bytes are never part of another character: no need to decode.
+    line.bytes().any(|b| b == b'|' || b == b'\t')
 }
 
 fn is_numeral(c: char) -> bool {
@@ -154,9 +157,10 @@ fn is_numeral(c: char) -> bool {
 /// A line holding nothing but a figure: digits with their separators and signs.
 fn lone_figure(line: &str) -> bool {
     let t = line.trim();
-    t.chars().any(|c| c.is_ascii_digit())
-        && t.chars()
-            .all(|c| c.is_ascii_digit() || ".,%+-—–~/:．，％".contains(c) || c.is_whitespace())
+    // `all` first: it stops at the first word of a text line, where `any` would read it all.
+    t.chars()
+        .all(|c| c.is_ascii_digit() || ".,%+-—–~/:．，％".contains(c) || c.is_whitespace())
+        && t.chars().any(|c| c.is_ascii_digit())
 }
 
 /// Non-whitespace and unreadable characters, in one pass. Most of a report is CJK ideographs
