@@ -25,6 +25,58 @@ pub(crate) const fn steps(stops: &[u8]) -> [u8; 256] {
     t
 }
 
+/// [`steps`] stopping at the first bytes of `chars`: the table a scan for those chars needs.
+pub(crate) const fn steps_for(chars: &[char]) -> [u8; 256] {
+    let mut t = steps(&[]);
+    let mut i = 0;
+    while i < chars.len() {
+        t[first_byte(chars[i]) as usize] = 0;
+        i += 1;
+    }
+    t
+}
+
+/// The first byte of `c` in UTF-8.
+const fn first_byte(c: char) -> u8 {
+    let u = c as u32;
+    if u < 0x80 {
+        u as u8
+    } else if u < 0x800 {
+        (0xC0 | (u >> 6)) as u8
+    } else if u < 0x1_0000 {
+        (0xE0 | (u >> 12)) as u8
+    } else {
+        (0xF0 | (u >> 18)) as u8
+    }
+}
+
+/// The last character at a stop of `steps` for which `wanted` holds (given its byte offset),
+/// with that offset. Reads bytes backwards and decodes only where a character starts with a
+/// stop byte.
+pub(crate) fn rfind(
+    s: &str,
+    steps: &[u8; 256],
+    mut wanted: impl FnMut(usize, char) -> bool,
+) -> Option<(usize, char)> {
+    let b = s.as_bytes();
+    let mut i = b.len();
+    while i > 0 {
+        i -= 1;
+        if steps[usize::from(b[i])] != 0 {
+            continue;
+        }
+        // A stop that is not where a character starts (only if a table stops at continuation
+        // bytes) is passed over.
+        let Some(c) = s.get(i..).and_then(|t| t.chars().next()) else {
+            continue;
+        };
+        if wanted(i, c) {
+            return Some((i, c));
+        }
+    }
+    None
+}
+
 /// The first character at a stop of `steps` for which `wanted` holds, with its byte offset.
 pub(crate) fn find(
     s: &str,
@@ -62,6 +114,44 @@ mod tests {
             assert_eq!(usize::from(T[usize::from(first)]), want, "{c}");
         }
         assert_eq!(T[usize::from(b'\n')], 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tables_for_chars_find_what_a_char_scan_finds(
+            chars in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec!['a', ',', '，', '、', '。', '中', '😀', 'é', '０']),
+                    proptest::prelude::any::<char>(),
+                ],
+                0..40,
+            ),
+            wanted in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![',', '，', '、', '。', '😀', 'é', '０']),
+                    proptest::prelude::any::<char>(),
+                ],
+                1..4,
+            ),
+        ) {
+            let text: String = chars.into_iter().collect();
+            let mut t = steps_for(&[]);
+            for c in &wanted {
+                let mut buf = [0u8; 4];
+                let first = c.encode_utf8(&mut buf).as_bytes()[0];
+                t[usize::from(first)] = 0;
+            }
+            proptest::prop_assert_eq!(t, steps_for(&wanted));
+            let is = |c: char| wanted.contains(&c);
+            proptest::prop_assert_eq!(
+                find(&text, &t, is),
+                text.char_indices().find(|&(_, c)| is(c))
+            );
+            proptest::prop_assert_eq!(
+                rfind(&text, &t, |_, c| is(c)),
+                text.char_indices().rev().find(|&(_, c)| is(c))
+            );
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::figure_binding::{Binder, Place, ReadSentence};
 use super::figure_match;
+use crate::char_steps;
 use crate::model::{Figure, Section, Sentence};
 use crate::wording::FigureWords;
 use regex::Regex;
@@ -221,26 +222,29 @@ fn is_plan(words: &Words, before: &str) -> bool {
         .any(|m| !words.plan_not.is_match(&before[m.start()..]))
 }
 
+const CLAUSE_SEPS: [char; 8] = [',', ';', '、', ':', '。', '(', '，', '；'];
+static CLAUSE_STEPS: [u8; 256] = char_steps::steps_for(&CLAUSE_SEPS);
+/// The clause separators without 、, which joins the items of a list.
+const WIDE_CLAUSE_SEPS: [char; 6] = [',', ';', ':', '。', '，', '；'];
+static WIDE_CLAUSE_STEPS: [u8; 256] = char_steps::steps_for(&WIDE_CLAUSE_SEPS);
+
 /// The clause before the number (after the last , ; 、 or :), at most 40 bytes of context.
 fn left_clause(before: &str) -> &str {
-    &before[clause_start(before, &[',', ';', '、', ':', '。', '(', '，', '；'])..]
+    &before[clause_start(before, &CLAUSE_SEPS, &CLAUSE_STEPS)..]
 }
 
 /// Where the clause ending `before` starts: after the last separator, where a comma between
 /// digits (1,126) separates thousands, not clauses.
-fn clause_start(before: &str, seps: &[char]) -> usize {
+fn clause_start(before: &str, seps: &[char], steps: &[u8; 256]) -> usize {
     let bytes = before.as_bytes();
-    before
-        .char_indices()
-        .rev()
-        .find(|&(i, c)| {
-            seps.contains(&c)
-                && !(c == ','
-                    && i > 0
-                    && bytes[i - 1].is_ascii_digit()
-                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
-        })
-        .map_or(0, |(i, c)| i + c.len_utf8())
+    char_steps::rfind(before, steps, |i, c| {
+        seps.contains(&c)
+            && !(c == ','
+                && i > 0
+                && bytes[i - 1].is_ascii_digit()
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+    })
+    .map_or(0, |(i, c)| i + c.len_utf8())
 }
 
 /// The sentence around a figure, at most `max` bytes each side.
@@ -268,7 +272,7 @@ fn window_before(st: &str, at: usize, max: usize) -> &str {
 
 /// The clause before the number, keeping 、-separated lists together.
 fn wide_clause(before: &str) -> &str {
-    &before[clause_start(before, &[',', ';', ':', '。', '，', '；'])..]
+    &before[clause_start(before, &WIDE_CLAUSE_SEPS, &WIDE_CLAUSE_STEPS)..]
 }
 
 /// The rest of the clause after the figure.

@@ -24,9 +24,10 @@ pub fn split(text: &str, sections: &[Section]) -> Vec<Sentence> {
     out
 }
 
-/// Where [`spans`] decodes: the ends of sentences and the clause marks an enumerator may follow
-/// (`\n ; ! ? , :`, and the first bytes E3 of 。、 and EF of ！？；，：).
-static STEPS: [u8; 256] = crate::char_steps::steps(b"\n;!?,:\xE3\xEF");
+/// Where [`spans`] decodes: the ends of sentences and the clause marks an enumerator may follow.
+static STEPS: [u8; 256] = crate::char_steps::steps_for(&[
+    '\n', '。', '！', '？', '；', ';', '!', '?', ',', '，', ':', '：', '、',
+]);
 
 /// Sentence spans: split at line ends and at 。！？； (with the closing quotes after them), and
 /// before an enumerator (二是) that follows a clause mark.

@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use crate::char_steps;
 use crate::model::ParsedDoc;
 use crate::rules::Rules;
 use crate::wire;
@@ -185,20 +186,15 @@ impl<'a> View<'a> {
     pub fn clause(&self, sent: &Sent, at: usize) -> Range<usize> {
         let s = self.slice(&sent.span);
         let rel = at.saturating_sub(sent.span.start).min(s.len());
-        let is_delim = |c: char| {
-            matches!(
-                c,
-                '，' | ',' | '；' | ';' | '：' | ':' | '。' | '！' | '？' | '!' | '?'
-            )
-        };
+        let is_delim = |c: char| CLAUSE_DELIMS.contains(&c);
         let start = s
             .get(..rel)
-            .and_then(|h| h.char_indices().rev().find(|(_, c)| is_delim(*c)))
+            .and_then(|h| char_steps::rfind(h, &CLAUSE_DELIM_STEPS, |_, c| is_delim(c)))
             .map(|(i, c)| i + c.len_utf8())
             .unwrap_or(0);
         let end = s
             .get(rel..)
-            .and_then(|t| t.char_indices().find(|(_, c)| is_delim(*c)))
+            .and_then(|t| char_steps::find(t, &CLAUSE_DELIM_STEPS, is_delim))
             .map(|(i, _)| rel + i)
             .unwrap_or(s.len());
         sent.span.start + start..sent.span.start + end
@@ -401,15 +397,22 @@ fn is_local_title(title: &str, rules: &Rules) -> bool {
     false
 }
 
-/// Where [`has_count_digits`] looks: ASCII digits and the first byte (EF) of full-width ones.
-static COUNT_DIGIT_STEPS: [u8; 256] = crate::char_steps::steps(b"0123456789\xEF");
+/// Where [`has_count_digits`] looks: ASCII digits and full-width ones.
+static COUNT_DIGIT_STEPS: [u8; 256] = char_steps::steps_for(&[
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '０', '１', '２', '３', '４', '５', '６',
+    '７', '８', '９',
+]);
 
-/// Where [`has_doc_number_bracket`] looks: the first byte of 〔.
-static BRACKET_STEPS: [u8; 256] = crate::char_steps::steps(b"\xE3");
+/// Where [`has_doc_number_bracket`] looks.
+static BRACKET_STEPS: [u8; 256] = char_steps::steps_for(&['〔']);
+
+/// What ends a clause for [`View::clause`].
+const CLAUSE_DELIMS: [char; 11] = ['，', ',', '；', ';', '：', ':', '。', '！', '？', '!', '?'];
+static CLAUSE_DELIM_STEPS: [u8; 256] = char_steps::steps_for(&CLAUSE_DELIMS);
 
 /// A 〔 (the year bracket of a document number, 〔2024〕) in the text.
 fn has_doc_number_bracket(s: &str) -> bool {
-    crate::char_steps::find(s, &BRACKET_STEPS, |c| c == '〔').is_some()
+    char_steps::find(s, &BRACKET_STEPS, |c| c == '〔').is_some()
 }
 
 /// True when the text has a digit run that is a count, amount, rate or date (not a bare year, an
