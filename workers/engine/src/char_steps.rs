@@ -77,27 +77,53 @@ pub(crate) fn rfind(
     None
 }
 
+/// The characters of `s` at a stop of `steps`, with their byte offsets, in order.
+pub(crate) fn stops<'a>(s: &'a str, steps: &'a [u8; 256]) -> Stops<'a> {
+    Stops { s, steps, at: 0 }
+}
+
+/// See [`stops`]. A scan that reads past a stop (a run of digits, closing quotes) resumes after
+/// what it read with [`Stops::resume_at`].
+pub(crate) struct Stops<'a> {
+    s: &'a str,
+    steps: &'a [u8; 256],
+    at: usize,
+}
+
+impl Stops<'_> {
+    /// Continues the scan from byte `at`, which must start a character.
+    pub(crate) fn resume_at(&mut self, at: usize) {
+        self.at = at;
+    }
+}
+
+impl Iterator for Stops<'_> {
+    type Item = (usize, char);
+
+    fn next(&mut self) -> Option<(usize, char)> {
+        let b = self.s.as_bytes();
+        while let Some(&first) = b.get(self.at) {
+            let step = self.steps[usize::from(first)];
+            if step != 0 {
+                self.at += usize::from(step);
+                continue;
+            }
+            let i = self.at;
+            let c = self.s.get(i..)?.chars().next()?;
+            self.at = i + c.len_utf8();
+            return Some((i, c));
+        }
+        None
+    }
+}
+
 /// The first character at a stop of `steps` for which `wanted` holds, with its byte offset.
 pub(crate) fn find(
     s: &str,
     steps: &[u8; 256],
     mut wanted: impl FnMut(char) -> bool,
 ) -> Option<(usize, char)> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let step = steps[usize::from(b[i])];
-        if step != 0 {
-            i += usize::from(step);
-            continue;
-        }
-        let c = s.get(i..)?.chars().next()?;
-        if wanted(c) {
-            return Some((i, c));
-        }
-        i += c.len_utf8();
-    }
-    None
+    stops(s, steps).find(|&(_, c)| wanted(c))
 }
 
 #[cfg(test)]

@@ -78,18 +78,7 @@ fn fold_plain(src: &str) -> String {
     let mut text = String::with_capacity(src.len());
     let bytes = src.as_bytes();
     let mut run = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let skip = SKIP[usize::from(bytes[i])];
-        if skip != 0 {
-            i += usize::from(skip);
-            continue;
-        }
-        // `i` starts a character: the loop steps from character to character.
-        let Some(c) = src.get(i..).and_then(|rest| rest.chars().next()) else {
-            break;
-        };
-        let len = c.len_utf8();
+    for (i, c) in crate::char_steps::stops(src, &SKIP) {
         let out = if c == '\r' {
             // CRLF → LF (drop the CR), lone CR → LF.
             if bytes.get(i + 1) == Some(&b'\n') {
@@ -99,10 +88,7 @@ fn fold_plain(src: &str) -> String {
             }
         } else {
             match fold_char(c) {
-                Some(f) if f == c => {
-                    i += len;
-                    continue;
-                }
+                Some(f) if f == c => continue,
                 other => other,
             }
         };
@@ -110,8 +96,7 @@ fn fold_plain(src: &str) -> String {
         if let Some(f) = out {
             text.push(f);
         }
-        i += len;
-        run = i;
+        run = i + c.len_utf8();
     }
     text.push_str(&src[run..]);
     text

@@ -32,19 +32,10 @@ static STEPS: [u8; 256] = crate::char_steps::steps_for(&[
 /// Sentence spans: split at line ends and at 。！？； (with the closing quotes after them), and
 /// before an enumerator (二是) that follows a clause mark.
 fn spans(text: &str) -> Vec<Range<usize>> {
-    let b = text.as_bytes();
     let mut spans = Vec::new();
     let mut start = 0usize;
-    let mut i = 0usize;
-    while i < b.len() {
-        let step = STEPS[usize::from(b[i])];
-        if step != 0 {
-            i += usize::from(step);
-            continue;
-        }
-        let Some(c) = text[i..].chars().next() else {
-            break;
-        };
+    let mut marks = crate::char_steps::stops(text, &STEPS);
+    while let Some((i, c)) = marks.next() {
         let next = i + c.len_utf8();
         match c {
             '\n' => {
@@ -63,8 +54,7 @@ fn spans(text: &str) -> Vec<Range<usize>> {
                 }
                 push(text, &mut spans, start, end);
                 start = end;
-                i = end;
-                continue;
+                marks.resume_at(end);
             }
             ',' | '，' | ':' | '：' | '、' if is_enumerator(&text[next..]) => {
                 push(text, &mut spans, start, next);
@@ -72,7 +62,6 @@ fn spans(text: &str) -> Vec<Range<usize>> {
             }
             _ => {}
         }
-        i = next;
     }
     push(text, &mut spans, start, text.len());
     spans

@@ -436,21 +436,12 @@ fn count_digits_in(s: &str, steps: &[u8; 256]) -> bool {
             _ => None,
         }
     };
-    let mut i = 0;
-    while i < b.len() {
-        let step = steps[usize::from(b[i])];
-        if step != 0 {
-            i += usize::from(step);
+    let mut marks = char_steps::stops(s, steps);
+    while let Some((start, _)) = marks.next() {
+        if digit_at(start).is_none() {
             continue;
         }
-        let Some(_) = digit_at(i) else {
-            i += s
-                .get(i..)
-                .and_then(|t| t.chars().next())
-                .map_or(1, char::len_utf8);
-            continue;
-        };
-        let start = i;
+        let mut i = start;
         let mut len = 0u32;
         let mut value = 0u32;
         while let Some((w, d)) = digit_at(i) {
@@ -458,6 +449,7 @@ fn count_digits_in(s: &str, steps: &[u8; 256]) -> bool {
             len += 1;
             i += w;
         }
+        marks.resume_at(i);
         let next = s.get(i..).and_then(|t| t.chars().next());
         let prev = s.get(..start).and_then(|h| h.chars().next_back());
         // Enumerator at the start: "1." "（2）".
