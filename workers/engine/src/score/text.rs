@@ -612,7 +612,7 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
         #[test]
-        fn stepping_finds_digits_and_brackets_as_the_byte_scan(parts in proptest::collection::vec(
+        fn stepping_finds_digits_and_brackets_as_decoding_every_character_does(parts in proptest::collection::vec(
             proptest::sample::select(vec![
                 "0", "1", "9", "2023", "１", "９", "０", "（", "(", " ", "\u{3000}", ".", "．", "、",
                 ")", "）", "年", "—", "-", "至", "〔", "〕", "，", "法治", "a", "😀", "\u{FF5E}", "%",
