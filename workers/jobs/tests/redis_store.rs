@@ -224,6 +224,11 @@ fn assessment(sha: &str, text: &str, tail: &str) -> Vec<u8> {
     out
 }
 
+fn text_sha(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
 #[tokio::test]
 async fn results_are_compressed_and_share_their_text() {
     with_store(StoreTtls::default(), |s| async move {
@@ -261,7 +266,8 @@ async fn results_are_compressed_and_share_their_text() {
             .query_async(&mut con)
             .await
             .unwrap();
-        assert!(stored.starts_with(b"FZR1"), "packed result");
+        assert!(stored.starts_with(b"FZR2"), "packed result");
+        assert!(texts[0].ends_with(&format!("text:v2:{}", &text_sha(&text))));
         let text_len: usize = redis::cmd("STRLEN")
             .arg(&texts[0])
             .query_async(&mut con)
@@ -281,7 +287,31 @@ async fn results_are_compressed_and_share_their_text() {
         assert_eq!(s.get_result(&ja.result_key).await.unwrap(), None);
         // put_result (the gateway's AssessReport cache) packs the same way.
         s.put_result("direct", &a).await.unwrap();
-        assert_eq!(s.get_result("direct").await.unwrap(), Some(a));
+        assert_eq!(s.get_result("direct").await.unwrap(), Some(a.clone()));
+        // A result of the first format (`FZR1`, its text under `text:{sha256}` compressed without
+        // a dictionary) is still read.
+        let id = text_sha(&text);
+        let mut rest = vec![0x0a, 3];
+        rest.extend_from_slice(b"aaa");
+        rest.extend_from_slice(&[0x72, 13]);
+        rest.extend_from_slice(b"breakdown one");
+        let mut v1 = b"FZR1".to_vec();
+        v1.extend_from_slice(id.as_bytes());
+        v1.extend_from_slice(
+            &zstd::bulk::Compressor::with_dictionary(3, text.as_bytes())
+                .and_then(|mut c| c.compress(&rest))
+                .unwrap(),
+        );
+        let text_v1 = zstd::bulk::compress(text.as_bytes(), 3).unwrap();
+        let _: () = redis::pipe()
+            .set(format!("{prefix}text:{id}"), text_v1)
+            .ignore()
+            .set(format!("{prefix}result:first-format"), v1)
+            .ignore()
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert_eq!(s.get_result("first-format").await.unwrap(), Some(a));
     })
     .await;
 }

@@ -378,7 +378,7 @@ impl JobStore for MemoryStore {
         let value = match packed {
             Some(p) => {
                 g.texts.insert(
-                    p.text_id,
+                    p.text_name,
                     Expiring {
                         value: p.text,
                         expires,
@@ -400,8 +400,8 @@ impl JobStore for MemoryStore {
             let Some(stored) = g.results.get(result_key).filter(|e| e.expires > now) else {
                 return Ok(None);
             };
-            let text = crate::stored_result::text_id(&stored.value)
-                .and_then(|id| g.texts.get(id))
+            let text = crate::stored_result::text_name(&stored.value)
+                .and_then(|name| g.texts.get(&name))
                 .filter(|e| e.expires > now)
                 .map(|e| e.value.clone());
             (stored.value.clone(), text)

@@ -12,8 +12,9 @@
 //! - `{p}msg:{id}` — encoded [`JobMessage`] of a non-terminal job, deleted when it finishes.
 //! - `{p}result:{key}` — the assessment without its normalized text, zstd-compressed
 //!   ([`crate::stored_result`]); TTL `result_ttl`.
-//! - `{p}text:{sha256}` — a normalized text, zstd-compressed, once however many results read
-//!   it; TTL `result_ttl`, renewed by every result written with it.
+//! - `{p}text:v2:{sha256}` — a normalized text, zstd-compressed with the store's dictionary, once
+//!   however many results read it; TTL `result_ttl`, renewed by every result written with it.
+//!   (`{p}text:{sha256}`: the same for results of the first format, read until they expire.)
 //! - channel `{p}events:{id}` — every new version of the job, published by the same script
 //!   that wrote it (netstring-encoded field list).
 //!
@@ -236,8 +237,8 @@ impl RedisStore {
     fn result_key(&self, rk: &str) -> String {
         self.key(&["result:", rk])
     }
-    fn text_key(&self, text_id: &str) -> String {
-        self.key(&["text:", text_id])
+    fn text_key(&self, text_name: &str) -> String {
+        self.key(&["text:", text_name])
     }
     fn events_channel(&self, id: &str) -> String {
         self.key(&["events:", id])
@@ -480,7 +481,7 @@ impl RedisStore {
         if let Some((rk, _)) = result {
             a.key(self.result_key(rk));
             if let Some(p) = &packed {
-                a.key(self.text_key(&p.text_id));
+                a.key(self.text_key(&p.text_name));
             }
         }
         a.arg(from)
@@ -796,7 +797,7 @@ impl JobStore for RedisStore {
         // Text first: a result is never readable before the text it names.
         redis::pipe()
             .atomic()
-            .set_ex(self.text_key(&p.text_id), p.text, ttl)
+            .set_ex(self.text_key(&p.text_name), p.text, ttl)
             .ignore()
             .set_ex(&key, p.result, ttl)
             .ignore()

@@ -1,8 +1,17 @@
--- A stored assessment and, when it keeps its normalized text apart (`FZR1` + text id), that text.
+-- A stored assessment and, when it keeps its normalized text apart, that text: `FZR2` + text id
+-- names `text:v2:{id}`, `FZR1` + text id (the first format) `text:{id}` (stored_result).
 -- KEYS: result. ARGV: text key prefix.
 local r = redis.call('GET', KEYS[1])
 if not r then return false end
-if string.sub(r, 1, 4) ~= 'FZR1' then return {r} end
-local t = redis.call('GET', ARGV[1] .. string.sub(r, 5, 68))
+local magic = string.sub(r, 1, 4)
+local name
+if magic == 'FZR2' then
+  name = 'v2:' .. string.sub(r, 5, 68)
+elseif magic == 'FZR1' then
+  name = string.sub(r, 5, 68)
+else
+  return {r}
+end
+local t = redis.call('GET', ARGV[1] .. name)
 if not t then return {r} end
 return {r, t}

@@ -1,0 +1,346 @@
+//! How an assessment is kept by a store: its normalized text apart (once per text, however many
+//! jobs, hints or checklists read it), both parts zstd-compressed. The normalized text is most of
+//! an assessment's bytes; evidence quotes repeat it.
+//!
+//! Stored value, written now: `FZR2`, the text's id (64 hex digits: SHA-256 of the text), one flag
+//! byte (`q`: quotes at their offsets were left out, see [`quotes`]; `-`: none was), then the zstd
+//! frame of the assessment without its text, compressed with [`dictionary::VOCABULARY`] and the
+//! text as dictionary. Its text value, under the name `v2:{id}`: the zstd frame of the text
+//! compressed with the 纲要 and the vocabulary as dictionary ([`dictionary`]).
+//!
+//! Still read: `FZR1` + id + the frame of the rest with the text alone as dictionary, its text
+//! (name `{id}`) compressed without one; and a value without either magic, an assessment stored
+//! whole. No protobuf message begins with `F` (0x46 would be field 8 of wire type 6, which does
+//! not exist), so none of them can be confused. The two formats name their texts apart, so a
+//! reader that knows only `FZR1` never meets a text it cannot read.
+
+mod dictionary;
+mod fields;
+mod quotes;
+
+use std::cell::RefCell;
+
+use sha2::{Digest, Sha256};
+
+use dictionary::LEVEL;
+use fields::{fields, put_bytes};
+use quotes::{CharText, Mode};
+
+const V1: &[u8; 4] = b"FZR1";
+const V2: &[u8; 4] = b"FZR2";
+const ID_LEN: usize = 64;
+/// `Assessment.normalized_text` (field 13, length-delimited).
+const TEXT_FIELD: u64 = 13;
+/// The flag byte, after the magic and the id.
+pub const FLAG_AT: usize = 4 + ID_LEN;
+pub const ELIDED: u8 = b'q';
+const KEPT: u8 = b'-';
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoredResultError {
+    #[error("stored result truncated or not an assessment")]
+    Malformed,
+    #[error("stored result does not decompress: {0}")]
+    Zstd(#[from] std::io::Error),
+    #[error("stored result names text {0} that is gone")]
+    TextMissing(String),
+}
+
+/// An assessment split for storing.
+pub struct Packed {
+    /// `FZR2` + text id + flag + compressed rest.
+    pub result: Vec<u8>,
+    /// The name under which `text` is stored (what [`text_name`] gives for `result`).
+    pub text_name: String,
+    /// The compressed text.
+    pub text: Vec<u8>,
+}
+
+/// Splits an encoded assessment, leaves out the quotes the text holds, compresses both parts.
+pub fn pack(assessment: &[u8]) -> Result<Packed, StoredResultError> {
+    let (rest, text) = split(assessment)?;
+    let text_id = hex::encode(Sha256::digest(text));
+    // Kept only if reading it back gives these bytes (it does for everything prost writes); a
+    // message not shaped as the schema says is stored with its quotes.
+    let elided = CharText::new(text).and_then(|t| {
+        let elided = quotes::rewrite(&rest, &quotes::ASSESSMENT, &t, Mode::Elide).ok()?;
+        let back = quotes::rewrite(&elided, &quotes::ASSESSMENT, &t, Mode::Restore).ok()?;
+        (back == rest && elided.len() < rest.len()).then_some(elided)
+    });
+    let (flag, body) = match &elided {
+        Some(e) => (ELIDED, e),
+        None => (KEPT, &rest),
+    };
+    let mut result = Vec::with_capacity(body.len() / 3 + V2.len() + ID_LEN + 17);
+    result.extend_from_slice(V2);
+    result.extend_from_slice(text_id.as_bytes());
+    result.push(flag);
+    result.extend_from_slice(&compress(body, Dict::Raw(&dictionary::for_result(text)))?);
+    Ok(Packed {
+        result,
+        text_name: format!("v2:{text_id}"),
+        text: compress(text, Dict::Texts)?,
+    })
+}
+
+enum Dict<'a> {
+    Raw(&'a [u8]),
+    Texts,
+}
+
+thread_local! {
+    /// One compression context per thread, reused: a new one per call allocated and cleared
+    /// megabytes of tables, 8 % of a worker's CPU under load (perf).
+    static CCTX: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+}
+
+fn compress(data: &[u8], dict: Dict<'_>) -> std::io::Result<Vec<u8>> {
+    CCTX.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let cx = match slot.as_mut() {
+            Some(cx) => cx,
+            None => slot.insert(zstd::bulk::Compressor::new(LEVEL)?),
+        };
+        match dict {
+            Dict::Raw(d) => cx.set_dictionary(LEVEL, d)?,
+            Dict::Texts => cx.set_prepared_dictionary(&dictionary::TEXT_ENCODER)?,
+        }
+        cx.compress(data)
+    })
+}
+
+/// The name of the text a stored value needs (the store keeps texts by it), or `None` for a value
+/// stored whole.
+pub fn text_name(stored: &[u8]) -> Option<String> {
+    let (version, id) = header(stored)?;
+    Some(if version == V1 {
+        id.to_string()
+    } else {
+        format!("v2:{id}")
+    })
+}
+
+fn header(stored: &[u8]) -> Option<(&[u8; 4], &str)> {
+    let version = [V1, V2].into_iter().find(|v| stored.starts_with(*v))?;
+    let id = stored.get(4..4 + ID_LEN)?;
+    Some((version, std::str::from_utf8(id).ok()?))
+}
+
+/// The encoded assessment, byte for byte as it was packed, from a stored value and its text.
+pub fn unpack(stored: Vec<u8>, text: Option<&[u8]>) -> Result<Vec<u8>, StoredResultError> {
+    let Some((version, id)) = header(&stored) else {
+        return Ok(stored);
+    };
+    let text = text.ok_or_else(|| StoredResultError::TextMissing(id.to_string()))?;
+    let body = &stored[4 + ID_LEN..];
+    if version == V1 {
+        let text = decompress(text, Dict::Raw(&[]))?;
+        let rest = decompress(body, Dict::Raw(&text))?;
+        return join(&rest, &text);
+    }
+    let (&flag, frame) = body.split_first().ok_or(StoredResultError::Malformed)?;
+    let text = decompress(text, Dict::Texts)?;
+    let rest = decompress(frame, Dict::Raw(&dictionary::for_result(&text)))?;
+    let rest = match flag {
+        ELIDED => {
+            let t = CharText::new(&text).ok_or(StoredResultError::Malformed)?;
+            quotes::rewrite(&rest, &quotes::ASSESSMENT, &t, Mode::Restore)?
+        }
+        KEPT => rest,
+        _ => return Err(StoredResultError::Malformed),
+    };
+    join(&rest, &text)
+}
+
+fn decompress(frame: &[u8], dict: Dict<'_>) -> Result<Vec<u8>, StoredResultError> {
+    let mut out = Vec::new();
+    match dict {
+        Dict::Raw(d) => {
+            let mut r = zstd::stream::read::Decoder::with_dictionary(frame, d)?;
+            std::io::copy(&mut r, &mut out)?;
+        }
+        Dict::Texts => {
+            let mut r = zstd::stream::read::Decoder::with_prepared_dictionary(
+                frame,
+                &dictionary::TEXT_DECODER,
+            )?;
+            std::io::copy(&mut r, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+/// The assessment without its text field, and the text.
+fn split(b: &[u8]) -> Result<(Vec<u8>, &[u8]), StoredResultError> {
+    let mut rest = Vec::with_capacity(b.len());
+    let mut text: &[u8] = &[];
+    for f in fields(b) {
+        let f = f?;
+        match (f.number, f.payload) {
+            (TEXT_FIELD, Some((s, e))) => text = &b[s..e],
+            _ => rest.extend_from_slice(&b[f.start..f.end]),
+        }
+    }
+    Ok((rest, text))
+}
+
+/// Puts the text back where prost writes it (fields in number order), so the bytes are those
+/// that were packed. An empty text was never written (proto3 default) and stays out.
+fn join(rest: &[u8], text: &[u8]) -> Result<Vec<u8>, StoredResultError> {
+    let mut out = Vec::with_capacity(rest.len() + text.len() + 8);
+    let mut placed = text.is_empty();
+    for f in fields(rest) {
+        let f = f?;
+        if !placed && f.number > TEXT_FIELD {
+            put_bytes(&mut out, TEXT_FIELD, text);
+            placed = true;
+        }
+        out.extend_from_slice(&rest[f.start..f.end]);
+    }
+    if !placed {
+        put_bytes(&mut out, TEXT_FIELD, text);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A message shaped like an assessment: strings and messages around field 13.
+    fn encoded(fields: &[(u64, Vec<u8>)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (n, payload) in fields {
+            put_bytes(&mut out, *n, payload);
+        }
+        out
+    }
+
+    #[test]
+    fn round_trip_is_byte_exact_and_text_is_apart() {
+        let text = "一、2024年法治政府建设主要举措和成效。"
+            .repeat(40)
+            .into_bytes();
+        // Evidence quoting the text (field 8) compresses against it.
+        let quotes = "2024年法治政府建设主要举措和成效".repeat(30).into_bytes();
+        let b = encoded(&[
+            (1, b"sha".to_vec()),
+            (4, b"report".to_vec()),
+            (8, quotes.clone()),
+            (13, text.clone()),
+            (14, b"breakdown".to_vec()),
+            (20, b"q".to_vec()),
+        ]);
+        let p = pack(&b).expect("packs");
+        assert_eq!(text_name(&p.result), Some(p.text_name.clone()));
+        assert_eq!(p.result[FLAG_AT], KEPT, "no evidence message to elide from");
+        assert!(p.text.len() < text.len() / 4, "text compressed");
+        assert!(
+            !p.result.windows(6).any(|w| w == &text[..6]),
+            "text not in the result"
+        );
+        assert_eq!(unpack(p.result.clone(), Some(&p.text)).expect("unpacks"), b);
+        assert!(matches!(
+            unpack(p.result, None),
+            Err(StoredResultError::TextMissing(_))
+        ));
+    }
+
+    #[test]
+    fn values_stored_whole_read_as_they_are() {
+        let b = encoded(&[(1, b"sha".to_vec()), (13, b"text".to_vec())]);
+        assert_eq!(text_name(&b), None);
+        assert_eq!(unpack(b.clone(), None).expect("whole"), b);
+    }
+
+    /// Values of the first format (text alone as the result's dictionary, text compressed without
+    /// one) are still read, from their own text name.
+    #[test]
+    fn first_format_values_are_still_read() {
+        let text = "一、2024年法治政府建设主要举措和成效。"
+            .repeat(20)
+            .into_bytes();
+        let b = encoded(&[
+            (1, b"sha".to_vec()),
+            (13, text.clone()),
+            (14, b"x".to_vec()),
+        ]);
+        let (rest, _) = split(&b).expect("splits");
+        let id = hex::encode(Sha256::digest(&text));
+        let mut v1 = V1.to_vec();
+        v1.extend_from_slice(id.as_bytes());
+        v1.extend_from_slice(
+            &zstd::bulk::Compressor::with_dictionary(3, &text)
+                .and_then(|mut c| c.compress(&rest))
+                .expect("compresses"),
+        );
+        let text_v1 = zstd::bulk::compress(&text, 3).expect("compresses");
+        assert_eq!(text_name(&v1), Some(id));
+        assert_eq!(unpack(v1, Some(&text_v1)).expect("unpacks"), b);
+    }
+
+    /// A real-shaped assessment: the quotes of its evidence and figures are left out of the stored
+    /// value, which comes back byte for byte.
+    #[test]
+    fn quotes_at_their_offsets_are_left_out_and_put_back() {
+        let text = "一、主要举措。全年办理行政复议案件63件，行政诉讼案件41件。".repeat(30);
+        let quote = "全年办理行政复议案件63件";
+        let at = 7 + 31 * 3;
+        let mut ev = Vec::new();
+        put_bytes(&mut ev, 1, quote.as_bytes());
+        ev.extend_from_slice(&[2 << 3, at as u8, 3 << 3, (at + quote.chars().count()) as u8]);
+        let mut part = Vec::new();
+        put_bytes(&mut part, 1, b"measures");
+        put_bytes(&mut part, 4, &ev);
+        let b = encoded(&[
+            (1, b"sha".to_vec()),
+            (7, part.clone()),
+            (7, part),
+            (13, text.into_bytes()),
+        ]);
+        let p = pack(&b).expect("packs");
+        assert_eq!(p.result[FLAG_AT], ELIDED);
+        assert_eq!(unpack(p.result, Some(&p.text)).expect("unpacks"), b);
+    }
+
+    #[test]
+    fn an_empty_text_stays_out() {
+        let b = encoded(&[(1, b"sha".to_vec()), (14, b"x".to_vec())]);
+        let p = pack(&b).expect("packs");
+        assert_eq!(unpack(p.result, Some(&p.text)).expect("unpacks"), b);
+    }
+
+    #[test]
+    fn truncated_input_is_an_error() {
+        let b = encoded(&[(1, b"sha".to_vec()), (13, b"text".to_vec())]);
+        assert!(pack(&b[..b.len() - 2]).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn any_field_order_round_trips(
+            numbers in proptest::collection::btree_set(1u64..30, 0..8),
+            text in ".{0,300}",
+        ) {
+            let mut fs: Vec<(u64, Vec<u8>)> = numbers
+                .into_iter()
+                .filter(|n| *n != TEXT_FIELD)
+                .map(|n| (n, n.to_string().into_bytes()))
+                .collect();
+            if !text.is_empty() {
+                fs.push((TEXT_FIELD, text.into_bytes()));
+            }
+            fs.sort_by_key(|f| f.0);
+            let b = encoded(&fs);
+            let p = pack(&b).expect("packs");
+            prop_assert_eq!(unpack(p.result, Some(&p.text)).expect("unpacks"), b);
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = pack(&bytes);
+            let _ = unpack(bytes, Some(b"x"));
+        }
+    }
+}
