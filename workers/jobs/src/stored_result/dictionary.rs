@@ -12,17 +12,19 @@ use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
 /// The official text of the 法治政府建设实施纲要（2021—2025年）.
 const GANGYAO: &[u8] = include_bytes!("../../dictionary/gangyao-2021-2025.txt");
-/// Every quoted string of the checklists when the format was made
-/// (`scripts/store-dictionary-vocabulary`).
-pub(super) const VOCABULARY: &[u8] = include_bytes!("../../dictionary/vocabulary.txt");
+/// The checklists' quoted strings when the format was made (`scripts/store-dictionary-vocabulary`):
+/// titles, names, ids, codes and messages, which results repeat …
+pub(super) const TITLES: &[u8] = include_bytes!("../../dictionary/titles.txt");
+/// … and every other one (phrases), which texts are written in.
+const PHRASES: &[u8] = include_bytes!("../../dictionary/phrases.txt");
 
 /// zstd's default level: ≈ 120 MB/s with this dictionary here; level 9 saves 7 % more at a quarter
 /// of the speed.
 pub(super) const LEVEL: i32 = 3;
 
-/// For texts: the 纲要, then the vocabulary (what is nearest costs least to refer to).
+/// For texts: the 纲要, the phrases, the titles (what is nearest costs least to refer to).
 fn for_texts() -> Vec<u8> {
-    [GANGYAO, VOCABULARY].concat()
+    [GANGYAO, PHRASES, TITLES].concat()
 }
 
 /// Prepared once: loading 55 KB into a context per call would cost more than compressing a text.
@@ -31,10 +33,11 @@ pub(super) static TEXT_ENCODER: LazyLock<EncoderDictionary<'static>> =
 pub(super) static TEXT_DECODER: LazyLock<DecoderDictionary<'static>> =
     LazyLock::new(|| DecoderDictionary::copy(&for_texts()));
 
-/// For the rest of a result: the vocabulary (area and item titles, finding messages), then the
-/// text its quotes and figures come from.
+/// For the rest of a result: the titles (areas, items, parts, finding messages), then the text
+/// its quotes and figures come from. Not the phrases: this dictionary is loaded per result, and
+/// its 17 KB more took a third of packing to save 4 % of a result.
 pub(super) fn for_result(text: &[u8]) -> Vec<u8> {
-    [VOCABULARY, text].concat()
+    [TITLES, text].concat()
 }
 
 #[cfg(test)]
@@ -50,8 +53,12 @@ mod tests {
             "0c6e2e6ffa8202455894dc0e358c40d4e5b5ed31a9ef9fa8269fbbfbfa32bc11"
         );
         assert_eq!(
-            hex::encode(Sha256::digest(VOCABULARY)),
-            "d65dcdfb45c16e8bdd793474029bac6f537b12c6f6bc48cf7126c19dd354ffd1"
+            hex::encode(Sha256::digest(PHRASES)),
+            "9cf6e75f2527289ae1d2e1e81498337e7fda6158f6eb0ec190c4622e3ae8db7c"
+        );
+        assert_eq!(
+            hex::encode(Sha256::digest(TITLES)),
+            "62317a8332c4f06173410c5970b39f5c953f5c0fd90c3a54ab5937992bf6f753"
         );
     }
 }

@@ -4,9 +4,9 @@
 //!
 //! Stored value, written now: `FZR2`, the text's id (64 hex digits: SHA-256 of the text), one flag
 //! byte (`q`: quotes at their offsets were left out, see [`quotes`]; `-`: none was), then the zstd
-//! frame of the assessment without its text, compressed with [`dictionary::VOCABULARY`] and the
-//! text as dictionary. Its text value, under the name `v2:{id}`: the zstd frame of the text
-//! compressed with the 纲要 and the vocabulary as dictionary ([`dictionary`]).
+//! frame of the assessment without its text, compressed with [`dictionary::TITLES`] and the text
+//! as dictionary. Its text value, under the name `v2:{id}`: the zstd frame of the text compressed
+//! with the 纲要 and the checklists' words as dictionary ([`dictionary`]).
 //!
 //! Still read: `FZR1` + id + the frame of the rest with the text alone as dictionary, its text
 //! (name `{id}`) compressed without one; and a value without either magic, an assessment stored
@@ -152,22 +152,33 @@ pub fn unpack(stored: Vec<u8>, text: Option<&[u8]>) -> Result<Vec<u8>, StoredRes
     join(&rest, &text)
 }
 
+thread_local! {
+    /// One decompression context per thread: a new one per call was a third of unpacking.
+    static DCTX: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+/// No stored part is near this: documents are limited to 20 MiB before they are read.
+const MAX_PART: u64 = 256 << 20;
+
 fn decompress(frame: &[u8], dict: Dict<'_>) -> Result<Vec<u8>, StoredResultError> {
-    let mut out = Vec::new();
-    match dict {
-        Dict::Raw(d) => {
-            let mut r = zstd::stream::read::Decoder::with_dictionary(frame, d)?;
-            std::io::copy(&mut r, &mut out)?;
+    // Every frame was written whole, with its size in its header.
+    let size = zstd::zstd_safe::get_frame_content_size(frame)
+        .ok()
+        .flatten()
+        .filter(|n| *n <= MAX_PART)
+        .ok_or(StoredResultError::Malformed)?;
+    DCTX.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let dx = match slot.as_mut() {
+            Some(dx) => dx,
+            None => slot.insert(zstd::bulk::Decompressor::new()?),
+        };
+        match dict {
+            Dict::Raw(d) => dx.set_dictionary(d)?,
+            Dict::Texts => dx.set_prepared_dictionary(&dictionary::TEXT_DECODER)?,
         }
-        Dict::Texts => {
-            let mut r = zstd::stream::read::Decoder::with_prepared_dictionary(
-                frame,
-                &dictionary::TEXT_DECODER,
-            )?;
-            std::io::copy(&mut r, &mut out)?;
-        }
-    }
-    Ok(out)
+        Ok(dx.decompress(frame, size as usize)?)
+    })
 }
 
 /// The assessment without its text field, and the text.

@@ -3,7 +3,7 @@
 //! back-references into the text they were 14 % of a compressed result (corpus, measured).
 
 use super::StoredResultError;
-use super::fields::{Field, fields, put_bytes};
+use super::fields::{fields, put_bytes};
 
 /// Where quotes sit in a `fazhi.v1.Assessment` (field numbers of proto/fazhi/v1).
 pub(super) enum Node {
@@ -49,24 +49,31 @@ pub(super) static ASSESSMENT: Node = Node::Message(&[
     ),
 ]);
 
-/// The text by character, for offsets: the byte where each character starts.
+/// The text by character, for offsets: the byte where each character starts. Bytes that are not
+/// UTF-8 count as characters of their own; packing and unpacking count the same way.
 pub(super) struct CharText<'a> {
     text: &'a [u8],
-    starts: Vec<usize>,
+    starts: Vec<u32>,
 }
 
 impl<'a> CharText<'a> {
-    /// `None` for a text that is not UTF-8: its offsets cannot be followed, nothing is elided.
+    /// `None` for a text too long for 32-bit offsets (never one within the engine's limits).
     pub fn new(text: &'a [u8]) -> Option<Self> {
-        let s = std::str::from_utf8(text).ok()?;
-        let mut starts: Vec<usize> = s.char_indices().map(|(i, _)| i).collect();
-        starts.push(text.len());
+        u32::try_from(text.len()).ok()?;
+        let mut starts = Vec::with_capacity(text.len() / 2);
+        starts.extend(
+            (0u32..)
+                .zip(text)
+                .filter(|(_, b)| (**b as i8) >= -0x40)
+                .map(|(i, _)| i),
+        );
+        starts.push(text.len() as u32);
         Some(Self { text, starts })
     }
 
     fn slice(&self, start: u64, end: u64) -> Option<&'a [u8]> {
-        let s = *self.starts.get(usize::try_from(start).ok()?)?;
-        let e = *self.starts.get(usize::try_from(end).ok()?)?;
+        let s = *self.starts.get(usize::try_from(start).ok()?)? as usize;
+        let e = *self.starts.get(usize::try_from(end).ok()?)? as usize;
         self.text.get(s..e)
     }
 }
@@ -101,30 +108,35 @@ pub(super) fn rewrite(
             Ok(out)
         }
         &Node::Quoted { quote, start, end } => {
-            let fs = fields(b).collect::<Result<Vec<Field>, _>>()?;
-            let int = |n: u64| {
-                fs.iter()
-                    .rev()
-                    .find(|f| f.number == n)
-                    .map_or(Some(0), |f| f.varint)
-            };
-            let at = match (int(start), int(end)) {
+            // The last occurrence of a field is its value; an absent int is 0.
+            let (mut s, mut e, mut quoted) = (Some(0), Some(0), None);
+            for f in fields(b) {
+                let f = f?;
+                match f.number {
+                    n if n == start => s = f.varint,
+                    n if n == end => e = f.varint,
+                    n if n == quote => quoted = Some(f.payload.map(|(s, e)| &b[s..e])),
+                    _ => {}
+                }
+            }
+            let at = match (s, e) {
                 (Some(s), Some(e)) if s <= e => text.slice(s, e),
                 _ => None,
             };
-            let quoted = fs.iter().find(|f| f.number == quote);
-            let mut out = Vec::with_capacity(b.len() + 64);
+            let mut out = Vec::with_capacity(b.len() + at.map_or(0, |a| a.len() + 4));
             match (mode, at, quoted) {
-                (Mode::Elide, Some(at), Some(q))
-                    if q.payload.map(|(s, e)| &b[s..e]) == Some(at) =>
-                {
-                    for f in fs.iter().filter(|f| f.number != quote) {
-                        out.extend_from_slice(&b[f.start..f.end]);
+                (Mode::Elide, Some(at), Some(Some(q))) if q == at => {
+                    for f in fields(b) {
+                        let f = f?;
+                        if f.number != quote {
+                            out.extend_from_slice(&b[f.start..f.end]);
+                        }
                     }
                 }
                 (Mode::Restore, Some(at), None) if !at.is_empty() => {
                     let mut placed = false;
-                    for f in &fs {
+                    for f in fields(b) {
+                        let f = f?;
                         if !placed && f.number > quote {
                             put_bytes(&mut out, quote, at);
                             placed = true;
