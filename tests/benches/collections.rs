@@ -26,22 +26,10 @@ const BATCH: usize = 10_000;
 /// Summary rows as the scorer writes them: from the engine's assessments of the example
 /// reports (every format), each reused under many issuers.
 fn real_rows() -> Vec<wire::BatchRow> {
-    let limits = fazhi_engine::Limits::default();
-    let hints = fazhi_engine::Hints::default();
     let rows: Vec<wire::BatchRow> = fazhi_tests::corpus::sample_reports()
         .iter()
         .filter_map(|path| {
-            let bytes = std::fs::read(path).ok()?;
-            let name = path.file_name()?.to_str()?.to_string();
-            let sub = fazhi_engine::Submission {
-                content: &bytes,
-                media_type: "",
-                filename: &name,
-                charset: "",
-                hints: &hints,
-                checklist_id: None,
-            };
-            let a = fazhi_engine::assess(&sub, &limits).ok()?;
+            let a = fazhi_tests::assess_file(path)?;
             Some(fazhi_collections::row::row("", &a))
         })
         .collect();

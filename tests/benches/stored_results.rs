@@ -7,37 +7,9 @@ use fazhi_jobs::stored_result::{pack, unpack};
 use prost::Message;
 
 fn assessments() -> Vec<Vec<u8>> {
-    let mut paths = fazhi_tests::corpus::sample_reports();
-    for set in ["fresh", "holdout", "blind", "sealed"] {
-        let dir = fazhi_tests::corpus::repo_root().join("tests").join(set);
-        let mut more: Vec<_> = std::fs::read_dir(&dir)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "txt" || x == "html"))
-            .collect();
-        more.sort();
-        paths.extend(more);
-    }
-    let (limits, hints) = (
-        fazhi_engine::Limits::default(),
-        fazhi_engine::Hints::default(),
-    );
-    paths
+    fazhi_tests::examples_and_sets()
         .iter()
-        .filter_map(|path| {
-            let bytes = std::fs::read(path).ok()?;
-            let name = path.to_string_lossy();
-            let sub = fazhi_engine::Submission {
-                content: &bytes,
-                media_type: "",
-                filename: &name,
-                charset: "",
-                hints: &hints,
-                checklist_id: None,
-            };
-            Some(fazhi_engine::assess(&sub, &limits).ok()?.encode_to_vec())
-        })
+        .filter_map(|p| Some(fazhi_tests::assess_file(p)?.encode_to_vec()))
         .collect()
 }
 

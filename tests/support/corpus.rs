@@ -56,6 +56,23 @@ pub fn text_reports() -> Vec<PathBuf> {
         .collect()
 }
 
+/// The example reports, then the text reports of the held-out sets (`tests/{fresh,holdout,blind,
+/// sealed}`), each set by name: real documents of every format that ship with the project.
+pub fn examples_and_sets() -> Vec<PathBuf> {
+    let mut paths = sample_reports();
+    for set in ["fresh", "holdout", "blind", "sealed"] {
+        let dir = repo_root().join("tests").join(set);
+        let mut more: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("test set not found at {}: {e}", dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_text(p))
+            .collect();
+        more.sort();
+        paths.extend(more);
+    }
+    paths
+}
+
 fn ext(p: &Path) -> String {
     p.extension()
         .and_then(|e| e.to_str())

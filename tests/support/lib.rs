@@ -38,7 +38,23 @@ pub use fazhi_proto::v1 as wire;
 pub mod corpus;
 pub mod procs;
 
-pub use corpus::{examples_dir, sample_reports, shared_corpus, text_reports};
+pub use corpus::{examples_and_sets, examples_dir, sample_reports, shared_corpus, text_reports};
+
+/// The engine's assessment of a document file as a submission without hints would get it.
+pub fn assess_file(path: &Path) -> Option<wire::Assessment> {
+    let content = std::fs::read(path).ok()?;
+    let name = path.file_name()?.to_str()?;
+    let hints = fazhi_engine::Hints::default();
+    let sub = fazhi_engine::Submission {
+        content: &content,
+        media_type: "",
+        filename: name,
+        charset: "",
+        hints: &hints,
+        checklist_id: None,
+    };
+    fazhi_engine::assess(&sub, &fazhi_engine::Limits::default()).ok()
+}
 
 /// Delivery limit used by the tests' topology.
 pub const DELIVERY_LIMIT: u32 = 3;

@@ -2,9 +2,8 @@
 //! assessed by the engine and packed as the stores pack them, comes back byte for byte, with the
 //! quotes its evidence and figures take from the text left out of the stored value.
 
-use fazhi_engine::{Hints, Limits, Submission, wire};
+use fazhi_engine::wire;
 use fazhi_jobs::stored_result::{ELIDED, FLAG_AT, pack, text_name, unpack};
-use fazhi_tests::corpus::repo_root;
 use prost::Message;
 
 /// The assessment with every quote that is its text at its offsets emptied, by the generated
@@ -50,39 +49,14 @@ fn without_quotes(a: &wire::Assessment) -> (wire::Assessment, usize) {
     (a, n)
 }
 
-fn documents() -> Vec<std::path::PathBuf> {
-    let mut paths = fazhi_tests::sample_reports();
-    for set in ["fresh", "holdout", "blind", "sealed"] {
-        let dir = repo_root().join("tests").join(set);
-        let mut more: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "txt" || x == "html"))
-            .collect();
-        more.sort();
-        paths.extend(more);
-    }
-    paths
-}
-
 #[test]
 fn real_assessments_come_back_byte_for_byte_without_their_quotes() {
-    let paths = documents();
+    let paths = fazhi_tests::examples_and_sets();
     assert!(paths.len() > 40, "{} documents", paths.len());
     let (mut encoded, mut stored, mut elided) = (0, 0, 0);
     for path in &paths {
-        let content = std::fs::read(path).expect("readable");
         let name = path.to_string_lossy();
-        let hints = Hints::default();
-        let sub = Submission {
-            content: &content,
-            media_type: "",
-            filename: &name,
-            charset: "",
-            hints: &hints,
-            checklist_id: None,
-        };
-        let a = fazhi_engine::assess(&sub, &Limits::default()).expect("assessed");
+        let a = fazhi_tests::assess_file(path).expect("assessed");
         let bytes = a.encode_to_vec();
         let p = pack(&bytes).expect("packs");
         assert_eq!(text_name(&p.result), Some(p.text_name.clone()), "{name}");

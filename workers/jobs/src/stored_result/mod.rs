@@ -23,7 +23,7 @@ use std::cell::RefCell;
 use sha2::{Digest, Sha256};
 
 use dictionary::LEVEL;
-use fields::{fields, put_bytes};
+use fields::fields;
 use quotes::{CharText, Mode};
 
 const V1: &[u8; 4] = b"FZR1";
@@ -199,24 +199,15 @@ fn split(b: &[u8]) -> Result<(Vec<u8>, &[u8]), StoredResultError> {
 /// Puts the text back where prost writes it (fields in number order), so the bytes are those
 /// that were packed. An empty text was never written (proto3 default) and stays out.
 fn join(rest: &[u8], text: &[u8]) -> Result<Vec<u8>, StoredResultError> {
-    let mut out = Vec::with_capacity(rest.len() + text.len() + 8);
-    let mut placed = text.is_empty();
-    for f in fields(rest) {
-        let f = f?;
-        if !placed && f.number > TEXT_FIELD {
-            put_bytes(&mut out, TEXT_FIELD, text);
-            placed = true;
-        }
-        out.extend_from_slice(&rest[f.start..f.end]);
+    if text.is_empty() {
+        return Ok(rest.to_vec());
     }
-    if !placed {
-        put_bytes(&mut out, TEXT_FIELD, text);
-    }
-    Ok(out)
+    fields::insert(rest, TEXT_FIELD, text)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::fields::put_bytes;
     use super::*;
     use proptest::prelude::*;
 

@@ -3,7 +3,7 @@
 //! back-references into the text they were 14 % of a compressed result (corpus, measured).
 
 use super::StoredResultError;
-use super::fields::{fields, put_bytes};
+use super::fields::{fields, insert, put_bytes};
 
 /// Where quotes sit in a `fazhi.v1.Assessment` (field numbers of proto/fazhi/v1).
 pub(super) enum Node {
@@ -134,18 +134,7 @@ pub(super) fn rewrite(
                     }
                 }
                 (Mode::Restore, Some(at), None) if !at.is_empty() => {
-                    let mut placed = false;
-                    for f in fields(b) {
-                        let f = f?;
-                        if !placed && f.number > quote {
-                            put_bytes(&mut out, quote, at);
-                            placed = true;
-                        }
-                        out.extend_from_slice(&b[f.start..f.end]);
-                    }
-                    if !placed {
-                        put_bytes(&mut out, quote, at);
-                    }
+                    out = insert(b, quote, at)?;
                 }
                 _ => out.extend_from_slice(b),
             }
