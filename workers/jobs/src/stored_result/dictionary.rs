@@ -35,7 +35,7 @@ pub(super) static TEXT_DECODER: LazyLock<DecoderDictionary<'static>> =
 
 /// For the rest of a result: the titles (areas, items, parts, finding messages), then the text
 /// its quotes and figures come from. Not the phrases: this dictionary is loaded per result, and
-/// its 17 KB more took a third of packing to save 4 % of a result.
+/// its 17 KB more took 28 % of packing (perf) to save 4 % of a result.
 pub(super) fn for_result(text: &[u8]) -> Vec<u8> {
     [TITLES, text].concat()
 }
