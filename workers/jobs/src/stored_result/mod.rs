@@ -31,8 +31,9 @@ const V2: &[u8; 4] = b"FZR2";
 const ID_LEN: usize = 64;
 /// `Assessment.normalized_text` (field 13, length-delimited).
 const TEXT_FIELD: u64 = 13;
-/// The flag byte, after the magic and the id.
+/// Where the flag byte is, after the magic and the id.
 pub const FLAG_AT: usize = 4 + ID_LEN;
+/// The flag of a value whose quotes were left out.
 pub const ELIDED: u8 = b'q';
 const KEPT: u8 = b'-';
 

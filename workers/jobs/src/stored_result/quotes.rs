@@ -49,8 +49,8 @@ pub(super) static ASSESSMENT: Node = Node::Message(&[
     ),
 ]);
 
-/// The text by character, for offsets: the byte where each character starts. Bytes that are not
-/// UTF-8 count as characters of their own; packing and unpacking count the same way.
+/// The text by character, for offsets: the byte where each character starts, which is every byte
+/// that is not a UTF-8 continuation byte. Packing and unpacking count alike, whatever the bytes.
 pub(super) struct CharText<'a> {
     text: &'a [u8],
     starts: Vec<u32>,
@@ -123,7 +123,7 @@ pub(super) fn rewrite(
                 (Some(s), Some(e)) if s <= e => text.slice(s, e),
                 _ => None,
             };
-            let mut out = Vec::with_capacity(b.len() + at.map_or(0, |a| a.len() + 4));
+            let mut out = Vec::with_capacity(b.len());
             match (mode, at, quoted) {
                 (Mode::Elide, Some(at), Some(Some(q))) if q == at => {
                     for f in fields(b) {
@@ -133,9 +133,7 @@ pub(super) fn rewrite(
                         }
                     }
                 }
-                (Mode::Restore, Some(at), None) if !at.is_empty() => {
-                    out = insert(b, quote, at)?;
-                }
+                (Mode::Restore, Some(at), None) if !at.is_empty() => return insert(b, quote, at),
                 _ => out.extend_from_slice(b),
             }
             Ok(out)
