@@ -27,7 +27,8 @@ fn for_texts() -> Vec<u8> {
     [GANGYAO, PHRASES, TITLES].concat()
 }
 
-/// Prepared once: loading 55 KB into a context per call would cost more than compressing a text.
+/// Prepared once per process: the 55 KB are the same for every text, so their tables are built
+/// once, not per call.
 pub(super) static TEXT_ENCODER: LazyLock<EncoderDictionary<'static>> =
     LazyLock::new(|| EncoderDictionary::copy(&for_texts(), LEVEL));
 pub(super) static TEXT_DECODER: LazyLock<DecoderDictionary<'static>> =
