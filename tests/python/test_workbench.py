@@ -545,7 +545,8 @@ def test_operators_turn_it_off_or_name_who_frames_it():
 
 def test_uploads_wait_out_the_rate_limit_and_outlive_the_page(browser):
     """A tenant limited to one submission a second: the page obeys Retry-After, and the
-    uploads go on while the user looks at another page and are there on return."""
+    uploads go on while the user looks at another page and are there on return — even when
+    the user left before the server had answered the batch's creation."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start(
@@ -556,11 +557,19 @@ def test_uploads_wait_out_the_rate_limit_and_outlive_the_page(browser):
     w = Watched(browser, base, "rate-limited")
     try:
         page = w.page
+        held = []
+        page.route("**/v1/batches", lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
         page.goto("/")
         page.set_input_files("#file-input", [str(f) for f in BATCH])
         page.click("#submit")
+        deadline = time.time() + 10
+        while not held and time.time() < deadline:
+            page.wait_for_timeout(50)
+        assert held, "the page did not ask for a batch"
         page.goto("/#/jobs")
         page.goto("/#/")
+        expect(page.locator(f'tr[data-file="{BATCH[0].name}"]')).to_be_visible()
+        held[0].continue_()
         for f in BATCH:
             expect(page.locator(f'tr[data-file="{f.name}"] td.status')).to_have_attribute("data-state", "SUCCEEDED", timeout=60_000)
         # The 429s the browser logs are the limit being obeyed.

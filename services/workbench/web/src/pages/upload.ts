@@ -12,8 +12,10 @@ const WATCHES = 3;
 interface Row { file: File; path: string; status: HTMLElement; link: HTMLElement; bar: HTMLProgressElement }
 
 // Uploads outlive the page: a clerk who opens a finished scorecard while the rest of a folder
-// is still going loses nothing, and finds the progress here again on return.
-const sessions: HTMLElement[] = [];
+// is still going loses nothing, and finds the progress here again on return. The container is
+// made once and put back on every visit, so a box or an error that appears while the user is on
+// another page is there too.
+const results = h("div", { id: "results" });
 let uploading = 0;
 window.addEventListener("beforeunload", (ev) => {
   if (uploading > 0) ev.preventDefault();
@@ -37,7 +39,6 @@ export async function uploadPage({ app }: PageContext): Promise<void> {
   );
   const batchName = h("input", { type: "text", id: "batch-name", placeholder: "多个文件时作为批次名称" });
   const submit = h("button", { type: "submit", id: "submit", disabled: true }, "提交评估");
-  const results = h("div", { id: "results" });
 
   const refresh = (): void => {
     clear(list);
@@ -98,16 +99,8 @@ export async function uploadPage({ app }: PageContext): Promise<void> {
     void run(chosen).catch((e) => results.prepend(h("p", { class: "error", role: "alert" }, e instanceof ApiError ? e.words : String(e))));
   });
   app.append(form, results);
-  results.append(...sessions);
 
   async function run(chosen: { file: File; path: string }[]): Promise<void> {
-    let batch: Batch | undefined;
-    if (chosen.length > 1) {
-      batch = await call<Batch>("POST", "/v1/batches", {
-        displayName: batchName.value.trim() || `上传于 ${new Date().toLocaleString("zh-CN", { hour12: false })}`,
-        checklistId: checklist.value || undefined,
-      });
-    }
     const rows: Row[] = chosen.map(({ file, path }) => ({
       file,
       path,
@@ -115,11 +108,12 @@ export async function uploadPage({ app }: PageContext): Promise<void> {
       link: h("td", {}),
       bar: h("progress", { max: 1, value: 0 }),
     }));
+    // The box shows at once; a batch fills in its name and link once the server has made it.
+    const title = h("h2", {}, chosen.length > 1 ? "批次：创建中…" : "评估进度");
     const box = h(
       "section",
-      { class: "card", id: batch ? `batch-${batch.id}` : undefined },
-      h("h2", {}, batch ? `批次：${batch.displayName ?? batch.id}` : "评估进度"),
-      batch ? h("p", {}, h("a", { href: `#/batches/${encodeURIComponent(batch.id)}`, id: "batch-link" }, "查看批次排名与统计 →")) : null,
+      { class: "card" },
+      title,
       h(
         "table",
         { class: "progress-table" },
@@ -128,7 +122,22 @@ export async function uploadPage({ app }: PageContext): Promise<void> {
       ),
     );
     results.prepend(box);
-    sessions.unshift(box);
+    let batch: Batch | undefined;
+    if (chosen.length > 1) {
+      try {
+        batch = await call<Batch>("POST", "/v1/batches", {
+          displayName: batchName.value.trim() || `上传于 ${new Date().toLocaleString("zh-CN", { hour12: false })}`,
+          checklistId: checklist.value || undefined,
+        });
+      } catch (e) {
+        title.textContent = "批次未能创建";
+        for (const row of rows) refused(row, e, "未能提交");
+        throw e;
+      }
+      box.id = `batch-${batch.id}`;
+      title.textContent = `批次：${batch.displayName ?? batch.id}`;
+      title.after(h("p", {}, h("a", { href: `#/batches/${encodeURIComponent(batch.id)}`, id: "batch-link" }, "查看批次排名与统计 →")));
+    }
     // Upload everything first (a few at a time), then follow the jobs: the server queues them
     // all at once, and the browser's six connections per host are shared by uploads and watches.
     const submitted: { row: Row; job: Job }[] = [];
