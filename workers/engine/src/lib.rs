@@ -8,6 +8,7 @@
 //! - [`parse`]: metadata, outline, sentences, figures, report kind → [`model::ParsedDoc`].
 //! - [`checklist`]: the 纲要 checklists; [`rules`]: the 督察规定 rules shared by all of them;
 //!   both loaded from `checklists/*.toml`.
+//! - `text_pass`: the one automaton pass over a text (checklist phrases and context cues).
 //! - [`score`]: every scoring rule, in one place → wire `Assessment`.
 //! - [`render`]: the Chinese text scorecard; [`eval`]: accuracy against labelled corpora.
 
@@ -27,6 +28,7 @@ pub mod parse;
 pub mod render;
 pub mod rules;
 pub mod score;
+mod text_pass;
 pub mod wording;
 
 pub use error::EngineError;

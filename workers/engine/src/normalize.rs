@@ -46,6 +46,23 @@ pub fn fold_str(s: &str) -> String {
     s.chars().filter_map(fold_char).collect()
 }
 
+/// Width variants of a pattern: as written, ASCII folded to full width, full width folded to
+/// ASCII — so a phrase matches whether or not the text was width-folded.
+pub(crate) fn width_variants(p: &str) -> Vec<String> {
+    let to_half = fold_str(p);
+    let to_full: String = p
+        .chars()
+        .map(|c| match c {
+            '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    let mut v = vec![p.to_string(), to_half, to_full];
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// True for CJK ideographs (used to decide wraps and the "has Chinese" check).
 pub fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
@@ -222,6 +239,13 @@ fn radical_supplement(c: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn width_variants_cover_both_forms() {
+        let v = width_variants("互联网+监管");
+        assert!(v.contains(&"互联网＋监管".to_string()));
+        assert!(v.contains(&"互联网+监管".to_string()));
+    }
 
     #[test]
     fn fold_text_matches_fold() {

@@ -2,15 +2,15 @@
 //! file, the line and the field, so an operator who adds a 纲要 or a local guide through the
 //! checklist directory can fix a mistake without reading code.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Deserialize;
 
 use crate::data_error::{DataError as ChecklistError, parse_error};
+use crate::rules::Rules;
+use crate::text_pass::{Matcher, Target};
 
-use super::{
-    Area, Checklist, Deadline, Item, Matcher, Phrase, STRONG, Target, WEAK, width_variants,
-};
+use super::{Area, Checklist, Deadline, Item, Phrase, STRONG, WEAK};
 use crate::model::Level;
+use crate::normalize::width_variants;
 
 // ───────────────────────────── raw TOML ─────────────────────────────
 
@@ -113,7 +113,7 @@ fn problem(field: &'static str, near: &str, message: impl Into<String>) -> Probl
 
 /// Compiles `files` (name, TOML text) — the built-in ones first, then the directory's — into
 /// checklists. A file may borrow items from any other by id; ids must be unique.
-pub fn load(files: &[(String, String)]) -> Result<Vec<Checklist>, ChecklistError> {
+pub fn load(files: &[(String, String)], rules: &Rules) -> Result<Vec<Checklist>, ChecklistError> {
     let mut raws = Vec::new();
     for (name, text) in files {
         let raw: RawChecklist = toml::from_str(text).map_err(|e| parse_error(name, text, &e))?;
@@ -136,7 +136,7 @@ pub fn load(files: &[(String, String)]) -> Result<Vec<Checklist>, ChecklistError
                 ),
             ));
         }
-        out.push(build(raw, &all).map_err(|p| placed(name, text, p))?);
+        out.push(build(raw, &all, rules).map_err(|p| placed(name, text, p))?);
     }
     Ok(out)
 }
@@ -204,7 +204,7 @@ fn days_in_month(m: u32) -> u32 {
     }
 }
 
-fn build(raw: &RawChecklist, all: &[&RawChecklist]) -> Result<Checklist, Problem> {
+fn build(raw: &RawChecklist, all: &[&RawChecklist], rules: &Rules) -> Result<Checklist, Problem> {
     if raw.first_year > raw.last_year {
         return Err(problem(
             "first_year",
@@ -364,7 +364,7 @@ fn build(raw: &RawChecklist, all: &[&RawChecklist]) -> Result<Checklist, Problem
         }
         seen.push(&item.id);
     }
-    let matcher = compile(&areas).map_err(|e| problem("areas.items", &raw.id, e))?;
+    let matcher = compile(&areas, rules).map_err(|e| problem("areas.items", &raw.id, e))?;
     Ok(Checklist {
         id: raw.id.clone(),
         title: raw.title.clone(),
@@ -383,44 +383,25 @@ fn build(raw: &RawChecklist, all: &[&RawChecklist]) -> Result<Checklist, Problem
     })
 }
 
-fn compile(areas: &[Area]) -> Result<Matcher, String> {
-    let mut patterns: Vec<String> = Vec::new();
-    let mut targets: Vec<Vec<Target>> = Vec::new();
-    let mut add = |s: &str, t: Target| {
-        for v in width_variants(s) {
-            match patterns.iter().position(|p| *p == v) {
-                Some(i) => targets[i].push(t),
-                None => {
-                    patterns.push(v);
-                    targets.push(vec![t]);
-                }
-            }
-        }
-    };
+/// The checklist's phrases and exclusions, in their width variants, with the rules' context cues
+/// in one automaton ([`crate::text_pass`]).
+fn compile(areas: &[Area], rules: &Rules) -> Result<Matcher, String> {
+    let mut patterns: Vec<(String, Target)> = Vec::new();
     for (ai, a) in areas.iter().enumerate() {
         for (ii, it) in a.items.iter().enumerate() {
             for (pi, p) in it.phrases.iter().enumerate() {
-                add(
-                    &p.text,
-                    Target::Phrase {
-                        area: ai,
-                        item: ii,
-                        phrase: pi,
-                    },
-                );
+                let t = Target::Phrase {
+                    area: ai,
+                    item: ii,
+                    phrase: pi,
+                };
+                patterns.extend(width_variants(&p.text).into_iter().map(|v| (v, t)));
             }
             for e in &it.exclude {
-                add(e, Target::Exclude { area: ai, item: ii });
+                let t = Target::Exclude { area: ai, item: ii };
+                patterns.extend(width_variants(e).into_iter().map(|v| (v, t)));
             }
         }
     }
-    let ac = AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(&patterns)
-        .map_err(|e| e.to_string())?;
-    Ok(Matcher {
-        ac: Some(ac),
-        targets,
-    })
+    Matcher::build(patterns, rules)
 }

@@ -16,11 +16,11 @@ mod load;
 
 use std::sync::{LazyLock, OnceLock};
 
-use aho_corasick::AhoCorasick;
 use sha2::{Digest, Sha256};
 
 pub use crate::data_error::DataError as ChecklistError;
 
+use crate::text_pass::Matcher;
 use crate::wire;
 
 /// The embedded checklist files, in the order [`all`] lists them.
@@ -106,29 +106,8 @@ pub struct Checklist {
     pub deadlines: Vec<Deadline>,
     pub source: String,
     pub areas: Vec<Area>,
+    /// Its phrases with the report rules' context cues: the one pass over a text.
     pub(crate) matcher: Matcher,
-}
-
-/// What one automaton pattern means.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Target {
-    /// Phrase `phrase` of item (`area`, `item`).
-    Phrase {
-        area: usize,
-        item: usize,
-        phrase: usize,
-    },
-    /// Exclusion span for item (`area`, `item`).
-    Exclude { area: usize, item: usize },
-}
-
-/// One Aho-Corasick automaton over every phrase of a checklist (Standard kind, so overlapping
-/// search finds nested phrases too).
-#[derive(Debug, Clone)]
-pub(crate) struct Matcher {
-    pub(crate) ac: Option<AhoCorasick>,
-    /// Pattern id → targets (one string may serve several items).
-    pub(crate) targets: Vec<Vec<Target>>,
 }
 
 // ───────────────────────────── the loaded set ─────────────────────────────
@@ -150,7 +129,8 @@ fn embedded_files() -> Vec<(String, String)> {
 
 fn loaded() -> &'static Loaded {
     CHECKLISTS.get_or_init(|| Loaded {
-        list: load::load(&embedded_files()).map_err(|e| e.to_string()),
+        list: crate::rules::rules()
+            .and_then(|r| load::load(&embedded_files(), r).map_err(|e| e.to_string())),
         fingerprint: String::new(),
     })
 }
@@ -162,6 +142,9 @@ pub enum InstallError {
     Invalid(#[from] ChecklistError),
     #[error("checklists were already in use before the checklist directory was installed")]
     AlreadyInUse,
+    /// The checklists' automaton holds the report rules' cues, so they must load first.
+    #[error("the report rules did not load: {0}")]
+    Rules(String),
 }
 
 /// Compiles `files` (name, TOML text) after the built-in checklists and makes them the
@@ -176,9 +159,10 @@ pub fn install(files: &[(String, String)]) -> Result<usize, InstallError> {
             crate::rules::InstallError::AlreadyInUse => InstallError::AlreadyInUse,
         })?;
     }
+    let rules = crate::rules::rules().map_err(InstallError::Rules)?;
     let mut all = embedded_files();
     all.extend(checklists);
-    let list = load::load(&all)?;
+    let list = load::load(&all, rules)?;
     let count = list.len();
     let mut d = Sha256::new();
     for (name, text) in files {
@@ -204,12 +188,22 @@ pub fn install(files: &[(String, String)]) -> Result<usize, InstallError> {
 /// Checks files as [`install`] would, without installing them (`fazhi checklists check`).
 pub fn validate(files: &[(String, String)]) -> Result<Vec<Checklist>, ChecklistError> {
     let (rules, checklists) = split_rules(files);
+    let mut own = None;
     for (name, text) in rules {
-        crate::rules::parse(name, text)?;
+        own = Some(crate::rules::parse(name, text)?);
     }
+    let rules = match &own {
+        Some(r) => r,
+        None => crate::rules::rules().map_err(|message| ChecklistError {
+            file: crate::rules::FILE_NAME.to_string(),
+            line: 1,
+            field: "(file)".to_string(),
+            message,
+        })?,
+    };
     let mut all = embedded_files();
     all.extend(checklists);
-    load::load(&all)
+    load::load(&all, rules)
 }
 
 /// The directory's report-rules file (it replaces the built-in rules), apart from its checklists.
@@ -249,10 +243,7 @@ static FALLBACK: LazyLock<Checklist> = LazyLock::new(|| Checklist {
     deadlines: Vec::new(),
     source: String::new(),
     areas: Vec::new(),
-    matcher: Matcher {
-        ac: None,
-        targets: Vec::new(),
-    },
+    matcher: Matcher::EMPTY,
 });
 
 /// Why the checklists failed to load, if they did.
@@ -346,23 +337,6 @@ pub fn to_wire(c: &Checklist) -> wire::Checklist {
             .collect(),
         required_parts,
     }
-}
-
-/// Width variants of a pattern: as written, ASCII folded to full width, full width folded to
-/// ASCII — so a phrase matches whether or not the text was width-folded.
-pub(crate) fn width_variants(p: &str) -> Vec<String> {
-    let to_half = crate::normalize::fold_str(p);
-    let to_full: String = p
-        .chars()
-        .map(|c| match c {
-            '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .collect();
-    let mut v = vec![p.to_string(), to_half, to_full];
-    v.sort();
-    v.dedup();
-    v
 }
 
 #[cfg(test)]
@@ -534,12 +508,5 @@ mod tests {
     #[test]
     fn the_built_in_set_has_no_fingerprint() {
         assert_eq!(fingerprint(), "");
-    }
-
-    #[test]
-    fn width_variants_cover_both_forms() {
-        let v = width_variants("互联网+监管");
-        assert!(v.contains(&"互联网＋监管".to_string()));
-        assert!(v.contains(&"互联网+监管".to_string()));
     }
 }

@@ -1,67 +1,10 @@
 //! Context cues (C5/C7): negation and deficit triggers, plan markers, boilerplate, cause markers —
-//! found once over the whole text with one Aho-Corasick automaton built from `report-rules.toml`.
+//! from `report-rules.toml`, found in the text's one automaton pass ([`crate::text_pass`]).
 //! Pseudo-triggers (未来, 不断, 不动产, 拟作出 …) mask the triggers they contain.
 
 use std::ops::Range;
-use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-
-use crate::checklist::width_variants;
-use crate::rules::{self, Rules};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Cue {
-    Negation,
-    PseudoNegation,
-    Plan,
-    PseudoPlan,
-    Boiler,
-    Cause,
-    /// A verb that issues a document (印发, 出台 …).
-    Produce,
-}
-
-struct CueMatcher {
-    ac: AhoCorasick,
-    tags: Vec<Vec<Cue>>,
-}
-
-static MATCHER: LazyLock<Option<CueMatcher>> = LazyLock::new(|| {
-    let rules = rules::rules().ok()?;
-    let mut patterns: Vec<String> = Vec::new();
-    let mut tags: Vec<Vec<Cue>> = Vec::new();
-    let mut add = |list: &[String], cue: Cue| {
-        for p in list {
-            for v in width_variants(p) {
-                match patterns.iter().position(|x| *x == v) {
-                    Some(i) => {
-                        if !tags[i].contains(&cue) {
-                            tags[i].push(cue);
-                        }
-                    }
-                    None => {
-                        patterns.push(v);
-                        tags.push(vec![cue]);
-                    }
-                }
-            }
-        }
-    };
-    add(&rules.context.negation, Cue::Negation);
-    add(&rules.context.pseudo_negation, Cue::PseudoNegation);
-    add(&rules.context.plan, Cue::Plan);
-    add(&rules.context.pseudo_plan, Cue::PseudoPlan);
-    add(&rules.boilerplate.phrases, Cue::Boiler);
-    add(&rules.passages.causes, Cue::Cause);
-    add(&rules.context.produce, Cue::Produce);
-    let ac = AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(&patterns)
-        .ok()?;
-    Some(CueMatcher { ac, tags })
-});
+use crate::text_pass::Cue;
 
 /// Cue hits over the whole text, sorted by start, pseudo-masked triggers removed.
 pub(crate) struct CueHits {
@@ -69,17 +12,8 @@ pub(crate) struct CueHits {
 }
 
 impl CueHits {
-    pub fn find(text: &str, _rules: &Rules, year: Option<i32>) -> Self {
-        let mut raw: Vec<(usize, usize, Cue)> = Vec::new();
-        if let Some(m) = MATCHER.as_ref() {
-            for h in m.ac.find_overlapping_iter(text) {
-                if let Some(ts) = m.tags.get(h.pattern().as_usize()) {
-                    for t in ts {
-                        raw.push((h.start(), h.end(), *t));
-                    }
-                }
-            }
-        }
+    /// From the raw cue hits of the text's one pass ([`crate::text_pass`]).
+    pub fn new(mut raw: Vec<(usize, usize, Cue)>, text: &str, year: Option<i32>) -> Self {
         // The year after the report year is a plan marker ("2024年" in a 2023 report), unless it
         // starts a date ("2024年1月").
         if let Some(y) = year {
@@ -168,8 +102,8 @@ mod tests {
     use super::*;
 
     fn hits(t: &str) -> CueHits {
-        let r = rules::rules().expect("rules");
-        CueHits::find(t, r, Some(2023))
+        let found = crate::checklist::for_year(Some(2023)).matcher.find(t);
+        CueHits::new(found.cues, t, Some(2023))
     }
 
     #[test]

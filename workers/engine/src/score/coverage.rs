@@ -8,7 +8,7 @@
 //! (plans, shortcomings, headings, slogans, titles, negated or generic sentences) makes it
 //! MENTIONED. No hit at all → ABSENT.
 
-use crate::checklist::{Checklist, Target};
+use crate::checklist::Checklist;
 use crate::rules::Rules;
 
 use super::text::{Region, View};
@@ -41,26 +41,11 @@ pub(crate) struct Coverage {
     pub links: Vec<(usize, usize, usize, usize)>,
 }
 
-pub(crate) fn assess(v: &View<'_>, cl: &Checklist, rules: &Rules) -> Coverage {
-    let text = v.text;
-    // Raw hits.
-    let mut hits: Vec<(usize, usize, usize, usize, usize)> = Vec::new(); // start,end,area,item,phrase
-    let mut excl: Vec<(usize, usize, usize, usize)> = Vec::new(); // area,item,start,end
-    if let Some(ac) = cl.matcher.ac.as_ref() {
-        for m in ac.find_overlapping_iter(text) {
-            let Some(ts) = cl.matcher.targets.get(m.pattern().as_usize()) else {
-                continue;
-            };
-            for t in ts {
-                match *t {
-                    Target::Phrase { area, item, phrase } => {
-                        hits.push((m.start(), m.end(), area, item, phrase))
-                    }
-                    Target::Exclude { area, item } => excl.push((area, item, m.start(), m.end())),
-                }
-            }
-        }
-    }
+/// Takes the phrase hits the view's pass over the text found (coverage is their only reader).
+pub(crate) fn assess(v: &mut View<'_>, cl: &Checklist, rules: &Rules) -> Coverage {
+    let mut hits = std::mem::take(&mut v.phrase_hits);
+    let mut excl = std::mem::take(&mut v.exclusion_hits);
+    let v = &*v;
     hits.sort_unstable();
     // Exclusion spans sorted by start; an exclusion is a short string, so only those starting
     // shortly before a hit can contain it.

@@ -73,7 +73,7 @@ pub fn score(
         Some(id) => checklist::get(id).ok_or_else(|| EngineError::UnknownChecklist(id.into()))?,
         None => checklist::for_year(year),
     };
-    let mut v = View::new(doc, rules, year);
+    let mut v = View::new(doc, cl, rules, year);
     let parts = parts::detect(&mut v, rules);
     let mut out = Findings::default();
     let tl = timeliness::assess(&known, rules, cl);
@@ -137,7 +137,7 @@ pub fn score(
         out.raise("YEAR_UNKNOWN", &[], Vec::new());
     }
     let req = required::assess(&v, &parts, rules, &mut out);
-    let cov = coverage::assess(&v, cl, rules);
+    let cov = coverage::assess(&mut v, cl, rules);
     let areas = areas::assess(&v, &cov, cl, rules, &mut out);
     let conc_pts = concreteness::points(&conc, ratio, rules, &mut out);
     let tl_pts = timeliness::points(&tl, rules, &mut out);

@@ -9,8 +9,8 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::rules::Rules;
 
-use super::context::Cue;
 use super::text::{Region, View};
+use crate::text_pass::Cue;
 
 pub(crate) const MEASURES: u8 = 1;
 pub(crate) const SHORTCOMINGS: u8 = 2;
@@ -79,7 +79,7 @@ static HEADING_CUES: LazyLock<Option<(AhoCorasick, Vec<u8>)>> = LazyLock::new(||
     let mut pats: Vec<String> = Vec::new();
     let mut flags: Vec<u8> = Vec::new();
     let mut add = |p: &str, f: u8| {
-        for v in crate::checklist::width_variants(p) {
+        for v in crate::normalize::width_variants(p) {
             match pats.iter().position(|x| *x == v) {
                 Some(i) => flags[i] |= f,
                 None => {

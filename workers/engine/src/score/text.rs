@@ -5,11 +5,13 @@
 use std::ops::Range;
 
 use crate::char_steps;
+use crate::checklist::Checklist;
 use crate::model::ParsedDoc;
 use crate::rules::Rules;
+use crate::text_pass::Cue;
 use crate::wire;
 
-use super::context::{Cue, CueHits};
+use super::context::CueHits;
 
 /// Where a sentence sits with respect to the 督察规定 parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +108,10 @@ pub(crate) struct View<'a> {
     /// a title directly following another (《甲》《乙》, 《甲》、《乙》) shares its flags.
     pub quote_kind: Vec<(bool, bool)>,
     pub cues: CueHits,
+    /// The checklist's phrase and exclusion hits from the same pass as the cues, unsorted, for
+    /// [`super::coverage`].
+    pub phrase_hits: Vec<(usize, usize, usize, usize, usize)>,
+    pub exclusion_hits: Vec<(usize, usize, usize, usize)>,
     pub chars: CharMap<'a>,
     /// Starts of figures that make a sentence concrete, ascending.
     fig_starts: Vec<usize>,
@@ -115,11 +121,12 @@ pub(crate) struct View<'a> {
 }
 
 impl<'a> View<'a> {
-    pub fn new(doc: &'a ParsedDoc, rules: &Rules, year: Option<i32>) -> Self {
+    pub fn new(doc: &'a ParsedDoc, cl: &Checklist, rules: &Rules, year: Option<i32>) -> Self {
         let text = doc.text.as_str();
         let quotes = quote_spans(text);
         let quote_kind = quote_kinds(text, &quotes, rules);
-        let cues = CueHits::find(text, rules, year);
+        let found = cl.matcher.find(text);
+        let cues = CueHits::new(found.cues, text, year);
         let mut sents = sentences(doc);
         let body_start = body_start(text, &sents, doc, rules);
         let mut v = View {
@@ -129,6 +136,8 @@ impl<'a> View<'a> {
             quotes,
             quote_kind,
             cues,
+            phrase_hits: found.phrases,
+            exclusion_hits: found.exclusions,
             chars: CharMap::new(text),
             fig_starts: Vec::new(),
             body_start,
