@@ -257,7 +257,7 @@ impl<'a> View<'a> {
 
     fn is_concrete(&self, s: &Sent, rules: &Rules) -> bool {
         let st = self.slice(&s.span);
-        if has_count_digits(st) || has_doc_number_bracket(st) {
+        if has_count_digits_or_bracket(st) {
             return true;
         }
         let fi = self.fig_starts.partition_point(|f| *f < s.span.start);
@@ -406,32 +406,25 @@ fn is_local_title(title: &str, rules: &Rules) -> bool {
     false
 }
 
-/// Where [`has_count_digits`] looks: ASCII digits and full-width ones.
+/// Where [`has_count_digits_or_bracket`] looks: ASCII digits, full-width ones and 〔.
 static COUNT_DIGIT_STEPS: [u8; 256] = char_steps::steps_for(&[
     '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '０', '１', '２', '３', '４', '５', '６',
-    '７', '８', '９',
+    '７', '８', '９', '〔',
 ]);
-
-/// Where [`has_doc_number_bracket`] looks.
-static BRACKET_STEPS: [u8; 256] = char_steps::steps_for(&['〔']);
 
 /// What ends a clause for [`View::clause`].
 const CLAUSE_DELIMS: [char; 11] = ['，', ',', '；', ';', '：', ':', '。', '！', '？', '!', '?'];
 static CLAUSE_DELIM_STEPS: [u8; 256] = char_steps::steps_for(&CLAUSE_DELIMS);
 
-/// A 〔 (the year bracket of a document number, 〔2024〕) in the text.
-fn has_doc_number_bracket(s: &str) -> bool {
-    char_steps::find(s, &BRACKET_STEPS, |c| c == '〔').is_some()
-}
-
 /// True when the text has a digit run that is a count, amount, rate or date (not a bare year, an
-/// enumerator or a year range). Scans bytes: ASCII digits, and full-width ０-９ (EF BC 90..99).
-pub(crate) fn has_count_digits(s: &str) -> bool {
+/// enumerator or a year range), or a 〔 (the year bracket of a document number, 〔2024〕): one
+/// scan for both. Scans bytes: ASCII digits, full-width ０-９ (EF BC 90..99), 〔.
+fn has_count_digits_or_bracket(s: &str) -> bool {
     count_digits_in(s, &COUNT_DIGIT_STEPS)
 }
 
-/// [`has_count_digits`] looking at the characters `steps` stops at (all of them where every
-/// entry is 0).
+/// [`has_count_digits_or_bracket`] looking at the characters `steps` stops at (all of them
+/// where every entry is 0).
 fn count_digits_in(s: &str, steps: &[u8; 256]) -> bool {
     let b = s.as_bytes();
     // (byte start, byte end, value so far capped, digit count) of each run.
@@ -446,7 +439,10 @@ fn count_digits_in(s: &str, steps: &[u8; 256]) -> bool {
         }
     };
     let mut marks = char_steps::stops(s, steps);
-    while let Some((start, _)) = marks.next() {
+    while let Some((start, c)) = marks.next() {
+        if c == '〔' {
+            return true;
+        }
         if digit_at(start).is_none() {
             continue;
         }
@@ -484,26 +480,35 @@ fn count_digits_in(s: &str, steps: &[u8; 256]) -> bool {
     false
 }
 
+/// Where [`quote_spans`] looks.
+static QUOTE_STEPS: [u8; 256] = char_steps::steps_for(&['《', '》', '\n']);
+
 /// 《…》 spans, outermost pairs (nested 《《》》 collapse into the outer span).
 pub(crate) fn quote_spans(text: &str) -> Vec<Range<usize>> {
+    quote_spans_in(text, &QUOTE_STEPS)
+}
+
+/// [`quote_spans`] looking at the characters `steps` stops at (all of them where every entry
+/// is 0).
+fn quote_spans_in(text: &str, steps: &[u8; 256]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut open = 0usize;
-    for (i, m) in text.match_indices(['《', '》', '\n']) {
-        match m {
-            "《" => {
+    for (i, c) in char_steps::stops(text, steps) {
+        match c {
+            '《' => {
                 if depth == 0 {
                     open = i;
                 }
                 depth += 1;
             }
-            "》" if depth > 0 => {
+            '》' if depth > 0 => {
                 depth -= 1;
                 if depth == 0 {
-                    out.push(open..i + m.len());
+                    out.push(open..i + '》'.len_utf8());
                 }
             }
-            "\n" => depth = 0,
+            '\n' => depth = 0,
             _ => {}
         }
     }
@@ -610,12 +615,17 @@ mod tests {
 
     #[test]
     fn digits_that_count() {
-        assert!(has_count_digits("2023年共组织和指导应急演练73次"));
-        assert!(!has_count_digits("2023年，县政府深入推进依法行政"));
-        assert!(!has_count_digits("1.凝聚了法治共识"));
-        assert!(!has_count_digits("《法治政府建设实施纲要（2021—2025年）》"));
-        assert!(has_count_digits("6月30日召开会议"));
-        assert!(has_count_digits("调解成功率为97 %"));
+        for (text, marked) in [
+            ("2023年共组织和指导应急演练73次", true),
+            ("2023年，县政府深入推进依法行政", false),
+            ("1.凝聚了法治共识", false),
+            ("《法治政府建设实施纲要（2021—2025年）》", false),
+            ("6月30日召开会议", true),
+            ("调解成功率为97 %", true),
+            ("印发《实施方案》（望政发〔二〇二三〕）", true),
+        ] {
+            assert_eq!(has_count_digits_or_bracket(text), marked, "{text}");
+        }
     }
 
     proptest::proptest! {
@@ -631,11 +641,26 @@ mod tests {
             let text = parts.concat();
             // Stepping by first bytes answers as decoding every character does.
             proptest::prop_assert_eq!(
-                has_count_digits(&text),
+                has_count_digits_or_bracket(&text),
                 count_digits_in(&text, &[0; 256]),
                 "{:?}", text
             );
-            proptest::prop_assert_eq!(has_doc_number_bracket(&text), text.contains('〔'));
+            if text.contains('〔') {
+                proptest::prop_assert!(has_count_digits_or_bracket(&text), "{:?}", text);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn stepping_finds_quotes_as_decoding_every_character_does(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "《", "》", "\n", "〈", "〉", "〔", "。", "法治", "a", "😀", "<", ">", "\u{3000}",
+            ]),
+            0..24,
+        )) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(quote_spans(&text), quote_spans_in(&text, &[0; 256]), "{:?}", text);
         }
     }
 
