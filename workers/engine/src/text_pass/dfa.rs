@@ -100,7 +100,7 @@ struct Layout {
     /// Per state, breadth-first from the start: is it a match state, and its patterns.
     matches: Vec<Option<Vec<usize>>>,
     /// Row-major transitions, by breadth-first index.
-    rows: Vec<usize>,
+    rows: Vec<u32>,
 }
 
 impl Layout {
@@ -132,27 +132,28 @@ impl Layout {
             }
         }
         let start = dfa.start_state(Anchored::No).map_err(|e| e.to_string())?;
-        // aho-corasick's state id → breadth-first index (its ids are sparse, so a vector).
-        let mut index: Vec<usize> = Vec::new();
-        let mut number = |sid: StateID, states: &mut Vec<StateID>| -> usize {
+        // aho-corasick's state id → breadth-first index. Its ids are row offsets, dense enough
+        // for a vector (3.3 MB at most for a 3.3 MB DFA, dropped with it).
+        let mut index: Vec<u32> = Vec::new();
+        let mut number = |sid: StateID, states: &mut Vec<StateID>| -> Result<u32, String> {
             let at = sid.as_usize();
             if index.len() <= at {
-                index.resize(at + 1, usize::MAX);
+                index.resize(at + 1, u32::MAX);
             }
-            if index[at] == usize::MAX {
-                index[at] = states.len();
+            if index[at] == u32::MAX {
+                index[at] = u32::try_from(states.len()).map_err(|e| e.to_string())?;
                 states.push(sid);
             }
-            index[at]
+            Ok(index[at])
         };
         let mut states = Vec::new();
-        number(start, &mut states);
+        number(start, &mut states)?;
         let mut rows = Vec::new();
         let mut i = 0;
         while let Some(&s) = states.get(i) {
             for &b in &members {
                 let t = dfa.next_state(Anchored::No, s, b);
-                rows.push(number(t, &mut states));
+                rows.push(number(t, &mut states)?);
             }
             i += 1;
         }
@@ -192,7 +193,7 @@ impl<S: StateNo> Dfa<S> {
         for &old in &order {
             let row = l.rows.get(old * l.columns..(old + 1) * l.columns)?;
             for &t in row {
-                next.push(S::new(renumber[t])?);
+                next.push(S::new(*renumber.get(usize::try_from(t).ok()?)?)?);
             }
         }
         let mut ends = vec![0];
