@@ -1,10 +1,10 @@
-//! Stepping over UTF-8 text by first bytes: a scan that cares about a few characters looks up
-//! each character's first byte and decodes only the characters that may be one of them. Most
-//! of a report is CJK ideographs and ASCII, which a scan then passes in one table load each.
+//! Scanning UTF-8 text by first bytes: a scan that cares about a few characters looks up each
+//! byte in a table and decodes only the characters whose first byte may start one of them. Most
+//! of a report is CJK ideographs and ASCII, which a scan then passes a table load a byte.
 
 /// By first byte: the character's length in bytes, or 0 where `stops` holds the byte (the
-/// scan decodes the character there). Continuation bytes are never looked up by a scan that
-/// starts on a character boundary and steps by these lengths.
+/// scan decodes the character there). Scans read only zero or not; a zero on a continuation
+/// byte is passed over, as no character starts there.
 pub(crate) const fn steps(stops: &[u8]) -> [u8; 256] {
     let mut t = [0u8; 256];
     let mut b = 0;
@@ -77,6 +77,11 @@ pub(crate) fn rfind(
     None
 }
 
+/// A UTF-8 continuation byte: never where a character starts.
+pub(crate) fn is_continuation(b: u8) -> bool {
+    (b as i8) < -0x40
+}
+
 /// The characters of `s` at a stop of `steps`, with their byte offsets, in order.
 pub(crate) fn stops<'a>(s: &'a str, steps: &'a [u8; 256]) -> Stops<'a> {
     Stops { s, steps, at: 0 }
@@ -101,18 +106,20 @@ impl Iterator for Stops<'_> {
     type Item = (usize, char);
 
     fn next(&mut self) -> Option<(usize, char)> {
+        // Bytes are read one by one rather than stepped over by character length: no load
+        // waits on the one before, so the loads overlap (a character-length step made each
+        // load's address depend on the last load).
         let b = self.s.as_bytes();
-        while let Some(&first) = b.get(self.at) {
-            let step = self.steps[usize::from(first)];
-            if step != 0 {
-                self.at += usize::from(step);
-                continue;
+        let mut i = self.at;
+        while let Some(&first) = b.get(i) {
+            if self.steps[usize::from(first)] == 0 && !is_continuation(first) {
+                let c = self.s.get(i..)?.chars().next()?;
+                self.at = i + c.len_utf8();
+                return Some((i, c));
             }
-            let i = self.at;
-            let c = self.s.get(i..)?.chars().next()?;
-            self.at = i + c.len_utf8();
-            return Some((i, c));
+            i += 1;
         }
+        self.at = b.len();
         None
     }
 }
@@ -178,6 +185,14 @@ mod tests {
                 text.char_indices().rev().find(|&(_, c)| is(c))
             );
         }
+    }
+
+    #[test]
+    fn a_stop_on_a_continuation_byte_is_passed_over() {
+        // 一 is E4 B8 80, ， is EF BC 8C: a table marking 0x80 must not end the scan inside 一.
+        let mut t = steps(&[0xEF]);
+        t[0x80] = 0;
+        assert_eq!(stops("一，", &t).collect::<Vec<_>>(), vec![(3, '，')]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::char_steps;
+use crate::char_steps::{self, is_continuation};
 use crate::checklist::Checklist;
 use crate::model::ParsedDoc;
 use crate::rules::Rules;
@@ -86,10 +86,6 @@ impl<'a> CharMap<'a> {
         let extra = char_starts(self.text.as_bytes().get(b0..byte).unwrap_or(&[]));
         c0.wrapping_add(extra) as i32
     }
-}
-
-fn is_continuation(b: u8) -> bool {
-    (b as i8) < -0x40
 }
 
 /// How many chars start in `bytes`: the bytes that are not UTF-8 continuation bytes.
