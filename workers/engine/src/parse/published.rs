@@ -7,7 +7,8 @@ use crate::model::{Date, DateSource, RemovedLine};
 /// A line that is nothing but a date (a signature date).
 pub(super) fn date_only(line: &str) -> Option<Date> {
     let l = line.trim();
-    if l.chars().count() > 20 {
+    // More than 20 characters: counted no further than the 21st (body lines are long).
+    if l.chars().nth(20).is_some() {
         return None;
     }
     let d = parse_date_anywhere(l)?;

@@ -17,8 +17,8 @@ pub(crate) fn figures(
                 .and_then(|c| {
                     let si = v.sent_at(f.span.start)?;
                     let lo = c.links.partition_point(|l| l.0 < si);
-                    let same: Vec<&(usize, usize, usize, usize)> =
-                        c.links[lo..].iter().take_while(|l| l.0 == si).collect();
+                    let hi = lo + c.links[lo..].partition_point(|l| l.0 == si);
+                    let same = &c.links[lo..hi];
                     // The nearest hit before the figure, else the first in the sentence.
                     let pick = same
                         .iter()

@@ -220,28 +220,29 @@ impl<'a> View<'a> {
         let Some(i) = idx.filter(|i| *i < self.doc.sections.len()) else {
             return String::new();
         };
-        let mut parts = Vec::new();
+        // At most 17 levels, held on the stack: a path is built for every piece of evidence.
+        let mut parts: [Option<&crate::model::Section>; 17] = [None; 17];
+        let mut n = 0;
         let mut cur = Some(i);
-        let mut guard = 0;
-        while let Some(c) = cur {
+        while let Some(c) = cur
+            && n < parts.len()
+        {
             let Some(sec) = self.doc.sections.get(c) else {
                 break;
             };
-            parts.push(sec);
+            parts[n] = Some(sec);
+            n += 1;
             cur = sec.parent.filter(|p| *p < c);
-            guard += 1;
-            if guard > 16 {
-                break;
-            }
         }
+        let parts = parts[..n].iter().flatten();
         // Built in one buffer (no per-part format! and join).
         let mut out = String::with_capacity(
             parts
-                .iter()
+                .clone()
                 .map(|p| p.numbering.len() + p.title.len() + 3)
                 .sum(),
         );
-        for (k, sec) in parts.iter().rev().enumerate() {
+        for (k, sec) in parts.rev().enumerate() {
             if k > 0 {
                 out.push_str(" / ");
             }
