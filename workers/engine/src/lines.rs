@@ -1,22 +1,30 @@
 //! Lines and numbered heading markers: the layer below normalization, junk removal and parsing,
 //! so none of them reaches up into another for these.
 
-/// Chinese numerals used in heading numbering (一、 （二） 第三部分).
-pub const CN_DIGITS: &str = "一二三四五六七八九十";
+/// A Chinese numeral of heading numbering (一、 （二） 第三部分).
+pub fn is_cn_digit(c: char) -> bool {
+    matches!(
+        c,
+        '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十'
+    )
+}
 
-/// Lines of `text` with their byte start offsets.
+/// Lines of `text` with their byte start offsets, as `split('\n')` gives them (a last, empty
+/// line after a final line end included). The line ends are found by the `memchr` crate's
+/// vector search: several steps split the whole text into lines.
 pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut pos = 0;
-    text.split('\n').map(move |l| {
-        let start = pos;
-        pos += l.len() + 1;
-        (start, l)
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    let mut start = 0;
+    ends.map(move |end| {
+        let line = (start, text.get(start..end).unwrap_or(""));
+        start = end + 1;
+        line
     })
 }
 
 /// A numbered heading marker at the start of `line`: (level, numbering as written).
 pub fn heading_marker(line: &str) -> Option<(u8, &str)> {
-    let cn = |c: char| CN_DIGITS.contains(c);
+    let cn = is_cn_digit;
     let mut chars = line.char_indices().peekable();
     let (_, first) = *chars.peek()?;
     // 第一部分 / 第一章
@@ -101,4 +109,36 @@ pub fn heading_marker(line: &str) -> Option<(u8, &str)> {
         return Some((5, &line[..first.len_utf8()]));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn lines_are_what_splitting_at_line_ends_gives(parts in proptest::collection::vec(
+            proptest::sample::select(vec!["\n", "\n\n", "法治", "a", "", " ", "\r", "二、"]),
+            0..20,
+        )) {
+            let text = parts.concat();
+            let mut at = 0;
+            let want: Vec<(usize, &str)> = text
+                .split('\n')
+                .map(|l| {
+                    let start = at;
+                    at += l.len() + 1;
+                    (start, l)
+                })
+                .collect();
+            proptest::prop_assert_eq!(lines(&text).collect::<Vec<_>>(), want);
+        }
+    }
+
+    #[test]
+    fn heading_digits_are_one_to_ten() {
+        let all: String = "一二三四五六七八九十".chars().filter(|&c| is_cn_digit(c)).collect();
+        assert_eq!(all, "一二三四五六七八九十");
+        assert!(!is_cn_digit('零') && !is_cn_digit('百') && !is_cn_digit('1'));
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::lines::CN_DIGITS;
+use crate::lines::is_cn_digit;
 use crate::model::{Section, Sentence};
 
 /// Splits `text` into sentences and assigns each its innermost section.
@@ -85,7 +85,7 @@ fn is_enumerator(s: &str) -> bool {
     let n: usize = s
         .chars()
         .take(7)
-        .take_while(|&c| CN_DIGITS.contains(c))
+        .take_while(|&c| is_cn_digit(c))
         .map(char::len_utf8)
         .sum();
     n > 0 && n <= 6 && s[n..].starts_with('是')

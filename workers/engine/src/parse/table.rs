@@ -82,7 +82,8 @@ pub fn read(text: &str, year: Option<i32>) -> Tables {
         let span = start..end;
         start += line.len();
         let is_row =
-            (line.contains('|') || line.contains('\t')) && cells(text, span.clone()).len() >= 2;
+            memchr::memchr2(b'|', b'\t', line.as_bytes()).is_some()
+            && cells(text, span.clone()).len() >= 2;
         if is_row {
             let c = cells(text, span.clone());
             block.push((span, c));

@@ -23,7 +23,7 @@ pub(crate) fn measure(
 ) -> wire::TextQuality {
     let text = v.text;
     let headings: HashSet<usize> = v.doc.sections.iter().map(|s| s.heading.start).collect();
-    let lines: Vec<(usize, &str)> = line_spans(text)
+    let lines: Vec<(usize, &str)> = crate::lines::lines(text)
         .filter(|(_, l)| !l.trim().is_empty())
         .collect();
     let mut broken = Vec::new();
@@ -106,16 +106,6 @@ pub(crate) fn measure(
 
 fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-/// Lines with their byte offsets.
-fn line_spans(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut at = 0;
-    text.split('\n').map(move |l| {
-        let start = at;
-        at += l.len() + 1;
-        (start, l)
-    })
 }
 
 /// The line stops in the middle of a sentence: on a word, a figure or a comma.
