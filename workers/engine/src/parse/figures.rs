@@ -145,13 +145,14 @@ pub fn extract(
             let is_word =
                 is_cn && !approx_suffix && value < words.w.chinese_numeral_min && !ends_clause;
             let topic = s.section.map_or("", |i| sections[i].title.as_str());
-            let sentence = match read.take() {
-                Some((i, r)) if i == si => r,
-                _ => words.binder.read(st, topic),
-            };
-            let metric = if comparative || is_word || !sentence.may_bind {
+            // The sentence is read for binding only when a figure in it may bind.
+            let metric = if comparative || is_word {
                 None
             } else {
+                let sentence = match read.take() {
+                    Some((i, r)) if i == si => r,
+                    _ => words.binder.read(st, topic),
+                };
                 let place = Place {
                     around: around(st, num.start, m.end, 300),
                     before: num.start - near.len()..num.start,
@@ -159,9 +160,13 @@ pub fn extract(
                     wide: num.start - wide.len()..num.start,
                     right: m.end..m.end + right.len(),
                 };
-                words.binder.bind(&sentence, &place, &unit_s)
+                let metric = sentence
+                    .may_bind
+                    .then(|| words.binder.bind(&sentence, &place, &unit_s))
+                    .flatten();
+                read = Some((si, sentence));
+                metric
             };
-            read = Some((si, sentence));
             out.push(Figure {
                 value,
                 unit: unit_s,
