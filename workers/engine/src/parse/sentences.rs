@@ -8,13 +8,14 @@ use crate::model::{Section, Sentence};
 /// Splits `text` into sentences and assigns each its innermost section.
 pub fn split(text: &str, sections: &[Section]) -> Vec<Sentence> {
     let spans = spans(text);
-    // Innermost section by sweeping sections in order.
-    let heading_starts: std::collections::HashSet<usize> =
-        sections.iter().map(|s| s.heading.start).collect();
     let mut out = Vec::with_capacity(spans.len());
     for span in spans {
         let section = innermost(sections, span.start);
-        let is_heading = heading_starts.contains(&span.start);
+        // Sections are in document order (outline builds them line by line), so a heading
+        // starting here is found by a binary search.
+        let is_heading = sections
+            .binary_search_by_key(&span.start, |s| s.heading.start)
+            .is_ok();
         out.push(Sentence {
             span,
             section,

@@ -5,7 +5,6 @@
 //! grade; below the rule's floor it gets LOW_TEXT_QUALITY and no grade instead. Text read by
 //! OCR is judged on the recogniser's mean confidence as well, and says so (TEXT_FROM_OCR).
 
-use std::collections::HashSet;
 
 use super::findings::Findings;
 use super::text::View;
@@ -22,7 +21,13 @@ pub(crate) fn measure(
     out: &mut Findings,
 ) -> wire::TextQuality {
     let text = v.text;
-    let headings: HashSet<usize> = v.doc.sections.iter().map(|s| s.heading.start).collect();
+    // Sections are in document order: a heading line is found by a binary search.
+    let is_heading = |at: usize| {
+        v.doc
+            .sections
+            .binary_search_by_key(&at, |s| s.heading.start)
+            .is_ok()
+    };
     let lines: Vec<(usize, &str)> = crate::lines::lines(text)
         .filter(|(_, l)| !l.trim().is_empty())
         .collect();
@@ -33,7 +38,7 @@ pub(crate) fn measure(
         // end a sentence, and the others read whole lines.
         if ends_inside(line, rules)
             && continues(next)
-            && !headings.contains(&at)
+            && !is_heading(at)
             && !table_row(line)
             && !table_row(next)
         {
