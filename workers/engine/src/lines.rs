@@ -137,7 +137,10 @@ mod tests {
 
     #[test]
     fn heading_digits_are_one_to_ten() {
-        let all: String = "一二三四五六七八九十".chars().filter(|&c| is_cn_digit(c)).collect();
+        let all: String = "一二三四五六七八九十"
+            .chars()
+            .filter(|&c| is_cn_digit(c))
+            .collect();
         assert_eq!(all, "一二三四五六七八九十");
         assert!(!is_cn_digit('零') && !is_cn_digit('百') && !is_cn_digit('1'));
     }

@@ -81,8 +81,7 @@ pub fn read(text: &str, year: Option<i32>) -> Tables {
         let end = start + line.trim_end_matches('\n').len();
         let span = start..end;
         start += line.len();
-        let is_row =
-            memchr::memchr2(b'|', b'\t', line.as_bytes()).is_some()
+        let is_row = memchr::memchr2(b'|', b'\t', line.as_bytes()).is_some()
             && cells(text, span.clone()).len() >= 2;
         if is_row {
             let c = cells(text, span.clone());
