@@ -505,18 +505,20 @@ async fn retire(s: Session, cancel: bool) {
         .await;
     }
     drop(s.consumer);
-    let guard = s.guard;
+    let (guard, ch) = (s.guard, s.ch);
     tokio::spawn(async move {
         // Outstanding deliveries keep their channel until acked (graceful drain), at most 1 h.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
         while Arc::strong_count(&guard) > 1 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let _ = tokio::time::timeout(
-            Duration::from_secs(2),
-            guard.conn.close(200, "consumer closed".into()),
-        )
-        .await;
+        // The channel is closed before its connection: a channel handle dropped while it is
+        // open makes lapin close it in the background, and when that close meets the closing
+        // connection lapin logs a connection error although nothing failed.
+        let bye = || "consumer closed".into();
+        let _ = tokio::time::timeout(Duration::from_secs(2), ch.close(200, bye())).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), guard.conn.close(200, bye())).await;
+        tracing::debug!(consumer_closed = true, "consumer connection closed");
     });
 }
 
