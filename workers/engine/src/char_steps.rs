@@ -2,21 +2,11 @@
 //! byte in a table and decodes only the characters whose first byte may start one of them. Most
 //! of a report is CJK ideographs and ASCII, which a scan then passes a table load a byte.
 
-/// By first byte: the character's length in bytes, or 0 where `stops` holds the byte (the
-/// scan decodes the character there). Scans read only zero or not; a zero on a continuation
-/// byte is passed over, as no character starts there.
+/// By byte: 0 where `stops` holds the byte (a scan decodes the character starting there), 1
+/// elsewhere (a scan passes it). A 0 on a continuation byte is passed over, as no character
+/// starts there. (The tables once held each character's length, which scans stepped by.)
 pub(crate) const fn steps(stops: &[u8]) -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = match b {
-            0x00..=0x7F => 1,
-            0xC0..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            _ => 4,
-        };
-        b += 1;
-    }
+    let mut t = [1u8; 256];
     let mut i = 0;
     while i < stops.len() {
         t[stops[i] as usize] = 0;
@@ -138,15 +128,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn steps_are_character_lengths_except_at_stops() {
+    fn tables_stop_only_at_the_bytes_given() {
         const T: [u8; 256] = steps(&[b'\n', 0xE3]);
-        for c in ['a', 'é', '中', '😀', '、'] {
-            let mut buf = [0u8; 4];
-            let first = c.encode_utf8(&mut buf).as_bytes()[0];
-            let want = if first == 0xE3 { 0 } else { c.len_utf8() };
-            assert_eq!(usize::from(T[usize::from(first)]), want, "{c}");
+        for b in 0..=255u8 {
+            let want = u8::from(b != b'\n' && b != 0xE3);
+            assert_eq!(T[usize::from(b)], want, "{b:#x}");
         }
-        assert_eq!(T[usize::from(b'\n')], 0);
     }
 
     proptest::proptest! {

@@ -90,7 +90,7 @@ pub(crate) fn fold_text(src: &str, join_wraps: bool) -> String {
 /// [`fold_text`] without wrap joining: copies runs of characters that fold to themselves and
 /// only rewrites the others (same output as [`fold_into`] with `join_wraps` off). It decodes
 /// only characters whose first byte [`SKIP`] marks: CJK ideographs and ASCII, most of a report,
-/// are stepped over by their first byte alone.
+/// are passed by a table look-up a byte.
 fn fold_plain(src: &str) -> String {
     let mut text = String::with_capacity(src.len());
     let bytes = src.as_bytes();
