@@ -264,7 +264,9 @@ pub trait JobStore: Send + Sync + 'static {
         hashes: &[u64],
     ) -> Result<(Vec<u32>, u64), StoreError>;
     /// Adds a job's report to the tenant's index — its band keys, its document, its sentence
-    /// counts — once: a redelivered job keeps its first entry. Returns the entry number.
+    /// counts — once: a redelivered job keeps its first entry and counts nothing again (a store
+    /// may add the counts just after the entry, so a crash between them loses them rather than
+    /// counting twice). Returns the entry number.
     async fn index_similarity(
         &self,
         tenant: &str,

@@ -7,7 +7,8 @@
 --       entry), number of index args, overlay key ('' : none), overlay ttl s, overlay bytes,
 --       rows ttl s, number of rows, then the transition's args, the index's args, and per row
 --       its hash key, field and value.
--- Returns {the job's fields (0 when the transition was refused), {warnings...}}.
+-- Returns {the job's fields (0 when the transition was refused), {warnings...}, made}: made is
+-- 1 when the index entry was added by this step (its sentence counts are then the caller's).
 local function slice(t, from, n)
   local r = {}
   for i = 1, n do r[i] = t[from + i - 1] end
@@ -26,10 +27,13 @@ at = at + ta
 local iargs = slice(ARGV, at, ia)
 at = at + ia
 local warnings = {}
+local made = 0
 if ik > 0 then
-  local ok, err = pcall(index_similarity, slice(KEYS, tk + 1, ik), iargs)
-  if not ok then
-    warnings[#warnings + 1] = 'index: ' .. tostring(failed(err) or err)
+  local ok, r = pcall(index_similarity, slice(KEYS, tk + 1, ik), iargs)
+  if ok then
+    made = r[2]
+  else
+    warnings[#warnings + 1] = 'index: ' .. tostring(failed(r) or r)
   end
 end
 if ARGV[5] ~= '' then
@@ -37,11 +41,11 @@ if ARGV[5] ~= '' then
   if err then warnings[#warnings + 1] = 'overlay: ' .. err end
 end
 local flat = transition(slice(KEYS, 1, tk), targs)
-if not flat then return {0, warnings} end
+if not flat then return {0, warnings, made} end
 for r = 0, rows - 1 do
   local key, field, value = ARGV[at + 3 * r], ARGV[at + 3 * r + 1], ARGV[at + 3 * r + 2]
   local err = failed(redis.pcall('HSET', key, field, value))
     or failed(redis.pcall('EXPIRE', key, tonumber(ARGV[8])))
   if err then warnings[#warnings + 1] = 'row ' .. key .. ': ' .. err end
 end
-return {flat, warnings}
+return {flat, warnings, made}

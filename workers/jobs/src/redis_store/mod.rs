@@ -38,6 +38,7 @@ mod codec;
 mod hub;
 mod script_args;
 mod scripts;
+mod sketch;
 
 use codec::{
     batch_fields, batch_from_fields, fields_of, flat_bytes, record_fields, record_from_fields,
@@ -127,22 +128,6 @@ fn band_shard_field(k: u64) -> (u64, u64) {
 fn bucket_entries(v: &[u8]) -> impl Iterator<Item = u64> + '_ {
     v.chunks_exact(4)
         .map(|c| u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-}
-
-/// Count-min sketch of sentence frequencies: 4 rows of 2¹⁸ saturating 16-bit counters (2 MiB per
-/// tenant, whatever the number of reports).
-const SKETCH_ROWS: usize = 4;
-const SKETCH_BITS: u32 = 18;
-
-fn sketch_positions(h: u64) -> [u64; SKETCH_ROWS] {
-    let mut out = [0u64; SKETCH_ROWS];
-    for (r, p) in out.iter_mut().enumerate() {
-        let mut z = h ^ (0x9e37_79b9_7f4a_7c15u64.wrapping_mul(r as u64 + 1));
-        z = (z ^ (z >> 31)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z ^= z >> 29;
-        *p = ((r as u64) << SKETCH_BITS) | (z & ((1u64 << SKETCH_BITS) - 1));
-    }
-    out
 }
 
 fn map_err(e: redis::RedisError) -> StoreError {
@@ -532,7 +517,6 @@ impl RedisStore {
         let mut a = ScriptArgs::default();
         a.key(self.job_key(job_id))
             .key(self.key(&["tenant:", tenant, ":simcount"]))
-            .key(self.key(&["tenant:", tenant, ":sketch"]))
             .arg(secs(self.cfg.ttls.result_ttl))
             .arg(self.simdoc_prefix(tenant))
             .arg(e.doc)
@@ -542,15 +526,17 @@ impl RedisStore {
             let (shard, field) = band_shard_field(*k);
             a.key(self.band_shard_key(tenant, shard)).arg(field);
         }
-        let mut distinct: Vec<u64> = e.hashes.to_vec();
-        distinct.sort_unstable();
-        distinct.dedup();
-        for h in distinct {
-            for pos in sketch_positions(h) {
-                a.arg(pos);
-            }
-        }
         a
+    }
+
+    /// Counts a newly indexed report's sentences in its tenant's sketch ([`sketch`]).
+    async fn count_sentences(&self, tenant: &str, hashes: &[u64]) -> Result<(), StoreError> {
+        let key = self.key(&["tenant:", tenant, ":sketch"]);
+        let ttl = i64::try_from(secs(self.cfg.ttls.result_ttl)).unwrap_or(i64::MAX);
+        let mut pipe = redis::pipe();
+        sketch::count(&mut pipe, &key, hashes, ttl);
+        let mut con = self.con.clone();
+        pipe.query_async::<()>(&mut con).await.map_err(map_err)
     }
 }
 
@@ -561,7 +547,6 @@ struct EntryRef<'a> {
     tenant: &'a str,
     band_keys: &'a [u64],
     doc: &'a [u8],
-    hashes: &'a [u64],
 }
 
 impl<'a> From<&'a SimilarityEntry> for EntryRef<'a> {
@@ -570,7 +555,6 @@ impl<'a> From<&'a SimilarityEntry> for EntryRef<'a> {
             tenant: &e.tenant,
             band_keys: &e.band_keys,
             doc: &e.doc,
-            hashes: &e.hashes,
         }
     }
 }
@@ -687,15 +671,20 @@ impl JobStore for RedisStore {
             a.arg(key).arg(id).arg(row);
         }
         let mut con = self.con.clone();
-        let v: (Value, Vec<String>) = a
+        let (record, warnings, made): (Value, Vec<String>, u8) = a
             .invocation(&self.scripts.finish)
             .invoke_async(&mut con)
             .await
             .map_err(map_err)?;
-        for w in &v.1 {
+        if let Some(e) = c.index.filter(|_| made == 1)
+            && let Err(err) = self.count_sentences(&e.tenant, &e.hashes).await
+        {
+            tracing::warn!(error = %err, "the report's sentences not counted for copied text");
+        }
+        for w in &warnings {
             tracing::warn!(warning = %w, "part of the job's success not stored");
         }
-        record_of(v.0)
+        record_of(record)
     }
 
     async fn list(
@@ -1099,20 +1088,13 @@ impl JobStore for RedisStore {
         tenant: &str,
         hashes: &[u64],
     ) -> Result<(Vec<u32>, u64), StoreError> {
-        let sketch = self.key(&["tenant:", tenant, ":sketch"]);
+        let key = self.key(&["tenant:", tenant, ":sketch"]);
         let count = self.key(&["tenant:", tenant, ":simcount"]);
         // One round trip: the report count and every counter.
         let mut pipe = redis::pipe();
         pipe.get(&count);
-        let mut cmd = redis::cmd("BITFIELD_RO");
-        cmd.arg(&sketch);
-        for h in hashes {
-            for pos in sketch_positions(*h) {
-                cmd.arg("GET").arg("u16").arg(format!("#{pos}"));
-            }
-        }
         if !hashes.is_empty() {
-            pipe.add_command(cmd);
+            pipe.add_command(sketch::read(&key, hashes));
         }
         let mut con = self.con.clone();
         let (n, cells): (Option<u64>, Vec<u32>) = if hashes.is_empty() {
@@ -1121,11 +1103,7 @@ impl JobStore for RedisStore {
         } else {
             pipe.query_async(&mut con).await.map_err(map_err)?
         };
-        let freq = cells
-            .chunks(SKETCH_ROWS)
-            .map(|c| c.iter().copied().min().unwrap_or(0))
-            .collect();
-        Ok((freq, n.unwrap_or(0)))
+        Ok((sketch::estimates(&cells), n.unwrap_or(0)))
     }
 
     async fn index_similarity(
@@ -1140,14 +1118,18 @@ impl JobStore for RedisStore {
             tenant,
             band_keys,
             doc,
-            hashes,
         };
         let args = self.index_args(job_id, entry);
         let mut con = self.con.clone();
-        args.invocation(&self.scripts.index_similarity)
+        let (n, made): (u64, u8) = args
+            .invocation(&self.scripts.index_similarity)
             .invoke_async(&mut con)
             .await
-            .map_err(map_err)
+            .map_err(map_err)?;
+        if made == 1 {
+            self.count_sentences(tenant, hashes).await?;
+        }
+        Ok(n)
     }
 
     async fn put_overlay(&self, job_id: &str, overlay: &[u8]) -> Result<(), StoreError> {
