@@ -59,44 +59,81 @@ fn is_break(c: char) -> bool {
 /// The sentences worth comparing: long enough, no boilerplate cue; digits masked.
 pub fn sentences(text: &str, rules: &Rules) -> Vec<Sentence> {
     let mut out = Vec::new();
-    let mut start = 0usize;
-    let mut buf = String::new();
-    let mut raw = String::new();
+    let mut open = Open::at(0, 0);
     let mut chars = 0usize;
-    for c in text.chars() {
+    for (at, c) in text.char_indices() {
         let i = chars;
         chars += 1;
         if is_break(c) {
-            push(&mut out, start, i, &buf, &raw, rules);
-            buf.clear();
-            raw.clear();
-            start = i + 1;
-            continue;
-        }
-        raw.push(c);
-        if is_ideograph(c) {
-            buf.push(c);
-        } else if c.is_ascii_digit() || c.is_numeric() {
-            if !buf.ends_with('#') {
-                buf.push('#');
-            }
-        } else if c.is_alphanumeric() {
-            buf.push(c);
+            open.close(&mut out, text, i, at, rules);
+            open = Open::at(i + 1, at + c.len_utf8());
+        } else {
+            open.take(c);
         }
     }
-    push(&mut out, start, chars, &buf, &raw, rules);
+    open.close(&mut out, text, chars, text.len(), rules);
     out
 }
 
-fn push(out: &mut Vec<Sentence>, start: usize, end: usize, masked: &str, raw: &str, rules: &Rules) {
-    if masked.chars().count() < rules.min_chars || is_boilerplate(raw, rules) {
-        return;
+/// A sentence being read. Its masked form (ideographs, letters and digits, each run of digits
+/// one `#`) is hashed as it grows, never built: building it and a copy of the sentence for the
+/// boilerplate search was most of this step's time in a worker (perf).
+struct Open {
+    /// First character, and its byte.
+    start: usize,
+    from: usize,
+    /// FNV-1a of the masked form so far (unmixed), its length in characters, and whether it
+    /// ends in `#`.
+    hash: u64,
+    masked: usize,
+    in_digits: bool,
+}
+
+impl Open {
+    fn at(start: usize, from: usize) -> Self {
+        Self {
+            start,
+            from,
+            hash: FNV_OFFSET,
+            masked: 0,
+            in_digits: false,
+        }
     }
-    out.push(Sentence {
-        start,
-        end,
-        hash: fnv1a(masked.as_bytes()),
-    });
+
+    fn take(&mut self, c: char) {
+        let digit = if c.is_ascii() {
+            c.is_ascii_digit()
+        } else {
+            !is_ideograph(c) && c.is_numeric()
+        };
+        if digit {
+            if !self.in_digits {
+                self.feed('#');
+                self.in_digits = true;
+            }
+        } else if is_ideograph(c) || c.is_alphanumeric() {
+            self.feed(c);
+            self.in_digits = false;
+        }
+    }
+
+    fn feed(&mut self, c: char) {
+        let mut b = [0u8; 4];
+        self.hash = fnv_bytes(self.hash, c.encode_utf8(&mut b).as_bytes());
+        self.masked += 1;
+    }
+
+    /// Ends the sentence at character `end`, byte `to`: kept if long enough and no boilerplate.
+    fn close(self, out: &mut Vec<Sentence>, text: &str, end: usize, to: usize, rules: &Rules) {
+        if self.masked < rules.min_chars || is_boilerplate(&text[self.from..to], rules) {
+            return;
+        }
+        out.push(Sentence {
+            start: self.start,
+            end,
+            hash: mix(self.hash),
+        });
+    }
 }
 
 /// CJK Unified Ideographs, most of a report's characters: letters, never digits (a test checks
@@ -117,12 +154,17 @@ fn is_boilerplate(raw: &str, rules: &Rules) -> bool {
 
 /// FNV-1a 64, mixed: stable across processes and versions (stored in the index).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    mix(fnv_bytes(FNV_OFFSET, bytes))
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv_bytes(mut h: u64, bytes: &[u8]) -> u64 {
     for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    mix(h)
+    h
 }
 
 /// The 32 bits of a sentence hash the index keeps: between two reports of a few hundred
@@ -253,6 +295,70 @@ mod tests {
             assert!(c.is_alphanumeric() && !c.is_numeric(), "{c:?}");
         }
         assert!(!is_ideograph('〇') && '〇'.is_numeric());
+    }
+
+    /// The sentences as they were first defined: the masked form and the sentence built as
+    /// strings, then hashed (the index holds hashes made this way).
+    fn sentences_by_strings(text: &str, rules: &Rules) -> Vec<Sentence> {
+        let mut out = Vec::new();
+        let (mut start, mut chars) = (0usize, 0usize);
+        let (mut buf, mut raw) = (String::new(), String::new());
+        let mut close = |out: &mut Vec<Sentence>, start, end, buf: &str, raw: &str| {
+            if buf.chars().count() >= rules.min_chars && !is_boilerplate(raw, rules) {
+                out.push(Sentence {
+                    start,
+                    end,
+                    hash: fnv1a(buf.as_bytes()),
+                });
+            }
+        };
+        for c in text.chars() {
+            let i = chars;
+            chars += 1;
+            if is_break(c) {
+                close(&mut out, start, i, &buf, &raw);
+                buf.clear();
+                raw.clear();
+                start = i + 1;
+                continue;
+            }
+            raw.push(c);
+            if c.is_numeric() {
+                if !buf.ends_with('#') {
+                    buf.push('#');
+                }
+            } else if c.is_alphanumeric() {
+                buf.push(c);
+            }
+        }
+        close(&mut out, start, chars, &buf, &raw);
+        out
+    }
+
+    proptest::proptest! {
+        /// Digits of every script, letters, ideographs, punctuation, breaks and boilerplate cues
+        /// mixed: the same sentences, offsets and hashes as building the strings gives.
+        #[test]
+        fn hashing_as_it_reads_gives_the_hashes_of_the_built_strings(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[一-龥]{1,12}",
+                    "[0-9０-９٣〇⅔①.,%，、]{1,5}",
+                    "[a-zA-Zａ-ｚé]{1,4}",
+                    "[。！？；\n!?;（）“”：#]",
+                    proptest::sample::select(vec![
+                        "深入学习贯彻习近平法治思想".to_string(),
+                        "根据".to_string(),
+                        "".to_string(),
+                    ]),
+                ],
+                0..40,
+            )
+        ) {
+            let r = rules().expect("rules");
+            let text = parts.concat();
+            proptest::prop_assert_eq!(sentences(&text, r), sentences_by_strings(&text, r));
+        }
     }
 
     #[test]
