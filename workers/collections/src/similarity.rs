@@ -303,7 +303,7 @@ mod tests {
         let mut out = Vec::new();
         let (mut start, mut chars) = (0usize, 0usize);
         let (mut buf, mut raw) = (String::new(), String::new());
-        let mut close = |out: &mut Vec<Sentence>, start, end, buf: &str, raw: &str| {
+        let close = |out: &mut Vec<Sentence>, start, end, buf: &str, raw: &str| {
             if buf.chars().count() >= rules.min_chars && !is_boilerplate(raw, rules) {
                 out.push(Sentence {
                     start,
