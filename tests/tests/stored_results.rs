@@ -60,6 +60,11 @@ fn real_assessments_come_back_byte_for_byte_without_their_quotes() {
         let bytes = a.encode_to_vec();
         let p = pack(&bytes).expect("packs");
         assert_eq!(text_name(&p.result), Some(p.text_name.clone()), "{name}");
+        assert_eq!(
+            p.text.first(),
+            Some(&b'g'),
+            "{name}: text stored in GB18030"
+        );
         // Left out exactly where the generated types say the quotes are: the stored frame is the
         // one of the assessment with those quotes emptied.
         let (cleared, n) = without_quotes(&a);

@@ -266,8 +266,8 @@ async fn results_are_compressed_and_share_their_text() {
             .query_async(&mut con)
             .await
             .unwrap();
-        assert!(stored.starts_with(b"FZR2"), "packed result");
-        assert!(texts[0].ends_with(&format!("text:v2:{}", &text_sha(&text))));
+        assert!(stored.starts_with(b"FZR3"), "packed result");
+        assert!(texts[0].ends_with(&format!("text:v3:{}", &text_sha(&text))));
         let text_len: usize = redis::cmd("STRLEN")
             .arg(&texts[0])
             .query_async(&mut con)
@@ -311,7 +311,36 @@ async fn results_are_compressed_and_share_their_text() {
             .query_async(&mut con)
             .await
             .unwrap();
-        assert_eq!(s.get_result("first-format").await.unwrap(), Some(a));
+        assert_eq!(s.get_result("first-format").await.unwrap(), Some(a.clone()));
+        // And one of the second (`FZR2`, flag byte; its UTF-8 text under `text:v2:{sha256}`),
+        // each part compressed against the store's frozen dictionary files.
+        let titles: &[u8] = include_bytes!("../dictionary/titles.txt");
+        let texts_dict = [
+            &include_bytes!("../dictionary/gangyao-2021-2025.txt")[..],
+            include_bytes!("../dictionary/phrases.txt"),
+            titles,
+        ]
+        .concat();
+        let mut v2 = b"FZR2".to_vec();
+        v2.extend_from_slice(id.as_bytes());
+        v2.push(b'-');
+        v2.extend_from_slice(
+            &zstd::bulk::Compressor::with_dictionary(3, &[titles, text.as_bytes()].concat())
+                .and_then(|mut c| c.compress(&rest))
+                .unwrap(),
+        );
+        let text_v2 = zstd::bulk::Compressor::with_dictionary(3, &texts_dict)
+            .and_then(|mut c| c.compress(text.as_bytes()))
+            .unwrap();
+        let _: () = redis::pipe()
+            .set(format!("{prefix}text:v2:{id}"), text_v2)
+            .ignore()
+            .set(format!("{prefix}result:second-format"), v2)
+            .ignore()
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert_eq!(s.get_result("second-format").await.unwrap(), Some(a));
     })
     .await;
 }

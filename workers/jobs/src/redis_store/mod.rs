@@ -12,9 +12,10 @@
 //! - `{p}msg:{id}` — encoded [`JobMessage`] of a non-terminal job, deleted when it finishes.
 //! - `{p}result:{key}` — the assessment without its normalized text, zstd-compressed
 //!   ([`crate::stored_result`]); TTL `result_ttl`.
-//! - `{p}text:v2:{sha256}` — a normalized text, zstd-compressed with the store's dictionary, once
-//!   however many results read it; TTL `result_ttl`, renewed by every result written with it.
-//!   (`{p}text:{sha256}`: the same for results of the first format, read until they expire.)
+//! - `{p}text:v3:{sha256}` — a normalized text (in GB18030 where it round-trips), zstd-compressed
+//!   with the store's dictionary, once however many results read it; TTL `result_ttl`, renewed by
+//!   every result written with it. (`{p}text:v2:{sha256}` and `{p}text:{sha256}`: the same for
+//!   results of the earlier formats, read until they expire.)
 //! - channel `{p}events:{id}` — every new version of the job, published by the same script
 //!   that wrote it (netstring-encoded field list).
 //!

@@ -2,32 +2,36 @@
 //! jobs, hints or checklists read it), both parts zstd-compressed. The normalized text is most of
 //! an assessment's bytes; evidence quotes repeat it.
 //!
-//! Stored value, written now: `FZR2`, the text's id (64 hex digits: SHA-256 of the text), one flag
+//! Stored value, written now: `FZR3`, the text's id (64 hex digits: SHA-256 of the text), one flag
 //! byte (`q`: quotes at their offsets were left out, see [`quotes`]; `-`: none was), then the zstd
 //! frame of the assessment without its text, compressed with [`dictionary::TITLES`] and the text
-//! as dictionary. Its text value, under the name `v2:{id}`: the zstd frame of the text compressed
-//! with the 纲要 and the checklists' words as dictionary ([`dictionary`]).
+//! (UTF-8) as dictionary. Its text value, under the name `v3:{id}`: one byte for the text's form
+//! ([`text_form`]: `g` GB18030, `u` UTF-8), then the zstd frame of the text in that form,
+//! compressed with the 纲要 and the checklists' words in the same form as dictionary.
 //!
-//! Still read: `FZR1` + id + the frame of the rest with the text alone as dictionary, its text
-//! (name `{id}`) compressed without one; and a value without either magic, an assessment stored
-//! whole. No protobuf message begins with `F` (0x46 would be field 8 of wire type 6, which does
-//! not exist), so none of them can be confused. The two formats name their texts apart, so a
-//! reader that knows only `FZR1` never meets a text it cannot read.
+//! Still read: `FZR2`, the same but for its text (name `v2:{id}`): the UTF-8 text's frame alone.
+//! `FZR1` + id + the frame of the rest with the text alone as dictionary, its text (name `{id}`)
+//! compressed without one. A value without a magic is an assessment stored whole. No protobuf
+//! message begins with `F` (0x46 would be field 8 of wire type 6, which does not exist), so none
+//! of them can be confused. Each format names its texts apart, so a reader that knows only the
+//! older ones never meets a text it cannot read.
 
 mod dictionary;
 mod fields;
 mod quotes;
+mod text_form;
 
 use std::cell::RefCell;
 
 use sha2::{Digest, Sha256};
 
-use dictionary::LEVEL;
+use dictionary::{GB18030_LEVEL, LEVEL};
 use fields::fields;
 use quotes::{CharText, Mode};
 
 const V1: &[u8; 4] = b"FZR1";
 const V2: &[u8; 4] = b"FZR2";
+const V3: &[u8; 4] = b"FZR3";
 const ID_LEN: usize = 64;
 /// `Assessment.normalized_text` (field 13, length-delimited).
 const TEXT_FIELD: u64 = 13;
@@ -49,11 +53,11 @@ pub enum StoredResultError {
 
 /// An assessment split for storing.
 pub struct Packed {
-    /// `FZR2` + text id + flag + compressed rest.
+    /// `FZR3` + text id + flag + compressed rest.
     pub result: Vec<u8>,
     /// The name under which `text` is stored (what [`text_name`] gives for `result`).
     pub text_name: String,
-    /// The compressed text.
+    /// The text's form and the compressed text.
     pub text: Vec<u8>,
 }
 
@@ -72,21 +76,30 @@ pub fn pack(assessment: &[u8]) -> Result<Packed, StoredResultError> {
         Some(e) => (ELIDED, e),
         None => (KEPT, &rest),
     };
-    let mut result = Vec::with_capacity(body.len() / 3 + V2.len() + ID_LEN + 17);
-    result.extend_from_slice(V2);
+    let mut result = Vec::with_capacity(body.len() / 3 + V3.len() + ID_LEN + 17);
+    result.extend_from_slice(V3);
     result.extend_from_slice(text_id.as_bytes());
     result.push(flag);
     result.extend_from_slice(&compress(body, Dict::Raw(&dictionary::for_result(text)))?);
+    let stored_text = match text_form::to_gb18030(text) {
+        Some(gb) => [
+            &[text_form::IN_GB18030][..],
+            &compress(&gb, Dict::Gb18030Texts)?,
+        ]
+        .concat(),
+        None => [&[text_form::IN_UTF8][..], &compress(text, Dict::Texts)?].concat(),
+    };
     Ok(Packed {
         result,
-        text_name: format!("v2:{text_id}"),
-        text: compress(text, Dict::Texts)?,
+        text_name: format!("v3:{text_id}"),
+        text: stored_text,
     })
 }
 
 enum Dict<'a> {
     Raw(&'a [u8]),
     Texts,
+    Gb18030Texts,
 }
 
 thread_local! {
@@ -116,7 +129,13 @@ fn compress(data: &[u8], dict: Dict<'_>) -> std::io::Result<Vec<u8>> {
                 Ok(out)
             }
             Dict::Texts => {
+                cx.set_compression_level(LEVEL)?;
                 cx.set_prepared_dictionary(&dictionary::TEXT_ENCODER)?;
+                cx.compress(data)
+            }
+            Dict::Gb18030Texts => {
+                cx.set_compression_level(GB18030_LEVEL)?;
+                cx.set_prepared_dictionary(&dictionary::GB18030_TEXT_ENCODER)?;
                 cx.compress(data)
             }
         }
@@ -129,13 +148,15 @@ pub fn text_name(stored: &[u8]) -> Option<String> {
     let (version, id) = header(stored)?;
     Some(if version == V1 {
         id.to_string()
-    } else {
+    } else if version == V2 {
         format!("v2:{id}")
+    } else {
+        format!("v3:{id}")
     })
 }
 
 fn header(stored: &[u8]) -> Option<(&[u8; 4], &str)> {
-    let version = [V1, V2].into_iter().find(|v| stored.starts_with(*v))?;
+    let version = [V1, V2, V3].into_iter().find(|v| stored.starts_with(*v))?;
     let id = stored.get(4..4 + ID_LEN)?;
     Some((version, std::str::from_utf8(id).ok()?))
 }
@@ -153,7 +174,17 @@ pub fn unpack(stored: Vec<u8>, text: Option<&[u8]>) -> Result<Vec<u8>, StoredRes
         return join(&rest, &text);
     }
     let (&flag, frame) = body.split_first().ok_or(StoredResultError::Malformed)?;
-    let text = decompress(text, Dict::Texts)?;
+    let text = if version == V2 {
+        decompress(text, Dict::Texts)?
+    } else {
+        match text.split_first() {
+            Some((&text_form::IN_GB18030, t)) => {
+                text_form::from_gb18030(&decompress(t, Dict::Gb18030Texts)?)?
+            }
+            Some((&text_form::IN_UTF8, t)) => decompress(t, Dict::Texts)?,
+            _ => return Err(StoredResultError::Malformed),
+        }
+    };
     let rest = decompress(frame, Dict::Raw(&dictionary::for_result(&text)))?;
     let rest = match flag {
         ELIDED => {
@@ -191,6 +222,7 @@ fn decompress(frame: &[u8], dict: Dict<'_>) -> Result<Vec<u8>, StoredResultError
         match dict {
             Dict::Raw(d) => dx.set_dictionary(d)?,
             Dict::Texts => dx.set_prepared_dictionary(&dictionary::TEXT_DECODER)?,
+            Dict::Gb18030Texts => dx.set_prepared_dictionary(&dictionary::GB18030_TEXT_DECODER)?,
         }
         Ok(dx.decompress(frame, size as usize)?)
     })
@@ -295,6 +327,48 @@ mod tests {
         let text_v1 = zstd::bulk::compress(&text, 3).expect("compresses");
         assert_eq!(text_name(&v1), Some(id));
         assert_eq!(unpack(v1, Some(&text_v1)).expect("unpacks"), b);
+    }
+
+    /// Values of the second format (`FZR2`: the text's frame in UTF-8, with no form byte) are
+    /// still read, from their own text name.
+    #[test]
+    fn second_format_values_are_still_read() {
+        let text = "一、2024年法治政府建设主要举措和成效。"
+            .repeat(20)
+            .into_bytes();
+        let b = encoded(&[
+            (1, b"sha".to_vec()),
+            (13, text.clone()),
+            (14, b"x".to_vec()),
+        ]);
+        let (rest, _) = split(&b).expect("splits");
+        let id = hex::encode(Sha256::digest(&text));
+        let mut v2 = V2.to_vec();
+        v2.extend_from_slice(id.as_bytes());
+        v2.push(KEPT);
+        v2.extend_from_slice(
+            &compress(&rest, Dict::Raw(&dictionary::for_result(&text))).expect("compresses"),
+        );
+        let text_v2 = compress(&text, Dict::Texts).expect("compresses");
+        assert_eq!(text_name(&v2), Some(format!("v2:{id}")));
+        assert_eq!(unpack(v2, Some(&text_v2)).expect("unpacks"), b);
+    }
+
+    /// A text is stored in GB18030; one GB18030 would not give back is kept in UTF-8. Both come
+    /// back byte for byte. (How much smaller: `tests/tests/stored_results.rs`, on real reports.)
+    #[test]
+    fn texts_are_stored_in_gb18030_unless_it_would_change_them() {
+        let plain = "一、2024年法治政府建设主要举措和成效：“放管服”改革。".repeat(20);
+        for (text, form) in [
+            (plain.clone(), text_form::IN_GB18030),
+            (format!("{plain}\u{E78D}"), text_form::IN_UTF8),
+        ] {
+            let b = encoded(&[(1, b"sha".to_vec()), (13, text.clone().into_bytes())]);
+            let p = pack(&b).expect("packs");
+            assert!(p.result.starts_with(V3));
+            assert_eq!(p.text[0], form);
+            assert_eq!(unpack(p.result, Some(&p.text)).expect("unpacks"), b);
+        }
     }
 
     /// A real-shaped assessment: the quotes of its evidence and figures are left out of the stored
