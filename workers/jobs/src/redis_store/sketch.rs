@@ -32,14 +32,19 @@ fn positions(h: u64) -> [u64; ROWS] {
     out
 }
 
-/// `#{position}`, the offset of a counter in units of its width, written without an allocation.
+/// `#{position}`, the offset of a counter in units of its width, written without an allocation
+/// (24 bytes hold `#` and any u64; the fallback is never taken).
 fn offset_arg(cmd: &mut Cmd, pos: u64) {
     let mut buf = [0u8; 24];
     let mut w = &mut buf[..];
-    // 24 bytes hold "#" and any u64.
-    if write!(w, "#{pos}").is_ok() {
-        let n = 24 - w.len();
-        cmd.arg(&buf[..n]);
+    match write!(w, "#{pos}") {
+        Ok(()) => {
+            let n = 24 - w.len();
+            cmd.arg(&buf[..n]);
+        }
+        Err(_) => {
+            cmd.arg(format!("#{pos}"));
+        }
     }
 }
 
