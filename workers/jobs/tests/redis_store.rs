@@ -229,6 +229,22 @@ fn text_sha(text: &str) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
+/// A stored text and result written as an earlier version of fazhi wrote them.
+async fn put_raw(
+    con: &mut redis::aio::MultiplexedConnection,
+    text: (String, Vec<u8>),
+    result: (String, Vec<u8>),
+) {
+    let _: () = redis::pipe()
+        .set(text.0, text.1)
+        .ignore()
+        .set(result.0, result.1)
+        .ignore()
+        .query_async(con)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn results_are_compressed_and_share_their_text() {
     with_store(StoreTtls::default(), |s| async move {
@@ -303,14 +319,12 @@ async fn results_are_compressed_and_share_their_text() {
                 .unwrap(),
         );
         let text_v1 = zstd::bulk::compress(text.as_bytes(), 3).unwrap();
-        let _: () = redis::pipe()
-            .set(format!("{prefix}text:{id}"), text_v1)
-            .ignore()
-            .set(format!("{prefix}result:first-format"), v1)
-            .ignore()
-            .query_async(&mut con)
-            .await
-            .unwrap();
+        put_raw(
+            &mut con,
+            (format!("{prefix}text:{id}"), text_v1),
+            (format!("{prefix}result:first-format"), v1),
+        )
+        .await;
         assert_eq!(s.get_result("first-format").await.unwrap(), Some(a.clone()));
         // And one of the second (`FZR2`, flag byte; its UTF-8 text under `text:v2:{sha256}`),
         // each part compressed against the store's frozen dictionary files.
@@ -332,14 +346,12 @@ async fn results_are_compressed_and_share_their_text() {
         let text_v2 = zstd::bulk::Compressor::with_dictionary(3, &texts_dict)
             .and_then(|mut c| c.compress(text.as_bytes()))
             .unwrap();
-        let _: () = redis::pipe()
-            .set(format!("{prefix}text:v2:{id}"), text_v2)
-            .ignore()
-            .set(format!("{prefix}result:second-format"), v2)
-            .ignore()
-            .query_async(&mut con)
-            .await
-            .unwrap();
+        put_raw(
+            &mut con,
+            (format!("{prefix}text:v2:{id}"), text_v2),
+            (format!("{prefix}result:second-format"), v2),
+        )
+        .await;
         assert_eq!(s.get_result("second-format").await.unwrap(), Some(a));
     })
     .await;

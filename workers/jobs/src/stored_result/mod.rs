@@ -303,10 +303,9 @@ mod tests {
         assert_eq!(unpack(b.clone(), None).expect("whole"), b);
     }
 
-    /// Values of the first format (text alone as the result's dictionary, text compressed without
-    /// one) are still read, from their own text name.
-    #[test]
-    fn first_format_values_are_still_read() {
+    /// An assessment for the earlier formats' tests: its text, its bytes, the bytes without the
+    /// text, the text's id.
+    fn earlier_format_parts() -> (Vec<u8>, Vec<u8>, Vec<u8>, String) {
         let text = "一、2024年法治政府建设主要举措和成效。"
             .repeat(20)
             .into_bytes();
@@ -317,6 +316,14 @@ mod tests {
         ]);
         let (rest, _) = split(&b).expect("splits");
         let id = hex::encode(Sha256::digest(&text));
+        (text, b, rest, id)
+    }
+
+    /// Values of the first format (text alone as the result's dictionary, text compressed without
+    /// one) are still read, from their own text name.
+    #[test]
+    fn first_format_values_are_still_read() {
+        let (text, b, rest, id) = earlier_format_parts();
         let mut v1 = V1.to_vec();
         v1.extend_from_slice(id.as_bytes());
         v1.extend_from_slice(
@@ -333,16 +340,7 @@ mod tests {
     /// still read, from their own text name.
     #[test]
     fn second_format_values_are_still_read() {
-        let text = "一、2024年法治政府建设主要举措和成效。"
-            .repeat(20)
-            .into_bytes();
-        let b = encoded(&[
-            (1, b"sha".to_vec()),
-            (13, text.clone()),
-            (14, b"x".to_vec()),
-        ]);
-        let (rest, _) = split(&b).expect("splits");
-        let id = hex::encode(Sha256::digest(&text));
+        let (text, b, rest, id) = earlier_format_parts();
         let mut v2 = V2.to_vec();
         v2.extend_from_slice(id.as_bytes());
         v2.push(KEPT);
