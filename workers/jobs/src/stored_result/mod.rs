@@ -25,7 +25,7 @@ use std::cell::RefCell;
 
 use sha2::{Digest, Sha256};
 
-use dictionary::{GB18030_LEVEL, LEVEL};
+use dictionary::LEVEL;
 use fields::fields;
 use quotes::{CharText, Mode};
 
@@ -128,13 +128,13 @@ fn compress(data: &[u8], dict: Dict<'_>) -> std::io::Result<Vec<u8>> {
                     })?;
                 Ok(out)
             }
+            // A prepared dictionary carries its level (zstd compresses at the level it was
+            // prepared for), so texts of each form get theirs.
             Dict::Texts => {
-                cx.set_compression_level(LEVEL)?;
                 cx.set_prepared_dictionary(&dictionary::TEXT_ENCODER)?;
                 cx.compress(data)
             }
             Dict::Gb18030Texts => {
-                cx.set_compression_level(GB18030_LEVEL)?;
                 cx.set_prepared_dictionary(&dictionary::GB18030_TEXT_ENCODER)?;
                 cx.compress(data)
             }
