@@ -3,8 +3,9 @@
 //! the 纲要 it reports against and the checklists' titles, phrases and messages are where most of
 //! its repeated wording comes from (texts −20 % on the seeds and the test sets).
 //!
-//! The files are frozen: every `FZR2` and `FZR3` value was compressed against these exact bytes, and a test
-//! pins them. A better dictionary is a new format with its own magic, the old one kept for reading.
+//! The files are frozen: every `FZR2` and `FZR3` value was compressed against these exact bytes,
+//! and a test pins them. A better dictionary is a new format with its own magic, the old one kept
+//! for reading.
 
 use std::sync::LazyLock;
 
