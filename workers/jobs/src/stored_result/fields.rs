@@ -86,19 +86,24 @@ pub(super) fn put_bytes(out: &mut Vec<u8>, number: u64, payload: &[u8]) {
 
 /// The message with one length-delimited field added where prost writes it: before the first
 /// field of a higher number (prost writes fields in number order), so the bytes are prost's.
-pub(super) fn insert(b: &[u8], number: u64, payload: &[u8]) -> Result<Vec<u8>, StoredResultError> {
-    let mut out = Vec::with_capacity(b.len() + payload.len() + 8);
+/// Appended to `out`.
+pub(super) fn insert(
+    out: &mut Vec<u8>,
+    b: &[u8],
+    number: u64,
+    payload: &[u8],
+) -> Result<(), StoredResultError> {
     let mut placed = false;
     for f in fields(b) {
         let f = f?;
         if !placed && f.number > number {
-            put_bytes(&mut out, number, payload);
+            put_bytes(out, number, payload);
             placed = true;
         }
         out.extend_from_slice(&b[f.start..f.end]);
     }
     if !placed {
-        put_bytes(&mut out, number, payload);
+        put_bytes(out, number, payload);
     }
-    Ok(out)
+    Ok(())
 }

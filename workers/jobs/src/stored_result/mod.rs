@@ -248,7 +248,9 @@ fn join(rest: &[u8], text: &[u8]) -> Result<Vec<u8>, StoredResultError> {
     if text.is_empty() {
         return Ok(rest.to_vec());
     }
-    fields::insert(rest, TEXT_FIELD, text)
+    let mut out = Vec::with_capacity(rest.len() + text.len() + 8);
+    fields::insert(&mut out, rest, TEXT_FIELD, text)?;
+    Ok(out)
 }
 
 #[cfg(test)]

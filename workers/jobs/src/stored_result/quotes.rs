@@ -92,20 +92,42 @@ pub(super) fn rewrite(
     text: &CharText<'_>,
     mode: Mode,
 ) -> Result<Vec<u8>, StoredResultError> {
+    let mut out = Vec::with_capacity(b.len() + b.len() / 2);
+    rewrite_into(&mut out, b, node, text, mode, &mut Vec::new())?;
+    Ok(out)
+}
+
+/// [`rewrite`] appending to `out`. A nested message is rewritten into a buffer of `spare` (its
+/// length goes before it) that is then kept for the next one: an assessment has hundreds of
+/// quoted messages, and a buffer each was most of this step's allocations.
+fn rewrite_into(
+    out: &mut Vec<u8>,
+    b: &[u8],
+    node: &Node,
+    text: &CharText<'_>,
+    mode: Mode,
+    spare: &mut Vec<Vec<u8>>,
+) -> Result<(), StoredResultError> {
     match node {
         Node::Message(children) => {
-            let mut out = Vec::with_capacity(b.len());
             for f in fields(b) {
                 let f = f?;
                 let child = children.iter().find(|c| c.0 == f.number);
                 match (child, f.payload) {
                     (Some((_, child)), Some((s, e))) => {
-                        put_bytes(&mut out, f.number, &rewrite(&b[s..e], child, text, mode)?)
+                        let mut inner = spare.pop().unwrap_or_default();
+                        inner.clear();
+                        let done = rewrite_into(&mut inner, &b[s..e], child, text, mode, spare);
+                        if done.is_ok() {
+                            put_bytes(out, f.number, &inner);
+                        }
+                        spare.push(inner);
+                        done?;
                     }
                     _ => out.extend_from_slice(&b[f.start..f.end]),
                 }
             }
-            Ok(out)
+            Ok(())
         }
         &Node::Quoted { quote, start, end } => {
             // The last occurrence of a field is its value; an absent int is 0.
@@ -123,7 +145,6 @@ pub(super) fn rewrite(
                 (Some(s), Some(e)) if s <= e => text.slice(s, e),
                 _ => None,
             };
-            let mut out = Vec::with_capacity(b.len());
             match (mode, at, quoted) {
                 (Mode::Elide, Some(at), Some(Some(q))) if q == at => {
                     for f in fields(b) {
@@ -133,10 +154,10 @@ pub(super) fn rewrite(
                         }
                     }
                 }
-                (Mode::Restore, Some(at), None) if !at.is_empty() => return insert(b, quote, at),
+                (Mode::Restore, Some(at), None) if !at.is_empty() => insert(out, b, quote, at)?,
                 _ => out.extend_from_slice(b),
             }
-            Ok(out)
+            Ok(())
         }
     }
 }
