@@ -117,12 +117,9 @@ fn rewrite_into(
                     (Some((_, child)), Some((s, e))) => {
                         let mut inner = spare.pop().unwrap_or_default();
                         inner.clear();
-                        let done = rewrite_into(&mut inner, &b[s..e], child, text, mode, spare);
-                        if done.is_ok() {
-                            put_bytes(out, f.number, &inner);
-                        }
+                        rewrite_into(&mut inner, &b[s..e], child, text, mode, spare)?;
+                        put_bytes(out, f.number, &inner);
                         spare.push(inner);
-                        done?;
                     }
                     _ => out.extend_from_slice(&b[f.start..f.end]),
                 }
