@@ -101,19 +101,12 @@ impl Open {
     }
 
     fn take(&mut self, c: char) {
-        let digit = if c.is_ascii() {
-            c.is_ascii_digit()
-        } else {
-            !is_ideograph(c) && c.is_numeric()
-        };
-        if digit {
-            if !self.in_digits {
-                self.feed('#');
-                self.in_digits = true;
-            }
-        } else if is_ideograph(c) || c.is_alphanumeric() {
+        if is_ideograph(c) || (!c.is_numeric() && c.is_alphanumeric()) {
             self.feed(c);
             self.in_digits = false;
+        } else if c.is_numeric() && !self.in_digits {
+            self.feed('#');
+            self.in_digits = true;
         }
     }
 
