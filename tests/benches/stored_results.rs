@@ -8,10 +8,10 @@ use fazhi_jobs::stored_result::{pack, unpack};
 use fazhi_tests::wire;
 use prost::Message;
 
-fn assessments() -> Vec<Vec<u8>> {
+fn assessments() -> Vec<wire::Assessment> {
     fazhi_tests::examples_and_sets()
         .iter()
-        .filter_map(|p| Some(fazhi_tests::assess_file(p)?.encode_to_vec()))
+        .filter_map(|p| fazhi_tests::assess_file(p))
         .collect()
 }
 
@@ -20,11 +20,7 @@ type Strip = fn(&mut wire::Assessment);
 
 /// Where a stored result's bytes go: each part's share, as the bytes packing saves without it
 /// (the text's share is the stored text itself).
-fn bytes_by_part(docs: &[Vec<u8>]) {
-    let all: Vec<wire::Assessment> = docs
-        .iter()
-        .filter_map(|d| wire::Assessment::decode(d.as_slice()).ok())
-        .collect();
+fn bytes_by_part(all: &[wire::Assessment]) {
     let stored = |a: &wire::Assessment| pack(&a.encode_to_vec()).map_or(0, |p| p.result.len());
     let n = all.len().max(1);
     let whole: usize = all.iter().map(stored).sum();
@@ -72,8 +68,9 @@ fn bytes_by_part(docs: &[Vec<u8>]) {
 }
 
 fn stored_results(c: &mut Criterion) {
-    let docs = assessments();
-    bytes_by_part(&docs);
+    let all = assessments();
+    bytes_by_part(&all);
+    let docs: Vec<Vec<u8>> = all.iter().map(Message::encode_to_vec).collect();
     let packed: Vec<_> = docs.iter().filter_map(|d| pack(d).ok()).collect();
     let stored: usize = packed.iter().map(|p| p.result.len() + p.text.len()).sum();
     let encoded: usize = docs.iter().map(Vec::len).sum();
