@@ -189,15 +189,21 @@ async fn batches() {
 
 #[tokio::test]
 async fn similarity_index() {
-    with_store(StoreTtls::default(), |s| {
-        common::store_similarity(dyn_store(s))
+    with_store(StoreTtls::default(), |s| async move {
+        common::store_similarity(dyn_store(s.clone())).await;
+        // Buckets made and buckets appended to, documents, counts and the sketch all expire.
+        assert_eq!(s.keys_without_ttl().await.unwrap(), Vec::<String>::new());
     })
     .await;
 }
 
 #[tokio::test]
 async fn finish_in_one_step() {
-    with_store(StoreTtls::default(), |s| common::store_finish(dyn_store(s))).await;
+    with_store(StoreTtls::default(), |s| async move {
+        common::store_finish(dyn_store(s.clone())).await;
+        assert_eq!(s.keys_without_ttl().await.unwrap(), Vec::<String>::new());
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -258,6 +258,45 @@ impl RedisStore {
         }
     }
 
+    /// Keys under the prefix that would never expire, but for the queued set (emptied as jobs
+    /// leave QUEUED, and swept by the reconciler): every other key fazhi writes has a time to
+    /// live, so any found here is a leak (tests and ops).
+    pub async fn keys_without_ttl(&self) -> Result<Vec<String>, StoreError> {
+        let mut con = self.con.clone();
+        let pattern = format!("{}*", self.cfg.prefix);
+        let queued = self.queued_key();
+        let mut cursor: u64 = 0;
+        let mut out = Vec::new();
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut con)
+                .await
+                .map_err(map_err)?;
+            if !keys.is_empty() {
+                let mut pipe = redis::pipe();
+                for k in &keys {
+                    pipe.ttl(k);
+                }
+                let ttls: Vec<i64> = pipe.query_async(&mut con).await.map_err(map_err)?;
+                out.extend(
+                    keys.into_iter()
+                        .zip(ttls)
+                        .filter(|(k, t)| *t == -1 && *k != queued)
+                        .map(|(k, _)| k),
+                );
+            }
+            if next == 0 {
+                return Ok(out);
+            }
+            cursor = next;
+        }
+    }
+
     /// Remaining TTL of a job hash in seconds (-2 missing, -1 no TTL); for tests and ops.
     pub async fn job_ttl_secs(&self, id: &str) -> Result<i64, StoreError> {
         let mut con = self.con.clone();
