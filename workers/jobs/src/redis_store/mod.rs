@@ -230,23 +230,32 @@ impl RedisStore {
         self.key(&["events:", id])
     }
 
+    /// One page of the keys under the prefix: the next cursor (0 after the last page) and the
+    /// keys.
+    async fn scan_prefix(
+        &self,
+        con: &mut ConnectionManager,
+        cursor: u64,
+    ) -> Result<(u64, Vec<String>), StoreError> {
+        redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{}*", self.cfg.prefix))
+            .arg("COUNT")
+            .arg(500)
+            .query_async(con)
+            .await
+            .map_err(map_err)
+    }
+
     /// Deletes every key under the prefix (test teardown, or wiping a deployment). Returns
     /// how many keys were deleted.
     pub async fn purge_prefix(&self) -> Result<u64, StoreError> {
         let mut con = self.con.clone();
-        let pattern = format!("{}*", self.cfg.prefix);
         let mut cursor: u64 = 0;
         let mut deleted = 0u64;
         loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(500)
-                .query_async(&mut con)
-                .await
-                .map_err(map_err)?;
+            let (next, keys) = self.scan_prefix(&mut con, cursor).await?;
             if !keys.is_empty() {
                 let n: u64 = con.del(&keys).await.map_err(map_err)?;
                 deleted += n;
@@ -263,20 +272,11 @@ impl RedisStore {
     /// live, so any found here is a leak (tests and ops).
     pub async fn keys_without_ttl(&self) -> Result<Vec<String>, StoreError> {
         let mut con = self.con.clone();
-        let pattern = format!("{}*", self.cfg.prefix);
         let queued = self.queued_key();
         let mut cursor: u64 = 0;
         let mut out = Vec::new();
         loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(500)
-                .query_async(&mut con)
-                .await
-                .map_err(map_err)?;
+            let (next, keys) = self.scan_prefix(&mut con, cursor).await?;
             if !keys.is_empty() {
                 let mut pipe = redis::pipe();
                 for k in &keys {
