@@ -2,14 +2,16 @@
 //! counters in one Redis string (1 MiB per tenant, whatever the number of reports), counted and
 //! read with `BITFIELD`.
 //!
-//! Two rows, not four: every row is a counter written and read per sentence, and the four rows
-//! were ≈ 100 µs of Redis CPU per job. More rows take fewer distinctive sentences for common
-//! ones (which leaves them out of the comparison); with two, the simulation below takes 2 in
-//! 1.7 million for common at 10,000 reports per tenant and 2 in 12 million at 100,000 (four
-//! rows: none), about one sentence in a few thousand reports, which moves no verdict (a
-//! report is flagged on ≥ 5 shared sentences and ≥ 30 % of its own). The rows are the first two
-//! of the earlier four-row sketch, so a sketch it wrote reads the same; its last two rows lie
-//! unused until the key expires.
+//! Two rows, not four: each row is a counter written for every sentence of a newly indexed
+//! report and one read for every sentence of each checked report; at four rows that was
+//! 234–419 µs of Redis per job, at two 123–169 µs (`INFO commandstats` during `scripts/bench-e2e
+//! real 300`, README). More rows take fewer distinctive sentences for common ones (which leaves
+//! them out of the comparison): with two, the simulation below takes 2 in 1.7 million for
+//! common at 10,000 reports per tenant and 2 in 12 million at 100,000 (four rows: none), about
+//! one sentence in a few thousand reports, which moves no verdict (a report is flagged on ≥ 5
+//! shared sentences and ≥ 30 % of its own). The rows are the first two of the earlier four-row
+//! sketch, so a sketch it wrote reads the same; its last two rows lie unused until the key
+//! expires.
 //!
 //! The counts of a newly indexed report are sent by the client as plain `BITFIELD` commands, not
 //! from the index script: a report's few hundred sentences are a few thousand `BITFIELD`
