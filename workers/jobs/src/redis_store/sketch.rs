@@ -4,7 +4,7 @@
 //!
 //! Two rows, not four: each row is a counter written for every sentence of a newly indexed
 //! report and one read for every sentence of each checked report; at four rows that was
-//! 234–419 µs of Redis per job, at two 123–169 µs (`INFO commandstats` during `scripts/bench-e2e
+//! 191–235 µs of Redis per job, at two 97–124 µs (`INFO commandstats` during `scripts/bench-e2e
 //! real 300`, README). More rows take fewer distinctive sentences for common ones (which leaves
 //! them out of the comparison): with two, the simulation below takes 2 in 1.7 million for
 //! common at 10,000 reports per tenant and 2 in 12 million at 100,000 (four rows: none), about
