@@ -214,6 +214,57 @@ async fn progress() {
     .await;
 }
 
+/// Summary rows are kept compressed (`FR` + a zstd frame) and come back as given; a row kept
+/// before rows were compressed is read as it is.
+#[tokio::test]
+async fn issuer_rows_are_compressed_and_old_ones_still_read() {
+    with_store(StoreTtls::default(), |s| async move {
+        let row = "小王庄镇2023年法治政府建设情况报告 township measures shortcomings SUBSTANTIVE"
+            .repeat(4)
+            .into_bytes();
+        s.put_issuer_row("acme", "小王庄镇", "job-1", &row)
+            .await
+            .unwrap();
+        let prefix = s.config().prefix.clone();
+        let client = redis::Client::open(url()).unwrap();
+        let mut con = client.get_multiplexed_async_connection().await.unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}tenant:acme:issuer:*"))
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 1, "{keys:?}");
+        let stored: Vec<u8> = redis::cmd("HGET")
+            .arg(&keys[0])
+            .arg("job-1")
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert!(stored.starts_with(b"FR"), "compressed row");
+        assert!(
+            stored.len() < row.len() / 2,
+            "{} of {}",
+            stored.len(),
+            row.len()
+        );
+        let old = b"\x0a\x05job-0".to_vec();
+        let _: () = redis::cmd("HSET")
+            .arg(&keys[0])
+            .arg("job-0")
+            .arg(&old)
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        let mut rows = s.issuer_rows("acme", "小王庄镇").await.unwrap();
+        rows.sort();
+        assert_eq!(
+            rows,
+            vec![("job-0".to_string(), old), ("job-1".to_string(), row)]
+        );
+    })
+    .await;
+}
+
 /// An assessment-shaped message: content hash (1), normalized text (13), breakdown (14).
 fn assessment(sha: &str, text: &str, tail: &str) -> Vec<u8> {
     let mut out = Vec::new();
@@ -288,7 +339,7 @@ async fn results_are_compressed_and_share_their_text() {
             .query_async(&mut con)
             .await
             .unwrap();
-        assert!(stored.starts_with(b"FZR3"), "packed result");
+        assert!(stored.starts_with(b"FZR4"), "packed result");
         assert!(texts[0].ends_with(&format!("text:v3:{}", &text_sha(&text))));
         let text_len: usize = redis::cmd("STRLEN")
             .arg(&texts[0])

@@ -55,7 +55,7 @@ use crate::store::{
     Completion, CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, SimilarityEntry, StoreError,
     Transition,
 };
-use crate::stored_result;
+use crate::stored_result::{self, pack_row, unpack_row};
 use crate::watch::watch_stream;
 use crate::{StoreTtls, clamp_page_size};
 
@@ -413,6 +413,15 @@ impl RedisStore {
         Ok(m.into_iter().collect())
     }
 
+    /// A hash of summary rows, each as it was given to be kept.
+    async fn rows(&self, key: String) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut rows = self.hash_pairs(key).await?;
+        for (_, row) in &mut rows {
+            *row = unpack_row(std::mem::take(row));
+        }
+        Ok(rows)
+    }
+
     async fn do_create(
         &self,
         job: &JobRecord,
@@ -686,12 +695,12 @@ impl JobStore for RedisStore {
             .index
             .map(|e| self.index_args(id, e.into()))
             .unwrap_or_default();
-        let mut rows: Vec<(String, &[u8])> = Vec::new();
+        let mut rows: Vec<(String, Vec<u8>)> = Vec::new();
         if let Some((batch, row)) = c.batch_row {
-            rows.push((format!("{}:rows", self.batch_key(batch)), row));
+            rows.push((format!("{}:rows", self.batch_key(batch)), pack_row(row)));
         }
         if let Some((tenant, issuer, row)) = c.issuer_row {
-            rows.push((self.issuer_key(tenant, issuer), row));
+            rows.push((self.issuer_key(tenant, issuer), pack_row(row)));
         }
         let mut a = ScriptArgs::default();
         a.arg(transition.keys.len())
@@ -1054,11 +1063,11 @@ impl JobStore for RedisStore {
         row: &[u8],
     ) -> Result<(), StoreError> {
         let key = format!("{}:rows", self.batch_key(batch_id));
-        self.hset_kept(&key, job_id, row).await
+        self.hset_kept(&key, job_id, &pack_row(row)).await
     }
 
     async fn batch_rows(&self, batch_id: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        self.hash_pairs(format!("{}:rows", self.batch_key(batch_id)))
+        self.rows(format!("{}:rows", self.batch_key(batch_id)))
             .await
     }
 
@@ -1069,7 +1078,7 @@ impl JobStore for RedisStore {
         job_id: &str,
         row: &[u8],
     ) -> Result<(), StoreError> {
-        self.hset_kept(&self.issuer_key(tenant, issuer), job_id, row)
+        self.hset_kept(&self.issuer_key(tenant, issuer), job_id, &pack_row(row))
             .await
     }
 
@@ -1078,7 +1087,7 @@ impl JobStore for RedisStore {
         tenant: &str,
         issuer: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        self.hash_pairs(self.issuer_key(tenant, issuer)).await
+        self.rows(self.issuer_key(tenant, issuer)).await
     }
 
     async fn similar_candidates(

@@ -52,6 +52,13 @@ pub(super) static GB18030_TEXT_ENCODER: LazyLock<EncoderDictionary<'static>> =
 pub(super) static GB18030_TEXT_DECODER: LazyLock<DecoderDictionary<'static>> =
     LazyLock::new(|| DecoderDictionary::copy(&for_gb18030_texts()));
 
+/// For summary rows ([`super::row`]): the titles alone, which hold the ids, status names and
+/// codes a row repeats.
+pub(super) static ROW_ENCODER: LazyLock<EncoderDictionary<'static>> =
+    LazyLock::new(|| EncoderDictionary::copy(TITLES, LEVEL));
+pub(super) static ROW_DECODER: LazyLock<DecoderDictionary<'static>> =
+    LazyLock::new(|| DecoderDictionary::copy(TITLES));
+
 /// For the rest of a result: the titles (areas, items, parts, finding messages), then the text
 /// its quotes and figures come from. Not the phrases: this dictionary is loaded per result, and
 /// its 17 KB more took 28 % of packing (perf) to save 4 % of a result.

@@ -2,14 +2,17 @@
 //! jobs, hints or checklists read it), both parts zstd-compressed. The normalized text is most of
 //! an assessment's bytes; evidence quotes repeat it.
 //!
-//! Stored value, written now: `FZR3`, the text's id (64 hex digits: SHA-256 of the text), one flag
-//! byte (`q`: quotes at their offsets were left out, see [`quotes`]; `-`: none was), then the zstd
+//! Stored value, written now: `FZR4`, the text's id (64 hex digits: SHA-256 of the text), one flag
+//! byte (`q`: quotes at their offsets, headings and section paths were left out, see [`quotes`];
+//! `-`: none was), then the zstd
 //! frame of the assessment without its text, compressed with [`dictionary::TITLES`] and the text
 //! (UTF-8) as dictionary. Its text value, under the name `v3:{id}`: one byte for the text's form
 //! ([`text_form`]: `g` GB18030, `u` UTF-8), then the zstd frame of the text in that form,
 //! compressed with the 纲要 and the checklists' words in the same form as dictionary.
 //!
-//! Still read: `FZR2`, the same but for its text (name `v2:{id}`): the UTF-8 text's frame alone.
+//! Still read: `FZR3`, the same but only quotes were left out (a reader of `FZR3` alone would take
+//! an `FZR4` value for one and give back an outline without its titles, so `FZR4` has its own
+//! magic). `FZR2`, as `FZR3` but for its text (name `v2:{id}`): the UTF-8 text's frame alone.
 //! `FZR1` + id + the frame of the rest with the text alone as dictionary, its text (name `{id}`)
 //! compressed without one. A value without a magic is an assessment stored whole. No protobuf
 //! message begins with `F` (0x46 would be field 8 of wire type 6, which does not exist), so none
@@ -19,7 +22,10 @@
 mod dictionary;
 mod fields;
 mod quotes;
+mod row;
 mod text_form;
+
+pub use row::{pack_row, unpack_row};
 
 use std::cell::RefCell;
 
@@ -32,6 +38,7 @@ use quotes::{CharText, Mode};
 const V1: &[u8; 4] = b"FZR1";
 const V2: &[u8; 4] = b"FZR2";
 const V3: &[u8; 4] = b"FZR3";
+const V4: &[u8; 4] = b"FZR4";
 const ID_LEN: usize = 64;
 /// `Assessment.normalized_text` (field 13, length-delimited).
 const TEXT_FIELD: u64 = 13;
@@ -53,7 +60,7 @@ pub enum StoredResultError {
 
 /// An assessment split for storing.
 pub struct Packed {
-    /// `FZR3` + text id + flag + compressed rest.
+    /// `FZR4` + text id + flag + compressed rest.
     pub result: Vec<u8>,
     /// The name under which `text` is stored (what [`text_name`] gives for `result`).
     pub text_name: String,
@@ -76,8 +83,8 @@ pub fn pack(assessment: &[u8]) -> Result<Packed, StoredResultError> {
         Some(e) => (ELIDED, e),
         None => (KEPT, &rest),
     };
-    let mut result = Vec::with_capacity(body.len() / 3 + V3.len() + ID_LEN + 17);
-    result.extend_from_slice(V3);
+    let mut result = Vec::with_capacity(body.len() / 3 + V4.len() + ID_LEN + 17);
+    result.extend_from_slice(V4);
     result.extend_from_slice(text_id.as_bytes());
     result.push(flag);
     result.extend_from_slice(&compress(body, Dict::Raw(&dictionary::for_result(text)))?);
@@ -100,6 +107,7 @@ enum Dict<'a> {
     Raw(&'a [u8]),
     Texts,
     Gb18030Texts,
+    Rows,
 }
 
 thread_local! {
@@ -138,6 +146,10 @@ fn compress(data: &[u8], dict: Dict<'_>) -> std::io::Result<Vec<u8>> {
                 cx.set_prepared_dictionary(&dictionary::GB18030_TEXT_ENCODER)?;
                 cx.compress(data)
             }
+            Dict::Rows => {
+                cx.set_prepared_dictionary(&dictionary::ROW_ENCODER)?;
+                cx.compress(data)
+            }
         }
     })
 }
@@ -156,22 +168,59 @@ pub fn text_name(stored: &[u8]) -> Option<String> {
 }
 
 fn header(stored: &[u8]) -> Option<(&[u8; 4], &str)> {
-    let version = [V1, V2, V3].into_iter().find(|v| stored.starts_with(*v))?;
+    let version = [V1, V2, V3, V4]
+        .into_iter()
+        .find(|v| stored.starts_with(*v))?;
     let id = stored.get(4..4 + ID_LEN)?;
     Some((version, std::str::from_utf8(id).ok()?))
 }
 
 /// The encoded assessment, byte for byte as it was packed, from a stored value and its text.
 pub fn unpack(stored: Vec<u8>, text: Option<&[u8]>) -> Result<Vec<u8>, StoredResultError> {
-    let Some((version, id)) = header(&stored) else {
+    let Some(Opened { flag, rest, text }) = open(&stored, text)? else {
         return Ok(stored);
+    };
+    let rest = match flag {
+        ELIDED => {
+            let t = CharText::new(&text).ok_or(StoredResultError::Malformed)?;
+            quotes::rewrite(&rest, &quotes::ASSESSMENT, &t, Mode::Restore)?
+        }
+        KEPT => rest,
+        _ => return Err(StoredResultError::Malformed),
+    };
+    join(&rest, &text)
+}
+
+/// The assessment as the store keeps it: without its text, and with what was left out still out
+/// (a decoder skips the stand-ins, which are fields no `fazhi.v1` message has). For checking what
+/// is left out against the generated types; `None` for a value stored whole.
+pub fn kept(stored: &[u8], text: &[u8]) -> Result<Option<Vec<u8>>, StoredResultError> {
+    Ok(open(stored, Some(text))?.map(|o| o.rest))
+}
+
+/// A stored value read up to putting back what was left out.
+struct Opened {
+    flag: u8,
+    /// The assessment without its text, decompressed.
+    rest: Vec<u8>,
+    text: Vec<u8>,
+}
+
+/// `None` for a value stored whole.
+fn open(stored: &[u8], text: Option<&[u8]>) -> Result<Option<Opened>, StoredResultError> {
+    let Some((version, id)) = header(stored) else {
+        return Ok(None);
     };
     let text = text.ok_or_else(|| StoredResultError::TextMissing(id.to_string()))?;
     let body = &stored[4 + ID_LEN..];
     if version == V1 {
         let text = decompress(text, Dict::Raw(&[]))?;
         let rest = decompress(body, Dict::Raw(&text))?;
-        return join(&rest, &text);
+        return Ok(Some(Opened {
+            flag: KEPT,
+            rest,
+            text,
+        }));
     }
     let (&flag, frame) = body.split_first().ok_or(StoredResultError::Malformed)?;
     let text = if version == V2 {
@@ -186,15 +235,7 @@ pub fn unpack(stored: Vec<u8>, text: Option<&[u8]>) -> Result<Vec<u8>, StoredRes
         }
     };
     let rest = decompress(frame, Dict::Raw(&dictionary::for_result(&text)))?;
-    let rest = match flag {
-        ELIDED => {
-            let t = CharText::new(&text).ok_or(StoredResultError::Malformed)?;
-            quotes::rewrite(&rest, &quotes::ASSESSMENT, &t, Mode::Restore)?
-        }
-        KEPT => rest,
-        _ => return Err(StoredResultError::Malformed),
-    };
-    join(&rest, &text)
+    Ok(Some(Opened { flag, rest, text }))
 }
 
 thread_local! {
@@ -223,6 +264,7 @@ fn decompress(frame: &[u8], dict: Dict<'_>) -> Result<Vec<u8>, StoredResultError
             Dict::Raw(d) => dx.set_dictionary(d)?,
             Dict::Texts => dx.set_prepared_dictionary(&dictionary::TEXT_DECODER)?,
             Dict::Gb18030Texts => dx.set_prepared_dictionary(&dictionary::GB18030_TEXT_DECODER)?,
+            Dict::Rows => dx.set_prepared_dictionary(&dictionary::ROW_DECODER)?,
         }
         Ok(dx.decompress(frame, size as usize)?)
     })
@@ -365,7 +407,7 @@ mod tests {
         ] {
             let b = encoded(&[(1, b"sha".to_vec()), (13, text.clone().into_bytes())]);
             let p = pack(&b).expect("packs");
-            assert!(p.result.starts_with(V3));
+            assert!(p.result.starts_with(V4));
             assert_eq!(p.text[0], form);
             assert_eq!(unpack(p.result, Some(&p.text)).expect("unpacks"), b);
         }
