@@ -571,19 +571,21 @@ impl JobStore for MemoryStore {
         job_id: &str,
         row: &[u8],
     ) -> Result<(), StoreError> {
+        let row = crate::stored_result::pack_row(row);
         if let Some(b) = self.lock().batches.get_mut(batch_id) {
-            b.rows.insert(job_id.to_string(), row.to_vec());
+            b.rows.insert(job_id.to_string(), row);
         }
         Ok(())
     }
 
     async fn batch_rows(&self, batch_id: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        Ok(self
+        let rows: Vec<(String, Vec<u8>)> = self
             .lock()
             .batches
             .get(batch_id)
             .map(|b| b.rows.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default())
+            .unwrap_or_default();
+        Ok(unpacked_rows(rows))
     }
 
     async fn put_issuer_row(
@@ -593,11 +595,12 @@ impl JobStore for MemoryStore {
         job_id: &str,
         row: &[u8],
     ) -> Result<(), StoreError> {
+        let row = crate::stored_result::pack_row(row);
         self.lock()
             .issuers
             .entry((tenant.to_string(), issuer.trim().to_string()))
             .or_default()
-            .insert(job_id.to_string(), row.to_vec());
+            .insert(job_id.to_string(), row);
         Ok(())
     }
 
@@ -606,12 +609,13 @@ impl JobStore for MemoryStore {
         tenant: &str,
         issuer: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        Ok(self
+        let rows: Vec<(String, Vec<u8>)> = self
             .lock()
             .issuers
             .get(&(tenant.to_string(), issuer.trim().to_string()))
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default())
+            .unwrap_or_default();
+        Ok(unpacked_rows(rows))
     }
 
     async fn similar_candidates(
@@ -724,4 +728,11 @@ impl JobStore for MemoryStore {
         }
         Ok(())
     }
+}
+
+/// Rows as they were given to be kept (decompressed outside the lock).
+fn unpacked_rows(rows: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+    rows.into_iter()
+        .map(|(k, v)| (k, crate::stored_result::unpack_row(v)))
+        .collect()
 }
