@@ -63,9 +63,8 @@ const OUTLINE_NODE: Node = Node::Heading {
 };
 
 pub(super) static ASSESSMENT: Node = Node::Message(&[
-    // report.outline (before issuer_evidence: fields are written in number order, and a path is
-    // looked up among the nodes already read)
-    // report.issuer_evidence
+    // report.outline, then report.issuer_evidence (fields are written in number order, so the
+    // evidence's path is looked up among nodes already read)
     (4, &Node::Message(&[(9, &OUTLINE_NODE), (16, &EVIDENCE)])),
     // required_parts[].evidence
     (7, &Node::Message(&[(4, &EVIDENCE)])),
@@ -255,7 +254,7 @@ impl Walk<'_, '_> {
                     }
                     (Mode::Restore, SPAN_CHARS, _, Some(_)) => {
                         push_varint(&mut body, q.end << 3);
-                        push_varint(&mut body, e.unwrap_or(0));
+                        push_varint(&mut body, e.ok_or(StoredResultError::Malformed)?);
                     }
                     // A unit that ends the quote left out is its length.
                     (Mode::Elide, n, Some((us, ue)), _) if n == q.unit && q.unit != 0 => {
