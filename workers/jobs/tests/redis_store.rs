@@ -214,6 +214,21 @@ async fn progress() {
     .await;
 }
 
+/// A connection of its own, to read and write keys as they are.
+async fn raw_connection() -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(url()).unwrap();
+    client.get_multiplexed_async_connection().await.unwrap()
+}
+
+/// The keys matching `pattern`.
+async fn keys(con: &mut redis::aio::MultiplexedConnection, pattern: String) -> Vec<String> {
+    redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(con)
+        .await
+        .unwrap()
+}
+
 /// Summary rows are kept compressed (`FR` + a zstd frame) and come back as given; a row kept
 /// before rows were compressed is read as it is.
 #[tokio::test]
@@ -226,13 +241,8 @@ async fn issuer_rows_are_compressed_and_old_ones_still_read() {
             .await
             .unwrap();
         let prefix = s.config().prefix.clone();
-        let client = redis::Client::open(url()).unwrap();
-        let mut con = client.get_multiplexed_async_connection().await.unwrap();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{prefix}tenant:acme:issuer:*"))
-            .query_async(&mut con)
-            .await
-            .unwrap();
+        let mut con = raw_connection().await;
+        let keys = keys(&mut con, format!("{prefix}tenant:acme:issuer:*")).await;
         assert_eq!(keys.len(), 1, "{keys:?}");
         let stored: Vec<u8> = redis::cmd("HGET")
             .arg(&keys[0])
@@ -326,13 +336,8 @@ async fn results_are_compressed_and_share_their_text() {
         assert_eq!(s.get_result(&jb.result_key).await.unwrap(), Some(b));
         // Stored: one text for both results, both parts far smaller than the text.
         let prefix = s.config().prefix.clone();
-        let client = redis::Client::open(url()).unwrap();
-        let mut con = client.get_multiplexed_async_connection().await.unwrap();
-        let texts: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{prefix}text:*"))
-            .query_async(&mut con)
-            .await
-            .unwrap();
+        let mut con = raw_connection().await;
+        let texts = keys(&mut con, format!("{prefix}text:*")).await;
         assert_eq!(texts.len(), 1, "one text for two results: {texts:?}");
         let stored: Vec<u8> = redis::cmd("GET")
             .arg(format!("{prefix}result:{}", ja.result_key))
@@ -420,8 +425,7 @@ async fn results_are_compressed_and_share_their_text() {
 async fn a_refused_extra_does_not_stop_the_success() {
     with_store(StoreTtls::default(), |s| async move {
         let prefix = s.config().prefix.clone();
-        let client = redis::Client::open(url()).unwrap();
-        let mut con = client.get_multiplexed_async_connection().await.unwrap();
+        let mut con = raw_connection().await;
         let tenant = common::unique("ten");
         let mut j = common::job(&tenant, "", "extra");
         j.batch_id = "b-broken".into();
