@@ -585,7 +585,8 @@ impl JobStore for MemoryStore {
             .get(batch_id)
             .map(|b| b.rows.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default();
-        Ok(unpacked_rows(rows))
+        // Decompressed outside the lock.
+        Ok(crate::stored_result::unpack_rows(rows))
     }
 
     async fn put_issuer_row(
@@ -615,7 +616,8 @@ impl JobStore for MemoryStore {
             .get(&(tenant.to_string(), issuer.trim().to_string()))
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default();
-        Ok(unpacked_rows(rows))
+        // Decompressed outside the lock.
+        Ok(crate::stored_result::unpack_rows(rows))
     }
 
     async fn similar_candidates(
@@ -728,11 +730,4 @@ impl JobStore for MemoryStore {
         }
         Ok(())
     }
-}
-
-/// Rows as they were given to be kept (decompressed outside the lock).
-fn unpacked_rows(rows: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
-    rows.into_iter()
-        .map(|(k, v)| (k, crate::stored_result::unpack_row(v)))
-        .collect()
 }

@@ -55,7 +55,7 @@ use crate::store::{
     Completion, CreateOutcome, JobStore, Page, SIMILAR_BUCKET_CAP, SimilarityEntry, StoreError,
     Transition,
 };
-use crate::stored_result::{self, pack_row, unpack_row};
+use crate::stored_result::{self, pack_row, unpack_rows};
 use crate::watch::watch_stream;
 use crate::{StoreTtls, clamp_page_size};
 
@@ -415,11 +415,7 @@ impl RedisStore {
 
     /// A hash of summary rows, each as it was given to be kept.
     async fn rows(&self, key: String) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let mut rows = self.hash_pairs(key).await?;
-        for (_, row) in &mut rows {
-            *row = unpack_row(std::mem::take(row));
-        }
-        Ok(rows)
+        Ok(unpack_rows(self.hash_pairs(key).await?))
     }
 
     async fn do_create(

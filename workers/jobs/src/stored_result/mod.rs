@@ -25,7 +25,7 @@ mod quotes;
 mod row;
 mod text_form;
 
-pub use row::{pack_row, unpack_row};
+pub use row::{pack_row, unpack_row, unpack_rows};
 
 use std::cell::RefCell;
 

@@ -1,5 +1,5 @@
 //! Summary rows (encoded `fazhi.v1.BatchRow`: a report's title, issuer, grade and the ids and
-//! statuses of its parts and areas) as the Redis store keeps them, under a batch and under the
+//! statuses of its parts and areas) as both stores keep them, under a batch and under the
 //! issuer: zstd-compressed against the checklists' titles, whose ids, status names and codes they
 //! repeat. A row of the seed reports goes from ≈ 520 bytes to ≈ 300.
 //!
@@ -25,6 +25,11 @@ pub fn unpack_row(stored: Vec<u8>) -> Vec<u8> {
         Some(frame) => decompress(frame, Dict::Rows).unwrap_or(stored),
         None => stored,
     }
+}
+
+/// Rows as read from a store, each as it was given to be kept.
+pub fn unpack_rows(rows: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+    rows.into_iter().map(|(k, v)| (k, unpack_row(v))).collect()
 }
 
 #[cfg(test)]
