@@ -231,7 +231,9 @@ impl<S: StateNo> Dfa<S> {
         self.next.get(at).copied().unwrap_or(self.start)
     }
 
-    #[inline(always)]
+    /// Out of line: a match is rare next to a step, and inlined into the steps it made the
+    /// loop over the stretches longer (criterion `corpus_mix` −0.9 %).
+    #[inline(never)]
     fn emit(&self, s: S, end: usize, found: &mut impl FnMut(usize, usize, usize)) {
         // In range by construction: a match state has its two ends.
         let (Some(&from), Some(&to)) = (self.ends.get(s.get()), self.ends.get(s.get() + 1)) else {
