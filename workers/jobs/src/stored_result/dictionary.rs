@@ -66,6 +66,11 @@ pub(super) fn for_result(text: &[u8]) -> Vec<u8> {
     [TITLES, text].concat()
 }
 
+/// [`for_result`] with the rest of the result after it, in one buffer to compress.
+pub(super) fn for_result_then(text: &[u8], rest: &[u8]) -> Vec<u8> {
+    [TITLES, text, rest].concat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
