@@ -488,13 +488,11 @@ static QUOTE_STEPS: [u8; 256] = char_steps::steps_for(&['《', '》', '\n']);
 /// whose first byte it shares.
 pub(crate) fn quote_spans(text: &str) -> Vec<Range<usize>> {
     let open_mark = "《".as_bytes();
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut open = 0usize;
+    let mut titles = Titles::default();
     let mut marks = char_steps::stops(text, &QUOTE_STEPS);
     let mut from = 0usize;
     loop {
-        if depth == 0 {
+        if titles.depth == 0 {
             let Some(k) = text
                 .as_bytes()
                 .get(from..)
@@ -508,52 +506,49 @@ pub(crate) fn quote_spans(text: &str) -> Vec<Range<usize>> {
             break;
         };
         from = i + c.len_utf8();
-        match c {
-            '《' => {
-                if depth == 0 {
-                    open = i;
-                }
-                depth += 1;
-            }
-            '》' if depth > 0 => {
-                depth -= 1;
-                if depth == 0 {
-                    out.push(open..i + '》'.len_utf8());
-                }
-            }
-            '\n' => depth = 0,
-            _ => {}
-        }
+        titles.read(i, c);
     }
-    out
+    titles.spans
 }
 
-/// [`quote_spans`] as first written: every character decoded, in one loop (the property test's
-/// reference).
-#[cfg(test)]
-fn quote_spans_in(text: &str, steps: &[u8; 256]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut open = 0usize;
-    for (i, c) in char_steps::stops(text, steps) {
+/// 《 and 》 paired as they are read: a 》 with no 《 open is text, a line end closes every 《.
+#[derive(Default)]
+struct Titles {
+    depth: usize,
+    open: usize,
+    spans: Vec<Range<usize>>,
+}
+
+impl Titles {
+    fn read(&mut self, i: usize, c: char) {
         match c {
             '《' => {
-                if depth == 0 {
-                    open = i;
+                if self.depth == 0 {
+                    self.open = i;
                 }
-                depth += 1;
+                self.depth += 1;
             }
-            '》' if depth > 0 => {
-                depth -= 1;
-                if depth == 0 {
-                    out.push(open..i + '》'.len_utf8());
+            '》' if self.depth > 0 => {
+                self.depth -= 1;
+                if self.depth == 0 {
+                    self.spans.push(self.open..i + '》'.len_utf8());
                 }
             }
-            '\n' => depth = 0,
+            '\n' => self.depth = 0,
             _ => {}
         }
     }
-    out
+}
+
+/// [`quote_spans`] stepping to every character `steps` stops at, with no search in between (all
+/// of them where every entry is 0: the property test's reference).
+#[cfg(test)]
+fn quote_spans_in(text: &str, steps: &[u8; 256]) -> Vec<Range<usize>> {
+    let mut titles = Titles::default();
+    for (i, c) in char_steps::stops(text, steps) {
+        titles.read(i, c);
+    }
+    titles.spans
 }
 
 fn trim_span(text: &str, r: Range<usize>) -> Range<usize> {
