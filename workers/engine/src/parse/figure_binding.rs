@@ -212,10 +212,15 @@ impl Binder {
         })
     }
 
-    /// Reads a sentence, once for all its figures.
-    pub fn read<'a>(&self, text: &'a str, topic: &'a str) -> ReadSentence<'a> {
+    /// The binding words of a section heading, read once for all its sentences.
+    pub fn topic_words(&self, topic: &str) -> Bits {
+        self.set.occurrences(topic).within(0..topic.len())
+    }
+
+    /// Reads a sentence, once for all its figures; `topic_words` are its topic's
+    /// ([`Binder::topic_words`]).
+    pub fn read<'a>(&self, text: &'a str, topic: &'a str, topic_words: Bits) -> ReadSentence<'a> {
         let words = self.set.occurrences(text);
-        let topic_words = self.set.occurrences(topic).within(0..topic.len());
         let may_bind = self
             .triggers
             .as_ref()

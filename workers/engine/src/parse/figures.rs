@@ -3,6 +3,7 @@
 
 use super::figure_binding::{Binder, Place, ReadSentence};
 use super::figure_match;
+use super::word_bits::Bits;
 use crate::char_steps;
 use crate::model::{Figure, Section, Sentence};
 use crate::wording::FigureWords;
@@ -67,6 +68,8 @@ pub fn extract(
     let tables = super::table::read(text, year);
     // The sentence as the binder read it: figures come in text order, so one read a sentence.
     let mut read: Option<(usize, ReadSentence<'_>)> = None;
+    // The words of the last section heading read: a section's sentences come together.
+    let mut topic_read: Option<(Option<usize>, Bits)> = None;
     // One pass over the whole text (per-sentence regex calls cost more than the matching).
     for fm in figure_match::find_iter(text) {
         if tables.on_row(fm.span.start) {
@@ -151,7 +154,14 @@ pub fn extract(
             } else {
                 let sentence = match read.take() {
                     Some((i, r)) if i == si => r,
-                    _ => words.binder.read(st, topic),
+                    _ => {
+                        let topic_words = match topic_read {
+                            Some((section, bits)) if section == s.section => bits,
+                            _ => words.binder.topic_words(topic),
+                        };
+                        topic_read = Some((s.section, topic_words));
+                        words.binder.read(st, topic, topic_words)
+                    }
                 };
                 let place = Place {
                     around: around(st, num.start, m.end, 300),
