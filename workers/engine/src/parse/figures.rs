@@ -131,11 +131,12 @@ pub fn extract(
             let clause = left_clause(near);
             let wide = wide_clause(near);
             let right = right_clause(after);
+            // The clause is a tail of `before`: a word ending the clause ends `before` too.
             let comparative = words
                 .w
                 .comparative
                 .iter()
-                .any(|k| clause.ends_with(k.as_str()) || before.ends_with(k.as_str()))
+                .any(|k| before.ends_with(k.as_str()))
                 || words
                     .earlier_value
                     .is_match(window_before(st, num.start, 40))
@@ -305,7 +306,12 @@ fn right_clause(after: &str) -> &str {
 
 fn parse_num(s: &str) -> Option<f64> {
     if s.starts_with(|c: char| c.is_ascii_digit()) {
-        return s.replace(',', "").parse().ok();
+        // Most numbers have no thousands commas: parsed in place, not copied without them.
+        return if s.contains(',') {
+            s.replace(',', "").parse().ok()
+        } else {
+            s.parse().ok()
+        };
     }
     parse_cn(s)
 }
