@@ -167,10 +167,15 @@ static STARTS: LazyLock<Box<[u64; 1024]>> = LazyLock::new(|| {
     bits
 });
 
+/// Bit `u` of [`STARTS`].
+fn start_bit(starts: &[u64; 1024], u: usize) -> bool {
+    starts.get(u / 64).is_some_and(|w| w >> (u % 64) & 1 == 1)
+}
+
 fn may_start(c: char) -> bool {
     let u = c as usize;
     if u < 0x1_0000 {
-        STARTS[u / 64] >> (u % 64) & 1 == 1
+        start_bit(&STARTS, u)
     } else {
         is_digit(c)
     }
@@ -192,7 +197,7 @@ fn next_start(text: &str, from: usize) -> Option<(usize, char)> {
             let u = usize::from(lead & 0x0F) << 12
                 | usize::from(b[i + 1] & 0x3F) << 6
                 | usize::from(b[i + 2] & 0x3F);
-            if starts[u / 64] >> (u % 64) & 1 == 1 {
+            if start_bit(starts, u) {
                 return char::from_u32(u as u32).map(|c| (i, c));
             }
             i += 3;
