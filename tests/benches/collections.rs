@@ -193,7 +193,8 @@ async fn main() {
             issuer: format!("某某市某某县{i}人民政府"),
             year: 2024,
             title: format!("某某市某某县{i}人民政府关于2024年度法治政府建设情况的报告"),
-            result_key: format!("{:064x}", i as u128 * 7919),
+            result_key: String::new(),
+            text_id: fazhi_jobs::stored_result::text_id(&i.to_le_bytes()).to_vec(),
             content_tag: fazhi_collections::similarity::fnv1a(&i.to_le_bytes()),
             hashes: hashes
                 .iter()

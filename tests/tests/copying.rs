@@ -3,11 +3,15 @@
 //! evidence pairs whose offsets hold the same sentence in both texts; last year's report
 //! resubmitted with new figures is flagged COPIED_FROM_PREVIOUS_YEAR; two independent reports
 //! that share only slogans are not flagged; the synchronous AssessReport lists the same; another
-//! tenant sees none of it.
+//! tenant sees none of it. Index entries of either form (the other text by id, or by result key
+//! as written before) give the same passages, on both stores.
 
 use std::time::Duration;
 
+use fazhi_collections::copying::{SimDoc, check_for_job};
+use fazhi_jobs::JobRecord;
 use fazhi_tests::{Harness, Key, Mode, examples_dir, watch_until_done, wire};
+use prost::Message as _;
 use wire::{Document, GetAssessmentRequest, JobState, SubmitReportRequest};
 
 const JOB_LIMIT: Duration = Duration::from_secs(120);
@@ -236,4 +240,118 @@ async fn copied_text_real() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copied_text_embedded() {
     copying(Mode::Embedded).await;
+}
+
+/// The engine's assessment of a plain text, and a job that holds it, as the worker has them.
+fn assessed_job(tenant: &str, text: &str, result_key: &str) -> (JobRecord, wire::Assessment) {
+    let hints = fazhi_engine::Hints::default();
+    let sub = fazhi_engine::Submission {
+        content: text.as_bytes(),
+        media_type: "text/plain",
+        filename: "",
+        charset: "",
+        hints: &hints,
+        checklist_id: None,
+    };
+    let a = fazhi_engine::assess(&sub, &fazhi_engine::Limits::default()).expect("assessed");
+    let job = JobRecord {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        tenant: tenant.into(),
+        state: fazhi_jobs::JobState::Succeeded,
+        create_time_ms: 0,
+        update_time_ms: 0,
+        attempts: 1,
+        error_code: String::new(),
+        error_message: String::new(),
+        content_sha256: a.content_sha256.clone(),
+        result_key: result_key.into(),
+        checklist_id: a.checklist_id.clone(),
+        deduplicated: false,
+        request_id: String::new(),
+        labels: Default::default(),
+        webhook: None,
+        batch_id: String::new(),
+        progress: None,
+    };
+    (job, a)
+}
+
+/// An index entry names the other report's text by its id, and passages are read from that text
+/// alone; an entry written before it did (its result key instead) still gives the same passages.
+async fn entries_old_and_new(mode: Mode) {
+    let h = Harness::new(mode).await;
+    let store = h.store.as_ref();
+    let tenant = "alpha";
+    let base_text = read("2024-county-wangchuan.txt");
+    let (base_job, base) = assessed_job(tenant, &base_text, "base-result");
+    store
+        .put_result(&base_job.result_key, &base.encode_to_vec())
+        .await
+        .expect("result stored");
+    let entry = check_for_job(store, &base_job, &base)
+        .await
+        .expect("checked")
+        .expect("a report is indexed")
+        .entry;
+    let new_doc = SimDoc::decode(entry.doc.as_slice()).expect("doc");
+    assert_eq!(
+        new_doc.text_id,
+        fazhi_jobs::stored_result::text_id(base.normalized_text.as_bytes()).to_vec()
+    );
+    assert!(new_doc.result_key.is_empty(), "{}", new_doc.result_key);
+    let old_doc = SimDoc {
+        text_id: Vec::new(),
+        result_key: base_job.result_key.clone(),
+        ..new_doc.clone()
+    };
+
+    let pool = std::fs::read_to_string(examples_dir().join("src/2025-zone-beilu.html"))
+        .expect("html source")
+        .replace("<p>", "。")
+        .replace("</p>", "。");
+    let copy_text = rebuilt(&base_text, &pool);
+    let mut passages = Vec::new();
+    for doc in [&old_doc, &new_doc] {
+        // Each form as the only entry of its own tenant.
+        let tenant = format!("{tenant}-{}", doc.result_key.is_empty());
+        store
+            .index_similarity(
+                &tenant,
+                &base_job.id,
+                &entry.band_keys,
+                &doc.encode_to_vec(),
+                &entry.hashes,
+            )
+            .await
+            .expect("indexed");
+        let (job, copy) = assessed_job(&tenant, &copy_text, "copy-result");
+        let overlay = check_for_job(store, &job, &copy)
+            .await
+            .expect("checked")
+            .and_then(|c| c.overlay)
+            .expect("the copy is found");
+        let similar = &overlay.similar_reports[0];
+        assert_eq!(similar.job_id, base_job.id);
+        assert!(!similar.passages.is_empty());
+        for p in &similar.passages {
+            let theirs = p.other.as_ref().expect("other");
+            assert_eq!(
+                chars(&base.normalized_text, theirs.start, theirs.end),
+                theirs.quote
+            );
+        }
+        passages.push(similar.passages.clone());
+    }
+    assert_eq!(passages[0], passages[1]);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_entries_old_and_new_real() {
+    entries_old_and_new(Mode::Real).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_entries_old_and_new_embedded() {
+    entries_old_and_new(Mode::Embedded).await;
 }

@@ -150,6 +150,10 @@ impl JobStore for HangingStore {
         self.gate().await;
         self.inner.get_result(key).await
     }
+    async fn get_text(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, fazhi_jobs::StoreError> {
+        self.gate().await;
+        self.inner.get_text(id).await
+    }
     async fn put_result(&self, key: &str, bytes: &[u8]) -> Result<(), fazhi_jobs::StoreError> {
         self.gate().await;
         self.inner.put_result(key, bytes).await

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use fazhi_jobs::{JobRecord, JobStore, SimilarityEntry, StoreError};
+use fazhi_jobs::{JobRecord, JobStore, SimilarityEntry, StoreError, stored_result};
 use fazhi_proto::v1 as wire;
 use prost::Message as _;
 
@@ -29,7 +29,8 @@ pub struct SimDoc {
     pub year: i32,
     #[prost(string, tag = "4")]
     pub title: String,
-    /// Where the other report's text is (its result key), for evidence offsets.
+    /// Where the other report's text is, for evidence offsets: its result key. Written by entries
+    /// made before `text_id`, which replaced it (a key is ≈ 150 bytes, the id 32); still read.
     #[prost(string, tag = "5")]
     pub result_key: String,
     /// A hash of the content's SHA-256: enough to recognise the same document again.
@@ -38,6 +39,10 @@ pub struct SimDoc {
     /// [`similarity::short`] of each compared sentence's hash.
     #[prost(fixed32, repeated, tag = "9")]
     pub hashes: Vec<u32>,
+    /// The report's normalized text's id in the store ([`fazhi_jobs::stored_result::text_id`]):
+    /// passages read that text alone.
+    #[prost(bytes = "vec", tag = "10")]
+    pub text_id: Vec<u8>,
 }
 
 fn content_tag(content_sha256: &str) -> u64 {
@@ -67,9 +72,10 @@ pub async fn check_for_job(
         issuer: c.report.issuer.clone(),
         year: c.report.year,
         title: c.report.title.clone(),
-        result_key: job.result_key.clone(),
+        result_key: String::new(),
         content_tag: content_tag(&job.content_sha256),
         hashes: c.hashes.iter().map(|h| similarity::short(*h)).collect(),
+        text_id: stored_result::text_id(a.normalized_text.as_bytes()).to_vec(),
     };
     Ok(Some(Checked {
         overlay: c.overlay,
@@ -196,17 +202,10 @@ async fn compare(
 
     let mut overlay = wire::Assessment::default();
     for (doc, ov) in &found {
-        let passages = match store.get_result(&doc.result_key).await? {
-            Some(bytes) => match wire::Assessment::decode(bytes.as_slice()) {
-                Ok(other) => similarity::passages(
-                    &a.normalized_text,
-                    &sents,
-                    &ov.shared,
-                    &other.normalized_text,
-                    rules,
-                ),
-                Err(_) => Vec::new(),
-            },
+        let passages = match other_text(store, doc).await? {
+            Some(other) => {
+                similarity::passages(&a.normalized_text, &sents, &ov.shared, &other, rules)
+            }
             None => Vec::new(),
         };
         overlay.similar_reports.push(wire::SimilarReport {
@@ -227,6 +226,21 @@ async fn compare(
         hashes,
         bands,
     }))
+}
+
+/// An indexed report's normalized text: by its id, or from its whole assessment for an entry
+/// made before ids were kept. `None` when it is gone (passages are then left out).
+async fn other_text(store: &dyn JobStore, doc: &SimDoc) -> Result<Option<String>, StoreError> {
+    if let Ok(id) = <[u8; 32]>::try_from(doc.text_id.as_slice()) {
+        let text = store.get_text(&id).await?;
+        return Ok(text.and_then(|t| String::from_utf8(t).ok()));
+    }
+    Ok(match store.get_result(&doc.result_key).await? {
+        Some(bytes) => wire::Assessment::decode(bytes.as_slice())
+            .ok()
+            .map(|a| a.normalized_text),
+        None => None,
+    })
 }
 
 fn same_issuer(a: &str, b: &str) -> bool {

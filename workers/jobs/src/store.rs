@@ -182,6 +182,9 @@ pub trait JobStore: Send + Sync + 'static {
     ) -> Result<Page, StoreError>;
     /// Cached assessment bytes (encoded fazhi.v1.Assessment).
     async fn get_result(&self, result_key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A stored normalized text alone (UTF-8), by [`crate::stored_result::text_id`]: what the
+    /// copied-text check needs of another report, without reading its whole assessment.
+    async fn get_text(&self, text_id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Caches an assessment with no job attached (the synchronous AssessReport path), so a later
     /// submission of the same content is answered from the cache.
     async fn put_result(&self, result_key: &str, assessment: &[u8]) -> Result<(), StoreError>;

@@ -481,6 +481,10 @@ impl JobStore for FlakyStore {
         self.check()?;
         self.inner.get_result(rk).await
     }
+    async fn get_text(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, fazhi_jobs::StoreError> {
+        self.check()?;
+        self.inner.get_text(id).await
+    }
     async fn put_result(&self, rk: &str, bytes: &[u8]) -> Result<(), StoreError> {
         self.check()?;
         self.inner.put_result(rk, bytes).await

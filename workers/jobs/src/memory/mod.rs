@@ -413,6 +413,21 @@ impl JobStore for MemoryStore {
         }
     }
 
+    async fn get_text(&self, text_id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = Instant::now();
+        let stored = {
+            let g = self.lock();
+            let name = crate::stored_result::text_name_of(text_id);
+            let Some(e) = g.texts.get(&name).filter(|e| e.expires > now) else {
+                return Ok(None);
+            };
+            e.value.clone()
+        };
+        crate::stored_result::unpack_text(&stored)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
     async fn watch(&self, id: &str) -> Result<BoxStream<'static, JobRecord>, StoreError> {
         let (rx, current) = {
             let mut g = self.lock();

@@ -865,6 +865,20 @@ impl JobStore for RedisStore {
         }
     }
 
+    async fn get_text(&self, text_id: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = self.text_key(&stored_result::text_name_of(text_id));
+        let stored: Option<Vec<u8>> = self
+            .read(|mut con| {
+                let key = key.clone();
+                async move { con.get(key).await.map_err(map_err) }
+            })
+            .await?;
+        stored
+            .map(|s| stored_result::unpack_text(&s))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
     async fn watch(&self, id: &str) -> Result<BoxStream<'static, JobRecord>, StoreError> {
         let channel = self.events_channel(id);
         let rx = self.hub.subscribe(self, id, &channel).await?;

@@ -71,7 +71,7 @@ pub struct Packed {
 /// Splits an encoded assessment, leaves out the quotes the text holds, compresses both parts.
 pub fn pack(assessment: &[u8]) -> Result<Packed, StoredResultError> {
     let (rest, text) = split(assessment)?;
-    let text_id = hex::encode(Sha256::digest(text));
+    let text_id = hex::encode(text_id(text));
     // Kept only if reading it back gives these bytes (it does for everything prost writes); a
     // message not shaped as the schema says is stored with its quotes.
     let elided = CharText::new(text).and_then(|t| {
@@ -102,6 +102,28 @@ pub fn pack(assessment: &[u8]) -> Result<Packed, StoredResultError> {
         text_name: format!("v3:{text_id}"),
         text: stored_text,
     })
+}
+
+/// The id a normalized text is stored under: SHA-256 of its UTF-8 bytes. Whoever holds it can
+/// read the text alone ([`text_name_of`], [`unpack_text`]) without the result that wrote it.
+pub fn text_id(text: &[u8]) -> [u8; 32] {
+    Sha256::digest(text).into()
+}
+
+/// The name under which the text of id `id` is stored now.
+pub fn text_name_of(id: &[u8; 32]) -> String {
+    format!("v3:{}", hex::encode(id))
+}
+
+/// The UTF-8 text from a value stored under a [`text_name_of`] name.
+pub fn unpack_text(stored: &[u8]) -> Result<Vec<u8>, StoredResultError> {
+    match stored.split_first() {
+        Some((&text_form::IN_GB18030, t)) => {
+            text_form::from_gb18030(&decompress(t, Dict::Gb18030Texts)?)
+        }
+        Some((&text_form::IN_UTF8, t)) => decompress(t, Dict::Texts),
+        _ => Err(StoredResultError::Malformed),
+    }
 }
 
 enum Dict<'a> {
@@ -251,13 +273,7 @@ fn open(stored: &[u8], text: Option<&[u8]>) -> Result<Option<Opened>, StoredResu
     let text = if version == V2 {
         decompress(text, Dict::Texts)?
     } else {
-        match text.split_first() {
-            Some((&text_form::IN_GB18030, t)) => {
-                text_form::from_gb18030(&decompress(t, Dict::Gb18030Texts)?)?
-            }
-            Some((&text_form::IN_UTF8, t)) => decompress(t, Dict::Texts)?,
-            _ => return Err(StoredResultError::Malformed),
-        }
+        unpack_text(text)?
     };
     let rest = decompress(frame, Dict::Raw(&dictionary::for_result(&text)))?;
     Ok(Some(Opened { flag, rest, text }))
@@ -465,6 +481,9 @@ mod tests {
             let p = pack(&b).expect("packs");
             assert!(p.result.starts_with(V4));
             assert_eq!(p.text[0], form);
+            // Read alone, by the id its name is made of, the text is the same.
+            assert_eq!(p.text_name, text_name_of(&text_id(text.as_bytes())));
+            assert_eq!(unpack_text(&p.text).expect("text"), text.as_bytes());
             assert_eq!(unpack(p.result, Some(&p.text)).expect("unpacks"), b);
         }
     }
@@ -529,7 +548,8 @@ mod tests {
         #[test]
         fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = pack(&bytes);
-            let _ = unpack(bytes, Some(b"x"));
+            let _ = unpack(bytes.clone(), Some(b"x"));
+            let _ = unpack_text(&bytes);
         }
     }
 }
