@@ -339,12 +339,26 @@ async fn results_are_compressed_and_share_their_text() {
         let mut con = raw_connection().await;
         let texts = keys(&mut con, format!("{prefix}text:*")).await;
         assert_eq!(texts.len(), 1, "one text for two results: {texts:?}");
+        // Under the cache key's hash, not the (long) cache key itself.
+        let named = {
+            use base64::Engine as _;
+            use sha2::Digest;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(sha2::Sha256::digest(ja.result_key.as_bytes()))
+        };
         let stored: Vec<u8> = redis::cmd("GET")
-            .arg(format!("{prefix}result:{}", ja.result_key))
+            .arg(format!("{prefix}result:h:{named}"))
             .query_async(&mut con)
             .await
             .unwrap();
         assert!(stored.starts_with(b"FZR4"), "packed result");
+        let results = keys(&mut con, format!("{prefix}result:*")).await;
+        assert_eq!(results.len(), 2, "{results:?}");
+        assert!(
+            results
+                .iter()
+                .all(|k| k.starts_with(&format!("{prefix}result:h:")))
+        );
         assert!(texts[0].ends_with(&format!("text:v3:{}", &text_sha(&text))));
         let text_len: usize = redis::cmd("STRLEN")
             .arg(&texts[0])
@@ -387,7 +401,11 @@ async fn results_are_compressed_and_share_their_text() {
             (format!("{prefix}result:first-format"), v1),
         )
         .await;
+        // Results written before were kept under the cache key itself: still read (this one was
+        // written without a TTL: -1; none at all: -2).
         assert_eq!(s.get_result("first-format").await.unwrap(), Some(a.clone()));
+        assert_eq!(s.result_ttl_secs("first-format").await.unwrap(), -1);
+        assert_eq!(s.result_ttl_secs("no-such-result").await.unwrap(), -2);
         // And one of the second (`FZR2`, flag byte; its UTF-8 text under `text:v2:{sha256}`),
         // each part compressed against the store's frozen dictionary files.
         let titles: &[u8] = include_bytes!("../dictionary/titles.txt");

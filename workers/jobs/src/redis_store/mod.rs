@@ -29,11 +29,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
 use prost::Message;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Value};
+use sha2::{Digest, Sha256};
 
 mod codec;
 mod hub;
@@ -206,8 +209,7 @@ impl RedisStore {
     }
     /// Issuer names are free text: the key holds the trimmed name in URL-safe base64.
     fn issuer_key(&self, tenant: &str, issuer: &str) -> String {
-        use base64::Engine as _;
-        let name = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(issuer.trim());
+        let name = URL_SAFE_NO_PAD.encode(issuer.trim());
         self.key(&["tenant:", tenant, ":issuer:", &name])
     }
     fn band_shard_key(&self, tenant: &str, shard: u64) -> String {
@@ -220,7 +222,14 @@ impl RedisStore {
     fn webhooks_key(&self) -> String {
         self.key(&["webhooks"])
     }
+    /// A result is kept under its cache key's SHA-256 (43 characters of base64url): a cache key is
+    /// ≈ 110 characters, and a key's name is stored with it (≈ 100 bytes a job).
     fn result_key(&self, rk: &str) -> String {
+        self.key(&["result:h:", &URL_SAFE_NO_PAD.encode(Sha256::digest(rk))])
+    }
+    /// Where results written before [`Self::result_key`] are, still read: under the cache key
+    /// itself. It begins with a hex content hash, so it never begins with `h:`.
+    fn legacy_result_key(&self, rk: &str) -> String {
         self.key(&["result:", rk])
     }
     fn text_key(&self, text_name: &str) -> String {
@@ -306,7 +315,16 @@ impl RedisStore {
     /// Remaining TTL of a cached result in seconds (-2 missing, -1 no TTL).
     pub async fn result_ttl_secs(&self, result_key: &str) -> Result<i64, StoreError> {
         let mut con = self.con.clone();
-        con.ttl(self.result_key(result_key)).await.map_err(map_err)
+        let ttl: i64 = con
+            .ttl(self.result_key(result_key))
+            .await
+            .map_err(map_err)?;
+        if ttl != -2 {
+            return Ok(ttl);
+        }
+        con.ttl(self.legacy_result_key(result_key))
+            .await
+            .map_err(map_err)
     }
 
     /// One retry after a short pause for idempotent reads: the connection manager returns the
@@ -842,11 +860,12 @@ impl JobStore for RedisStore {
 
     async fn get_result(&self, result_key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let key = self.result_key(result_key);
+        let legacy = self.legacy_result_key(result_key);
         let text_prefix = self.key(&["text:"]);
         let parts: Option<Vec<Vec<u8>>> = self
             .read(|mut con| {
                 let mut inv = self.scripts.read_result.prepare_invoke();
-                inv.key(&key).arg(&text_prefix);
+                inv.key(&key).key(&legacy).arg(&text_prefix);
                 async move { inv.invoke_async(&mut con).await.map_err(map_err) }
             })
             .await?;

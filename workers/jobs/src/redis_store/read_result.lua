@@ -1,8 +1,9 @@
 -- A stored assessment and, when it keeps its normalized text apart, that text: `FZR4` or `FZR3` +
 -- text id names `text:v3:{id}`, `FZR2` + text id `text:v2:{id}`, `FZR1` + text id (the first format)
 -- `text:{id}` (stored_result).
--- KEYS: result. ARGV: text key prefix.
-local r = redis.call('GET', KEYS[1])
+-- KEYS: result, then where results written before were (under the cache key itself).
+-- ARGV: text key prefix.
+local r = redis.call('GET', KEYS[1]) or redis.call('GET', KEYS[2])
 if not r then return false end
 local magic = string.sub(r, 1, 4)
 local name
