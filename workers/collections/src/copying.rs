@@ -30,7 +30,7 @@ pub struct SimDoc {
     #[prost(string, tag = "4")]
     pub title: String,
     /// Where the other report's text is, for evidence offsets: its result key. Written by entries
-    /// made before `text_id`, which replaced it (a key is ≈ 150 bytes, the id 32); still read.
+    /// made before `text_id`, which replaced it (a key is ≈ 110 bytes, the id 32); still read.
     #[prost(string, tag = "5")]
     pub result_key: String,
     /// A hash of the content's SHA-256: enough to recognise the same document again.
