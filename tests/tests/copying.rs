@@ -64,6 +64,15 @@ fn rebuilt(base: &str, pool: &str) -> String {
     out.replace("望川", "临江")
 }
 
+/// [`rebuilt`] from `base` and a report used nowhere else in these tests (the other 40 %).
+fn copied_from(base: &str) -> String {
+    let pool = std::fs::read_to_string(examples_dir().join("src/2025-zone-beilu.html"))
+        .expect("html source")
+        .replace("<p>", "。")
+        .replace("</p>", "。");
+    rebuilt(base, &pool)
+}
+
 async fn assessed(client: &mut fazhi_tests::Client, req: SubmitReportRequest) -> wire::Assessment {
     let job = client
         .submit_report(req)
@@ -121,12 +130,7 @@ async fn copying(mode: Mode) {
     };
 
     // 60 % of the county's sentences in another county's report.
-    // The other 40 % from a report used nowhere else in this test.
-    let pool = std::fs::read_to_string(examples_dir().join("src/2025-zone-beilu.html"))
-        .expect("html source")
-        .replace("<p>", "。")
-        .replace("</p>", "。");
-    let copy = rebuilt(&base_text, &pool);
+    let copy = copied_from(&base_text);
     let a = assessed(
         &mut alpha,
         text_request(format!("{copy}{tag}"), "text/plain"),
@@ -305,11 +309,7 @@ async fn entries_old_and_new(mode: Mode) {
         ..new_doc.clone()
     };
 
-    let pool = std::fs::read_to_string(examples_dir().join("src/2025-zone-beilu.html"))
-        .expect("html source")
-        .replace("<p>", "。")
-        .replace("</p>", "。");
-    let copy_text = rebuilt(&base_text, &pool);
+    let copy_text = copied_from(&base_text);
     let mut passages = Vec::new();
     for doc in [&old_doc, &new_doc] {
         // Each form as the only entry of its own tenant.
