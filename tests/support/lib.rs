@@ -44,11 +44,16 @@ pub use corpus::{examples_and_sets, examples_dir, sample_reports, shared_corpus,
 pub fn assess_file(path: &Path) -> Option<wire::Assessment> {
     let content = std::fs::read(path).ok()?;
     let name = path.file_name()?.to_str()?;
+    assess_bytes(&content, "", name)
+}
+
+/// The engine's assessment of bytes as a submission carries them; `None` where the engine refuses.
+pub fn assess_bytes(content: &[u8], media_type: &str, filename: &str) -> Option<wire::Assessment> {
     let hints = fazhi_engine::Hints::default();
     let sub = fazhi_engine::Submission {
-        content: &content,
-        media_type: "",
-        filename: name,
+        content,
+        media_type,
+        filename,
         charset: "",
         hints: &hints,
         checklist_id: None,

@@ -248,16 +248,7 @@ async fn copied_text_embedded() {
 
 /// The engine's assessment of a plain text, and a job that holds it, as the worker has them.
 fn assessed_job(tenant: &str, text: &str, result_key: &str) -> (JobRecord, wire::Assessment) {
-    let hints = fazhi_engine::Hints::default();
-    let sub = fazhi_engine::Submission {
-        content: text.as_bytes(),
-        media_type: "text/plain",
-        filename: "",
-        charset: "",
-        hints: &hints,
-        checklist_id: None,
-    };
-    let a = fazhi_engine::assess(&sub, &fazhi_engine::Limits::default()).expect("assessed");
+    let a = fazhi_tests::assess_bytes(text.as_bytes(), "text/plain", "").expect("assessed");
     let job = JobRecord {
         id: uuid::Uuid::new_v4().simple().to_string(),
         tenant: tenant.into(),

@@ -118,16 +118,7 @@ async fn a_sealed_scan_goes_through_the_ocr_lane_on_rabbitmq_and_redis() {
 
     // Judged as its text: the same required parts and 纲要 areas.
     let bytes = std::fs::read(&text).expect("text report");
-    let hints = fazhi_engine::Hints::default();
-    let sub = fazhi_engine::Submission {
-        content: &bytes,
-        media_type: "text/plain",
-        filename: "",
-        charset: "",
-        hints: &hints,
-        checklist_id: None,
-    };
-    let want = fazhi_engine::assess(&sub, &fazhi_engine::Limits::default()).expect("text");
+    let want = fazhi_tests::assess_bytes(&bytes, "text/plain", "").expect("text");
     assert_eq!(present_parts(&a), present_parts(&want));
     let areas = |x: &fazhi_tests::wire::Assessment| {
         x.areas
