@@ -2,6 +2,7 @@
 //! scorer. Every offset is a **byte** offset into [`ParsedDoc::text`] (the normalized text); the
 //! scorer converts to char offsets when it builds the wire `Evidence`.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// What a document turned out to be; only `Report` is scored against the checklist.
@@ -185,10 +186,10 @@ pub struct Sentence {
 #[derive(Debug, Clone)]
 pub struct Figure {
     pub value: f64,
-    /// Unit as written after folding: "%", "件", "人", "场", "万元", …
-    pub unit: String,
-    /// The figure as written (e.g. "4000余件", "1.2万余场", "二十余").
-    pub raw: String,
+    /// Unit as written after folding: "%", "件", "人", "场", "万元", …; borrowed from the unit list
+    /// for a figure in running text, so reading one allocates nothing.
+    pub unit: Cow<'static, str>,
+    /// The figure as written ("4000余件", "1.2万余场", "二十余") is `text[span]`.
     pub span: Range<usize>,
     /// Metric id (docs/ARCHITECTURE.md) when the left context matches one.
     pub metric: Option<&'static str>,

@@ -52,7 +52,13 @@ fn metric_binding_recall_and_precision() {
                         .figures
                         .iter()
                         .filter(|f| f.metric == Some(m.id.as_str()))
-                        .map(|f| format!("{}{}", f.raw, if f.planned { "(plan)" } else { "" }))
+                        .map(|f| {
+                            format!(
+                                "{}{}",
+                                &doc.text[f.span.clone()],
+                                if f.planned { "(plan)" } else { "" }
+                            )
+                        })
                         .collect();
                     report.push_str(&format!(
                         "  missed {} {}={} bound:{cands:?}\n",
@@ -77,7 +83,9 @@ fn metric_binding_recall_and_precision() {
                     let ctx: String = doc.text[s.span.clone()].chars().take(60).collect();
                     report.push_str(&format!(
                         "  extra {} {:?} {} in {ctx}\n",
-                        label.file, f.metric, f.raw
+                        label.file,
+                        f.metric,
+                        &doc.text[f.span.clone()]
                     ));
                 }
             }

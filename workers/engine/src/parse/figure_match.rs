@@ -65,7 +65,8 @@ pub(super) struct FigureMatch<'t> {
     pub scale: &'t str,
     /// 余 or 多 after the number.
     pub approx: bool,
-    pub unit: &'t str,
+    /// An entry of the unit list, not a slice of the text: a figure keeps it without a copy.
+    pub unit: &'static str,
     /// 以上 or 左右 after the unit.
     pub post: bool,
 }
@@ -425,19 +426,21 @@ mod tests {
             at = whole.end();
             let group = |name: &str| c.name(name);
             let num = group("num").or_else(|| group("pnum")).map(|m| m.range());
-            out.push(num.map(|num| {
-                FigureMatch {
-                    span: whole.range(),
-                    num,
-                    in_words_pct: group("pnum").is_some(),
-                    pre: group("pre").map_or("", |m| m.as_str()),
-                    scale: group("scale").map_or("", |m| m.as_str()),
-                    approx: group("approx").is_some(),
-                    unit: group("unit")
-                        .or_else(|| group("unit2"))
-                        .map_or("", |m| m.as_str()),
-                    post: group("post").is_some(),
-                }
+            out.push(num.map(|num| FigureMatch {
+                span: whole.range(),
+                num,
+                in_words_pct: group("pnum").is_some(),
+                pre: group("pre").map_or("", |m| m.as_str()),
+                scale: group("scale").map_or("", |m| m.as_str()),
+                approx: group("approx").is_some(),
+                unit: group("unit").or_else(|| group("unit2")).map_or("", |m| {
+                    UNITS
+                        .iter()
+                        .find(|u| **u == m.as_str())
+                        .copied()
+                        .expect("the pattern's units are the list's")
+                }),
+                post: group("post").is_some(),
             }));
         }
         out

@@ -8,6 +8,7 @@ use crate::char_steps;
 use crate::model::{Figure, Section, Sentence};
 use crate::wording::FigureWords;
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// The figure wording (`[figures]` in `checklists/parse-rules.toml`) with its patterns compiled.
@@ -124,8 +125,6 @@ pub fn extract(
                 _ => 1.0,
             };
             let (start, end) = (base + m.start, base + m.end);
-            let raw = text[start..end].to_string();
-            let unit_s = unit.to_string();
             let approximate = !pre.is_empty() && pre != "共计" || approx_suffix || post;
             let near = window_before(st, num.start, 240);
             let clause = left_clause(near);
@@ -173,15 +172,14 @@ pub fn extract(
                 };
                 let metric = sentence
                     .may_bind
-                    .then(|| words.binder.bind(&sentence, &place, &unit_s))
+                    .then(|| words.binder.bind(&sentence, &place, unit))
                     .flatten();
                 read = Some((si, sentence));
                 metric
             };
             out.push(Figure {
                 value,
-                unit: unit_s,
-                raw,
+                unit: Cow::Borrowed(unit),
                 span: start..end,
                 metric,
                 approximate,
@@ -201,8 +199,7 @@ pub fn extract(
         let label = &text[cell.label.clone()];
         out.push(Figure {
             value: cell.value,
-            unit: cell.unit.clone(),
-            raw: text[cell.span.clone()].to_string(),
+            unit: Cow::Owned(cell.unit.clone()),
             span: cell.span.clone(),
             metric: words.binder.bind_label(label, &cell.unit),
             approximate: cell.approximate,
@@ -372,7 +369,12 @@ mod tests {
     fn one(t: &str) -> (f64, String, bool, Option<&'static str>) {
         let f = figs(t);
         assert_eq!(f.len(), 1, "{t}: {f:?}");
-        (f[0].value, f[0].unit.clone(), f[0].approximate, f[0].metric)
+        (
+            f[0].value,
+            f[0].unit.to_string(),
+            f[0].approximate,
+            f[0].metric,
+        )
     }
 
     #[test]

@@ -33,8 +33,8 @@ pub(crate) fn figures(
                 .unwrap_or_default();
             wire::Figure {
                 value: f.value,
-                unit: f.unit.clone(),
-                raw: f.raw.clone(),
+                unit: f.unit.to_string(),
+                raw: v.slice(&f.span).to_string(),
                 start: v.chars.at(f.span.start),
                 end: v.chars.at(f.span.end),
                 metric_id: f.metric.unwrap_or("").to_string(),

@@ -72,7 +72,7 @@ pub(crate) fn metrics(v: &View<'_>, rules: &Rules) -> Vec<wire::Metric> {
                 .cloned()
                 .unwrap_or_else(|| id.to_string()),
             value: f.value,
-            unit: f.unit.clone(),
+            unit: f.unit.to_string(),
             quote: v.slice(&s.span).to_string(),
             start: v.chars.at(s.span.start),
             end: v.chars.at(s.span.end),

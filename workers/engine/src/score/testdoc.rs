@@ -174,8 +174,7 @@ pub(crate) fn from_text(text: &str, year: Option<i32>) -> ParsedDoc {
                     .unwrap_or(0);
                 figures.push(Figure {
                     value,
-                    unit: cs[j].1.to_string(),
-                    raw: text[start..end].to_string(),
+                    unit: cs[j].1.to_string().into(),
                     span: start..end,
                     metric: None,
                     approximate: false,

@@ -351,11 +351,13 @@ fn concrete_figures(doc: &ParsedDoc, v: &View<'_>, rules: &Rules) -> Vec<usize> 
         .figures
         .iter()
         .filter(|f| {
-            let digits = f
-                .raw
+            let digits = doc
+                .text
+                .get(f.span.clone())
+                .unwrap_or("")
                 .chars()
                 .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c));
-            let event_unit = rules.context.event_units.contains(&f.unit);
+            let event_unit = rules.context.event_units.iter().any(|u| *u == f.unit);
             !f.unit.is_empty()
                 && f.unit != "年"
                 && (digits || (event_unit && f.value >= 2.0))
