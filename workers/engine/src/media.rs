@@ -180,7 +180,7 @@ pub fn sniff(content: &[u8]) -> Kind {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 fn looks_html(head: &[u8]) -> bool {
