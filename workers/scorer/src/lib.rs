@@ -146,6 +146,26 @@ impl FazhiEngine {
             retry: false,
         })
     }
+
+    /// The engine on a job's bytes, with the SHA-256 the gateway took of those bytes when it
+    /// accepted the job (it names the job's cached result, so it is already trusted); a
+    /// message without one is hashed here.
+    fn assess_text(
+        &self,
+        sub: &fazhi_engine::Submission<'_>,
+        msg: &JobMessage,
+    ) -> Result<EngineOutput, EngineFailure> {
+        let hash = &msg.content_sha256;
+        let known =
+            hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if known {
+            fazhi_engine::assess_hashed(sub, hash, &self.limits)
+        } else {
+            fazhi_engine::assess(sub, &self.limits)
+        }
+        .map(EngineOutput::of)
+        .map_err(|e| EngineFailure::of(&e))
+    }
 }
 
 #[cfg(feature = "engine")]
@@ -153,9 +173,7 @@ impl Engine for FazhiEngine {
     fn assess(&self, msg: &JobMessage) -> Result<EngineOutput, EngineFailure> {
         let input = Self::input(msg)?;
         let sub = input.submission(&msg.content);
-        fazhi_engine::assess(&sub, &self.limits)
-            .map(EngineOutput::of)
-            .map_err(|e| EngineFailure::of(&e))
+        self.assess_text(&sub, msg)
     }
 
     fn assess_scan(
@@ -174,9 +192,7 @@ impl Engine for FazhiEngine {
         let input = Self::input(msg)?;
         let sub = input.submission(&msg.content);
         let Some(kind) = fazhi_ocr::ScanKind::sniff(&msg.content) else {
-            return fazhi_engine::assess(&sub, &self.limits)
-                .map(EngineOutput::of)
-                .map_err(|e| EngineFailure::of(&e));
+            return self.assess_text(&sub, msg);
         };
         let read =
             fazhi_ocr::recognise(&msg.content, kind, cfg, progress).map_err(|e| EngineFailure {

@@ -59,7 +59,7 @@ impl ReportCore {
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             std::panic::catch_unwind(AssertUnwindSafe(|| {
-                fazhi_engine::assess(&job.submission(), &limits)
+                fazhi_engine::assess_hashed(&job.submission(), &job.content_sha256, &limits)
             }))
         });
         let assessment = match tokio::time::timeout(self.cfg.assess_timeout, task).await {
