@@ -279,3 +279,30 @@ fn corpus_text_is_never_low_quality() {
     }
     assert!(seen >= 20, "only {seen} corpus files");
 }
+
+/// A hash the caller holds is the one reported, and nothing else changes: `assess` is
+/// `assess_hashed` with the bytes' own SHA-256.
+#[test]
+fn a_known_hash_is_reported_and_changes_nothing_else() {
+    let file = "seeds/2023-county-luoyuan.txt";
+    let bytes = std::fs::read(corpus_dir().join(file)).expect("seed");
+    let hints = Hints::default();
+    let sub = Submission {
+        content: &bytes,
+        media_type: "",
+        filename: file,
+        charset: "",
+        hints: &hints,
+        checklist_id: None,
+    };
+    let own = fazhi_engine::assess(&sub, &Limits::default()).expect("assessed");
+    let given = "ab".repeat(32);
+    let mut a = fazhi_engine::assess_hashed(&sub, &given, &Limits::default()).expect("assessed");
+    assert_eq!(a.content_sha256, given);
+    assert_ne!(own.content_sha256, given);
+    a.content_sha256 = own.content_sha256.clone();
+    assert_eq!(a.encode_to_vec(), own.encode_to_vec());
+    let b = fazhi_engine::assess_hashed(&sub, &own.content_sha256, &Limits::default())
+        .expect("assessed");
+    assert_eq!(b.encode_to_vec(), own.encode_to_vec());
+}
