@@ -139,7 +139,7 @@ fn is_widget_line(l: &str, tokens: &[String]) -> bool {
         // Longest token first.
         let tok = tokens
             .iter()
-            .filter(|t| rest.starts_with(t.as_str()))
+            .filter(|t| crate::wording::starts_with(rest, t))
             .max_by_key(|t| t.len());
         match tok {
             Some(t) => {

@@ -209,7 +209,16 @@ pub fn contains_any(s: &str, words: &[String]) -> bool {
 
 /// True when `s` starts with any of `words`.
 pub fn starts_any(s: &str, words: &[String]) -> bool {
-    words.iter().any(|w| s.starts_with(w.as_str()))
+    words.iter().any(|w| starts_with(s, w))
+}
+
+/// `s.starts_with(w)`, the first two bytes compared in line before the library's compare: most
+/// lines a word list is tried on share no first character with most of its words, and a call per
+/// word had been the junk filter's largest cost after its searches (callgrind).
+#[inline]
+pub fn starts_with(s: &str, w: &str) -> bool {
+    let (s, w) = (s.as_bytes(), w.as_bytes());
+    s.len() >= w.len() && s.iter().zip(w).take(2).all(|(a, b)| a == b) && s.starts_with(w)
 }
 
 #[cfg(test)]
@@ -221,5 +230,17 @@ mod tests {
         let w = wording().expect("parse-rules.toml");
         assert!(!w.junk.metadata_prefixes.is_empty());
         assert!(!w.kind.plan_titles.is_empty());
+    }
+
+    proptest::proptest! {
+        /// The compare in line answers as the library's `starts_with`: shared first bytes, words
+        /// longer than the text, empty ones.
+        #[test]
+        fn starts_with_answers_as_std(
+            s in "[来源文号a]{0,4}",
+            w in "[来源文号a]{0,3}",
+        ) {
+            proptest::prop_assert_eq!(starts_with(&s, &w), s.starts_with(w.as_str()));
+        }
     }
 }

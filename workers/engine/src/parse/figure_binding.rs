@@ -361,7 +361,12 @@ impl Binder {
         let wide = |k: &Bits| sc.wide.any(k);
         let right = |k: &Bits| sr.right.any(k);
         let sentence = |k: &Bits| sr.sentence.any(k);
-        let unit_in = |us: &[String]| us.iter().any(|u| u == unit);
+        // Units are a few bytes: compared in line, where `==` called the library's compare for
+        // each of a list's units (a thousand calls a report).
+        let unit_in = |us: &[String]| {
+            us.iter()
+                .any(|u| u.len() == unit.len() && u.bytes().zip(unit.bytes()).all(|(a, b)| a == b))
+        };
         if unit == "%" {
             if any(&m.appearance_rate) || all(&m.appearance_rate_all) {
                 return Some("admin_litigation_appearance_rate");
