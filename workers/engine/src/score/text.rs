@@ -3,6 +3,7 @@
 //! [`ParsedDoc`] only, so the scorer does not depend on parser details beyond the model contract.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use crate::char_steps::{self, is_continuation};
 use crate::checklist::Checklist;
@@ -420,9 +421,12 @@ static CLAUSE_DELIM_STEPS: [u8; 256] = char_steps::steps_for(&CLAUSE_DELIMS);
 /// enumerator or a year range), or a 〔 (the year bracket of a document number, 〔2024〕). The
 /// 〔 is found by `memmem`; the digit scan then stops only at ASCII digits and full-width ０-９
 /// (EF BC 90..99), where stopping at 〔 as well made it stop at every CJK mark.
+/// Built once, as [`OPEN_MARK`].
+static YEAR_BRACKET: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("〔".as_bytes()));
+
 fn has_count_digits_or_bracket(s: &str) -> bool {
-    memchr::memmem::find(s.as_bytes(), "〔".as_bytes()).is_some()
-        || count_digits_in(s, &COUNT_DIGIT_STEPS)
+    YEAR_BRACKET.find(s.as_bytes()).is_some() || count_digits_in(s, &COUNT_DIGIT_STEPS)
 }
 
 /// [`has_count_digits_or_bracket`] looking at the characters `steps` stops at (all of them
@@ -485,11 +489,15 @@ fn count_digits_in(s: &str, steps: &[u8; 256]) -> bool {
 /// Where [`quote_spans`] looks inside a title.
 static QUOTE_STEPS: [u8; 256] = char_steps::steps_for(&['《', '》', '\n']);
 
+/// The searcher for 《, built once: built per call (`memmem::find`), it cost as much as the
+/// search, once for every title in a report.
+static OPEN_MARK: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("《".as_bytes()));
+
 /// 《…》 spans, outermost pairs (nested 《《》》 collapse into the outer span). Outside a title
 /// only a 《 matters, and `memmem` finds it: stepping to it stopped at every CJK mark (。、「」),
 /// whose first byte it shares.
 pub(crate) fn quote_spans(text: &str) -> Vec<Range<usize>> {
-    let open_mark = "《".as_bytes();
     let mut titles = Titles::default();
     let mut marks = char_steps::stops(text, &QUOTE_STEPS);
     let mut from = 0usize;
@@ -498,7 +506,7 @@ pub(crate) fn quote_spans(text: &str) -> Vec<Range<usize>> {
             let Some(k) = text
                 .as_bytes()
                 .get(from..)
-                .and_then(|rest| memchr::memmem::find(rest, open_mark))
+                .and_then(|rest| OPEN_MARK.find(rest))
             else {
                 break;
             };
