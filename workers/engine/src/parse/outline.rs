@@ -128,8 +128,7 @@ pub fn outline(text: &str) -> Vec<Section> {
     }
     let mut out: Vec<Section> = Vec::with_capacity(raws.len());
     let mut stack: Vec<usize> = Vec::new();
-    for (i, r) in raws.iter().enumerate() {
-        let span_end = span_ends[i];
+    for (r, span_end) in raws.into_iter().zip(span_ends) {
         while let Some(&top) = stack.last() {
             if out[top].level >= r.level {
                 stack.pop();
@@ -140,10 +139,10 @@ pub fn outline(text: &str) -> Vec<Section> {
         let parent = stack.last().copied();
         out.push(Section {
             level: r.level,
-            numbering: r.numbering.clone(),
-            title: r.title.clone(),
-            heading: r.heading.clone(),
             span: r.heading.start..span_end,
+            numbering: r.numbering,
+            title: r.title,
+            heading: r.heading,
             parent,
             unnumbered: r.unnumbered,
         });
