@@ -969,3 +969,37 @@ async fn reconcile_loop(w: Arc<Worker>, rc: ReconcileConfig) {
         }
     }
 }
+
+#[cfg(all(test, feature = "engine"))]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    fn reported_hash(msg: &JobMessage) -> String {
+        let out = FazhiEngine::default().assess(msg).expect("assessed");
+        fazhi_proto::v1::Assessment::decode(out.assessment.as_slice())
+            .expect("decodes")
+            .content_sha256
+    }
+
+    /// The hash the gateway took is reported as the job carries it; a message without one, or
+    /// with something that is not a SHA-256, is hashed here.
+    #[test]
+    fn the_content_hash_is_the_jobs_or_the_bytes_own() {
+        let content =
+            "某县2024年法治政府建设年度报告\n一、主要举措和成效\n全年办理行政复议案件12件。";
+        let own = hex::encode(Sha256::digest(content.as_bytes()));
+        let mut msg = JobMessage {
+            content: content.as_bytes().to_vec(),
+            filename: "report.txt".into(),
+            ..Default::default()
+        };
+        assert_eq!(reported_hash(&msg), own);
+        msg.content_sha256 = "cd".repeat(32);
+        assert_eq!(reported_hash(&msg), "cd".repeat(32));
+        msg.content_sha256 = "CD".repeat(32);
+        assert_eq!(reported_hash(&msg), own);
+        msg.content_sha256 = "not a hash".into();
+        assert_eq!(reported_hash(&msg), own);
+    }
+}
