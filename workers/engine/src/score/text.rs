@@ -417,14 +417,14 @@ static COUNT_DIGIT_STEPS: [u8; 256] = char_steps::steps_for(&[
 const CLAUSE_DELIMS: [char; 11] = ['，', ',', '；', ';', '：', ':', '。', '！', '？', '!', '?'];
 static CLAUSE_DELIM_STEPS: [u8; 256] = char_steps::steps_for(&CLAUSE_DELIMS);
 
-/// True when the text has a digit run that is a count, amount, rate or date (not a bare year, an
-/// enumerator or a year range), or a 〔 (the year bracket of a document number, 〔2024〕). The
-/// 〔 is found by `memmem`; the digit scan then stops only at ASCII digits and full-width ０-９
-/// (EF BC 90..99), where stopping at 〔 as well made it stop at every CJK mark.
 /// Built once, as [`OPEN_MARK`].
 static YEAR_BRACKET: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new("〔".as_bytes()));
 
+/// True when the text has a digit run that is a count, amount, rate or date (not a bare year, an
+/// enumerator or a year range), or a 〔 (the year bracket of a document number, 〔2024〕). The
+/// 〔 is found by `memmem`; the digit scan then stops only at ASCII digits and full-width ０-９
+/// (EF BC 90..99), where stopping at 〔 as well made it stop at every CJK mark.
 fn has_count_digits_or_bracket(s: &str) -> bool {
     YEAR_BRACKET.find(s.as_bytes()).is_some() || count_digits_in(s, &COUNT_DIGIT_STEPS)
 }
