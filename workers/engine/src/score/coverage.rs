@@ -8,6 +8,8 @@
 //! (plans, shortcomings, headings, slogans, titles, negated or generic sentences) makes it
 //! MENTIONED. No hit at all → ABSENT.
 
+use std::ops::Range;
+
 use crate::checklist::Checklist;
 use crate::rules::Rules;
 
@@ -41,6 +43,27 @@ pub(crate) struct Coverage {
     pub links: Vec<(usize, usize, usize, usize)>,
 }
 
+/// The clause last found around a hit. Hits come in text order and several phrases often hit
+/// one clause; a later hit inside it has the same clause (no delimiter lies between its start and
+/// the hit, and its end is the first one after both), so it is not searched for again.
+#[derive(Default)]
+struct LastClause(Option<(usize, Range<usize>)>);
+
+impl LastClause {
+    fn around(&mut self, v: &View<'_>, si: usize, at: usize) -> Range<usize> {
+        if let Some((s, r)) = &self.0
+            && *s == si
+            && r.start <= at
+            && at < r.end
+        {
+            return r.clone();
+        }
+        let r = v.clause(&v.sents[si], at);
+        self.0 = Some((si, r.clone()));
+        r
+    }
+}
+
 /// Takes the phrase hits the view's pass over the text found (coverage is their only reader).
 pub(crate) fn assess(v: &mut View<'_>, cl: &Checklist, rules: &Rules) -> Coverage {
     let mut hits = std::mem::take(&mut v.phrase_hits);
@@ -59,6 +82,7 @@ pub(crate) fn assess(v: &mut View<'_>, cl: &Checklist, rules: &Rules) -> Coverag
     let mut mention: Vec<Vec<Vec<(usize, usize)>>> = subst.clone();
     let mut any: Vec<Vec<bool>> = n_items.iter().map(|n| vec![false; *n]).collect();
     let mut links = Vec::new();
+    let mut clauses = LastClause::default();
 
     for &(start, end, ai, ii, pi) in &hits {
         let hi = excl.partition_point(|e| e.2 <= start);
@@ -97,7 +121,7 @@ pub(crate) fn assess(v: &mut View<'_>, cl: &Checklist, rules: &Rules) -> Coverag
             && s.concrete
             && !s.plan
             && (!v.in_quote(start) || v.in_produced_quote(start))
-            && !v.cues.negated(v.clause(s, start), start..end);
+            && !v.cues.negated(clauses.around(v, si, start), start..end);
         let list = if substantive {
             links.push((si, ai, ii, start));
             &mut subst[ai][ii]
