@@ -45,22 +45,18 @@ pub(crate) struct Coverage {
 
 /// The clause last found around a hit. Hits come in text order and several phrases often hit
 /// one clause; a later hit inside it has the same clause (no delimiter lies between its start and
-/// the hit, and its end is the first one after both), so it is not searched for again.
+/// the hit, and its end is the first one after both), so it is not searched for again. A clause
+/// lies within its sentence, so a hit inside it is in the same sentence.
 #[derive(Default)]
-struct LastClause(Option<(usize, Range<usize>)>);
+struct LastClause(Range<usize>);
 
 impl LastClause {
+    /// The clause around byte `at` of sentence `si`.
     fn around(&mut self, v: &View<'_>, si: usize, at: usize) -> Range<usize> {
-        if let Some((s, r)) = &self.0
-            && *s == si
-            && r.start <= at
-            && at < r.end
-        {
-            return r.clone();
+        if !self.0.contains(&at) {
+            self.0 = v.clause(&v.sents[si], at);
         }
-        let r = v.clause(&v.sents[si], at);
-        self.0 = Some((si, r.clone()));
-        r
+        self.0.clone()
     }
 }
 
@@ -199,4 +195,34 @@ pub(crate) fn assess(v: &mut View<'_>, cl: &Checklist, rules: &Rules) -> Coverag
 
 pub(crate) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Reusing the last clause gives, for hits in text order, what finding each hit's
+        /// clause afresh gives: across delimiters, at them, and across sentences.
+        #[test]
+        fn the_last_clause_is_the_clause_found_afresh(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["依法", "行政", "，", "；", "：", "。", "审查", "12件", "\n"]),
+                1..40,
+            ),
+        ) {
+            let text: String = pieces.concat();
+            let doc = super::super::testdoc::from_text(&text, Some(2024));
+            let rules = crate::rules::rules().map_err(TestCaseError::fail)?;
+            let cl = crate::checklist::for_year(Some(2024));
+            let v = View::new(&doc, cl, rules, Some(2024));
+            let mut last = LastClause::default();
+            for (si, s) in v.sents.iter().enumerate() {
+                for at in s.span.clone().filter(|&i| text.is_char_boundary(i)) {
+                    prop_assert_eq!(last.around(&v, si, at), v.clause(s, at));
+                }
+            }
+        }
+    }
 }
