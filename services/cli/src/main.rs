@@ -3,6 +3,7 @@
 //! Every flag has a `FAZHI_*` environment twin, and an optional TOML file (`--config FILE` /
 //! `FAZHI_CONFIG`) supplies defaults: flags > environment > file > built-in defaults.
 
+mod allocator;
 mod client;
 mod cmd;
 mod config;

@@ -5,6 +5,10 @@ use fazhi_engine::{Hints, Limits, Submission};
 use std::hint::black_box;
 use std::path::PathBuf;
 
+/// The `fazhi` binary's allocator: the engine measured as it runs there.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn corpus_dir() -> PathBuf {
     std::env::var_os("FAZHI_CORPUS")
         .map(PathBuf::from)

@@ -3,6 +3,10 @@
 use fazhi_engine::{Hints, Limits, Submission};
 use std::path::PathBuf;
 
+/// The `fazhi` binary's allocator: a profile of the engine as it runs there.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let dir = std::env::var_os("FAZHI_CORPUS")
         .map(PathBuf::from)
