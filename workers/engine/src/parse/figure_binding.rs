@@ -159,6 +159,8 @@ pub(super) struct Binder {
     /// Metric id → its cue words.
     cues: HashMap<&'static str, Bits>,
     mediation: Regex,
+    /// The 分别 searcher, built once: `str::rfind` built one per figure, as costly as its search.
+    respectively: memchr::memmem::FinderRev<'static>,
     /// `inherit_words`, longest first (共计 before 共 and 计).
     counting: Vec<&'static str>,
     /// Every word some binding needs ([`binding_triggers`]): a sentence (with its heading)
@@ -207,6 +209,7 @@ impl Binder {
             cues,
             mediation: Regex::new(&b.mediation)
                 .map_err(|e| format!("figures.bind.mediation: {e}"))?,
+            respectively: memchr::memmem::FinderRev::new(w.respectively.as_str()),
             counting,
             triggers,
         })
@@ -317,7 +320,7 @@ impl Binder {
 
     /// 「A、B分别为N1、N2」: the i-th number after 分别 counts the i-th thing listed before it.
     fn respectively<'a>(&self, wide: &'a str) -> Option<&'a str> {
-        let at = wide.rfind(self.w.respectively.as_str())?;
+        let at = self.respectively.rfind(wide.as_bytes())?;
         let (things, numbers) = (&wide[..at], &wide[at..]);
         let i = numbers.matches('、').count();
         let items: Vec<&str> = things.split(['、', '和', '及']).collect();
