@@ -15,6 +15,9 @@ use std::sync::LazyLock;
 struct Words {
     w: &'static FigureWords,
     plan: Regex,
+    /// The plan pattern asserts nothing about what surrounds a match (no `^`, `$`, `\b`): then a
+    /// piece of a sentence holds a match only where the whole sentence does.
+    plan_free: bool,
     plan_not: Regex,
     next_year_heading: Regex,
     earlier_value: Regex,
@@ -28,6 +31,7 @@ static WORDS: LazyLock<Result<Words, String>> = LazyLock::new(|| {
     Ok(Words {
         w,
         plan: re("plan", &w.plan)?,
+        plan_free: asserts_nothing(&w.plan),
         plan_not: re("plan_not", &w.plan_not)?,
         next_year_heading: re("next_year_heading", &w.next_year_heading)?,
         earlier_value: re("earlier_value", &w.earlier_value)?,
@@ -35,6 +39,11 @@ static WORDS: LazyLock<Result<Words, String>> = LazyLock::new(|| {
         binder: Binder::new(w)?,
     })
 });
+
+/// True when `pattern` has no look-around assertion (`^`, `$`, `\b` and the like).
+fn asserts_nothing(pattern: &str) -> bool {
+    regex_syntax::parse(pattern).is_ok_and(|h| h.properties().look_set().is_empty())
+}
 
 /// Why the figure wording failed to compile, if it did (the parser reports it).
 pub fn load_error() -> Option<String> {
@@ -71,6 +80,10 @@ pub fn extract(
     let mut read: Option<(usize, ReadSentence<'_>)> = None;
     // The words of the last section heading read: a section's sentences come together.
     let mut topic_read: Option<(Option<usize>, Bits)> = None;
+    // Whether the sentence holds a plan word at all: where the pattern asserts nothing about a
+    // match's surroundings, a window holds a match only where its sentence does, and most
+    // sentences hold none, so their figures skip the window's search.
+    let mut plan_read: Option<(usize, bool)> = None;
     // One pass over the whole text (per-sentence regex calls cost more than the matching).
     for fm in figure_match::find_iter(text) {
         if tables.on_row(fm.span.start) {
@@ -184,7 +197,14 @@ pub fn extract(
                 metric,
                 approximate,
                 // A plan cue before the figure (力争…95%), not a purpose clause after it.
-                planned: section_planned || is_plan(words, window_before(st, m.start, 150)),
+                planned: section_planned || {
+                    let may_plan = match plan_read {
+                        Some((i, may)) if i == si => may,
+                        _ => !words.plan_free || words.plan.is_match(st),
+                    };
+                    plan_read = Some((si, may_plan));
+                    may_plan && is_plan(words, window_before(st, m.start, 150))
+                },
                 sentence: si,
             });
         }
@@ -364,6 +384,38 @@ mod tests {
     fn figs(t: &str) -> Vec<Figure> {
         let sents = super::super::sentences::split(t, &[]);
         extract(t, &sents, &[], None)
+    }
+
+    /// The sentence-wide test that lets a figure skip its plan search holds only for a pattern
+    /// without assertions; the shipped one has none.
+    #[test]
+    fn only_a_pattern_without_assertions_is_tested_sentence_wide() {
+        assert!(asserts_nothing("下一步|力争|到20\\d\\d年"));
+        assert!(!asserts_nothing("^拟"));
+        assert!(!asserts_nothing("计划$"));
+        assert!(!asserts_nothing("(?m)^将"));
+        assert!(!asserts_nothing(r"\b计划"));
+        let w = WORDS.as_ref().expect("figure wording");
+        assert!(w.plan_free, "the shipped plan pattern asserts nothing");
+    }
+
+    /// A plan word far before a figure in its sentence, beyond the window, does not plan it; one
+    /// inside the window does.
+    #[test]
+    fn a_plan_word_counts_within_the_window_only() {
+        let far = format!("力争{}完成案件94件。", "，".repeat(60));
+        let f = figs(&far);
+        assert_eq!(f.len(), 1);
+        assert!(
+            !f[0].planned,
+            "力争 is {} bytes before the figure",
+            far.find("94").unwrap_or(0)
+        );
+        let near = figs("全年力争完成案件94件。");
+        assert_eq!(near.len(), 1);
+        assert!(near[0].planned);
+        let none = figs("全年完成案件94件。");
+        assert!(!none[0].planned);
     }
 
     fn one(t: &str) -> (f64, String, bool, Option<&'static str>) {
