@@ -243,7 +243,8 @@ impl Binder {
     /// (「…合法性审查213件，审查率100%」). The section heading is the sentence's topic throughout.
     pub fn bind(&self, s: &ReadSentence<'_>, p: &Place, unit: &str) -> Option<&'static str> {
         let id = self.bind_in_scopes(s, p, unit)?;
-        (!self.counts_other_noun(unit, &s.text[p.right.clone()], id)).then_some(id)
+        let right = (&s.text[p.right.clone()], s.words.within(p.right.clone()));
+        (!self.counts_other_noun(unit, right, id)).then_some(id)
     }
 
     /// Binds a table cell by its row label.
@@ -341,17 +342,14 @@ impl Binder {
     }
 
     /// A classifier followed by a noun counts that noun (「7个安置社区」): the figure reports a
-    /// metric only when that noun is one of the metric's things.
-    fn counts_other_noun(&self, unit: &str, right: &str, metric: &str) -> bool {
+    /// metric only when that noun is one of the metric's things. `right` is the text after the
+    /// figure and the binding words it holds (the metric's cue words are among them).
+    fn counts_other_noun(&self, unit: &str, right: (&str, Bits), metric: &str) -> bool {
         let classifier = self.w.classifier_units.iter().any(|u| u == unit);
-        if !classifier || !right.starts_with(|c: char| crate::normalize::is_cjk(c)) {
+        if !classifier || !right.0.starts_with(|c: char| crate::normalize::is_cjk(c)) {
             return false;
         }
-        !self
-            .w
-            .cue
-            .get(metric)
-            .is_some_and(|cues| cues.iter().any(|c| right.contains(c.as_str())))
+        !self.cues.get(metric).is_some_and(|cues| right.1.any(cues))
     }
 
     /// The metric id for a figure, from its scopes.

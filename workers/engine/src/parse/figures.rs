@@ -567,6 +567,11 @@ mod tests {
         );
         // A classifier counts the noun after it.
         assert_eq!(one("法律援助工作站延伸至全部17个安置社区。").3, None);
+        // … and binds where that noun is one of the metric's things (援助 of legal aid).
+        assert_eq!(
+            one("办理法律援助案件，共受理17个援助申请。").3,
+            Some("legal_aid_cases")
+        );
         // 拟 describing a thing is no plan.
         assert!(!figs("对拟签订的合同开展合法性审查53件。")[0].planned);
         assert!(figs("拟于明年开展合法性审查60件。")[0].planned);
