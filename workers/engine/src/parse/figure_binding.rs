@@ -163,6 +163,9 @@ pub(super) struct Binder {
     respectively: memchr::memmem::FinderRev<'static>,
     /// `inherit_words`, longest first (共计 before 共 and 计).
     counting: Vec<&'static str>,
+    /// The characters of `counting`, sorted: a clause holding any other (but spaces and ASCII
+    /// punctuation) holds more than counting words, without removing them one by one.
+    counting_chars: Vec<char>,
     /// Every word some binding needs ([`binding_triggers`]): a sentence (with its heading)
     /// holding none of them binds no figure, so its figures skip the scopes. `None`: any may.
     triggers: Option<Bits>,
@@ -197,6 +200,9 @@ impl Binder {
             .ok_or_else(lost)?;
         let mut counting: Vec<&'static str> = w.inherit_words.iter().map(String::as_str).collect();
         counting.sort_by_key(|c| std::cmp::Reverse(c.len()));
+        let mut counting_chars: Vec<char> = counting.iter().flat_map(|c| c.chars()).collect();
+        counting_chars.sort_unstable();
+        counting_chars.dedup();
         let triggers = match binding_triggers(b) {
             Some(t) => Some(set.mask(&t).ok_or_else(lost)?),
             None => None,
@@ -211,6 +217,7 @@ impl Binder {
                 .map_err(|e| format!("figures.bind.mediation: {e}"))?,
             respectively: memchr::memmem::FinderRev::new(w.respectively.as_str()),
             counting,
+            counting_chars,
             triggers,
         })
     }
@@ -333,6 +340,14 @@ impl Binder {
 
     /// True when a clause holds nothing before its number but counting words (共计, 达到, 为).
     fn only_counting(&self, wide: &str) -> bool {
+        let other = |c: char| {
+            !(c.is_whitespace()
+                || c.is_ascii_punctuation()
+                || self.counting_chars.binary_search(&c).is_ok())
+        };
+        if wide.chars().any(other) {
+            return false;
+        }
         let mut rest = wide.trim().to_string();
         for w in &self.counting {
             rest = rest.replace(w, "");
@@ -509,4 +524,51 @@ fn binding_triggers(b: &BindWords) -> Option<Vec<&str>> {
         return None;
     }
     Some(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    fn binder() -> Binder {
+        let w = &crate::wording::wording().expect("wording").figures;
+        Binder::new(w).expect("binder")
+    }
+
+    /// The counting words removed one by one, as before the character test went first.
+    fn removed_one_by_one(b: &Binder, wide: &str) -> bool {
+        let mut rest = wide.trim().to_string();
+        for w in &b.counting {
+            rest = rest.replace(w, "");
+        }
+        rest.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
+            .is_empty()
+    }
+
+    #[test]
+    fn a_clause_of_counting_words_alone_inherits() {
+        let b = binder();
+        assert!(b.only_counting(",共计"));
+        assert!(b.only_counting(" 全年共受理"));
+        assert!(!b.only_counting("，共办结案件"));
+    }
+
+    proptest! {
+        /// The character test answers as removing the words: clauses of counting words, their
+        /// characters in other orders, spaces, ASCII punctuation and other characters.
+        #[test]
+        fn only_counting_answers_as_removing_the_words(
+            parts in proptest::collection::vec(
+                select(vec!["共计", "共", "计", "达到", "达", "全街道", "街", "道全", "其中", "为",
+                            "案", "件", " ", ",", "，", "a", "收到"]),
+                0..8,
+            )
+        ) {
+            let b = binder();
+            let wide: String = parts.concat();
+            prop_assert_eq!(b.only_counting(&wide), removed_one_by_one(&b, &wide), "{:?}", wide);
+        }
+    }
 }
