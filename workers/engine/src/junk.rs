@@ -18,6 +18,9 @@ struct Searchers {
     /// `来源:` and `来源 `, built once rather than per line.
     source_colon: String,
     source_space: String,
+    /// The first characters of the prefix words, sorted: a line opening with none of them (most
+    /// lines) is tried against no prefix list. `None` when a prefix word is empty.
+    prefix_firsts: Option<Vec<char>>,
 }
 
 impl Searchers {
@@ -27,8 +30,41 @@ impl Searchers {
             footer: any_of(&w.footer_words)?,
             source_colon: format!("{}:", w.source_label),
             source_space: format!("{} ", w.source_label),
+            prefix_firsts: first_chars(prefix_lists(w)),
         })
     }
+
+    /// Whether `line` may open with a prefix word.
+    fn may_open(&self, line: &str) -> bool {
+        match (&self.prefix_firsts, line.chars().next()) {
+            (None, _) => true,
+            (Some(firsts), Some(c)) => firsts.binary_search(&c).is_ok(),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// Every list [`classify_with`] tries as line prefixes.
+fn prefix_lists(w: &JunkWords) -> [&[String]; 6] {
+    [
+        &w.breadcrumb_prefixes,
+        &w.qrcode_prefixes,
+        &w.related_prefixes,
+        &w.keyword_prefixes,
+        &w.attachment_prefixes,
+        &w.metadata_prefixes,
+    ]
+}
+
+fn first_chars(lists: [&[String]; 6]) -> Option<Vec<char>> {
+    let mut firsts = lists
+        .iter()
+        .flat_map(|l| l.iter())
+        .map(|w| w.chars().next())
+        .collect::<Option<Vec<char>>>()?;
+    firsts.sort_unstable();
+    firsts.dedup();
+    Some(firsts)
 }
 
 /// A searcher asked only whether a line holds any of `words`, which every match kind answers
@@ -77,8 +113,10 @@ fn classify_with(line: &str, w: &JunkWords, searchers: Option<&Searchers>) -> Op
     {
         return Some("furniture");
     }
+    let may_open = searchers.is_none_or(|f| f.may_open(l));
+    let opens = |words: &[String]| may_open && starts_any(l, words);
     if n <= 200
-        && (starts_any(l, &w.breadcrumb_prefixes)
+        && (opens(&w.breadcrumb_prefixes)
             || (l.starts_with(w.breadcrumb_home.as_str())
                 && (l.contains('>') || l.contains('»') || l.contains('〉'))))
     {
@@ -88,18 +126,16 @@ fn classify_with(line: &str, w: &JunkWords, searchers: Option<&Searchers>) -> Op
         Some(f) => f.qrcode.is_match(l),
         None => contains_any(l, &w.qrcode_words),
     };
-    if n <= 60 && (starts_any(l, &w.qrcode_prefixes) || qrcode_word()) {
+    if n <= 60 && (opens(&w.qrcode_prefixes) || qrcode_word()) {
         return Some("qrcode");
     }
-    if n <= 40 && starts_any(l, &w.related_prefixes) {
+    if n <= 40 && opens(&w.related_prefixes) {
         return Some("related");
     }
-    if n <= 80 && starts_any(l, &w.keyword_prefixes) {
+    if n <= 80 && opens(&w.keyword_prefixes) {
         return Some("keywords");
     }
-    if n <= 40
-        && (starts_any(l, &w.attachment_prefixes) || w.attachment_lines.iter().any(|a| a == l))
-    {
+    if n <= 40 && (opens(&w.attachment_prefixes) || w.attachment_lines.iter().any(|a| a == l)) {
         return Some("attachment");
     }
     let footer_word = || match searchers {
@@ -109,7 +145,7 @@ fn classify_with(line: &str, w: &JunkWords, searchers: Option<&Searchers>) -> Op
     if n <= 200 && footer_word() {
         return Some("footer");
     }
-    if n <= 160 && starts_any(l, &w.metadata_prefixes) {
+    if n <= 160 && opens(&w.metadata_prefixes) {
         return Some("metadata");
     }
     // A line made only of widget tokens (字体:[大 中 小] 打印 关闭).
@@ -171,7 +207,8 @@ pub fn clean(text: &str) -> Cleaned {
     let mut kept: Vec<&str> = Vec::new();
     let mut in_related = false;
     let mut seen = 0usize;
-    for raw in text.lines() {
+    // Split by the vector search of `crate::lines`; a line's trim drops a '\r' as `lines()` did.
+    for (_, raw) in crate::lines::lines(text) {
         let line = raw.trim().trim_end_matches(['|', ' ']).trim();
         if line.is_empty() {
             in_related = false;
@@ -246,6 +283,12 @@ mod tests {
                 lines.push(format!("{before}{word}{after}"));
                 lines.push(format!("{before}{word}{after}{}", "依法行政".repeat(40)));
             }
+        }
+        for word in prefix_lists(w).iter().flat_map(|l| l.iter()) {
+            lines.push(word.clone());
+            lines.push(format!("{word}:首页"));
+            lines.push(format!(" {word}"));
+            lines.push(format!("{word}{}", "依法行政".repeat(12)));
         }
         lines.push("发布时间:2024-03-01 来源:市司法局".into());
         lines.push("一、主要举措和成效".into());
