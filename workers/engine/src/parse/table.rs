@@ -75,12 +75,13 @@ fn cells(text: &str, line: Range<usize>) -> Vec<Range<usize>> {
 /// Reads the tables of `text` (the report's year chooses the column).
 pub fn read(text: &str, year: Option<i32>) -> Tables {
     let mut t = Tables::default();
+    // A row needs a cell separator: a text without one (most reports) has no table to read.
+    if memchr::memchr2(b'|', b'\t', text.as_bytes()).is_none() {
+        return t;
+    }
     let mut block: Vec<(Range<usize>, Vec<Range<usize>>)> = Vec::new();
-    let mut start = 0;
-    for line in text.split_inclusive('\n') {
-        let end = start + line.trim_end_matches('\n').len();
-        let span = start..end;
-        start += line.len();
+    for (start, line) in crate::lines::lines(text) {
+        let span = start..start + line.len();
         let is_row = memchr::memchr2(b'|', b'\t', line.as_bytes()).is_some()
             && cells(text, span.clone()).len() >= 2;
         if is_row {
