@@ -34,9 +34,14 @@ pub fn classify(
     if let Some(r) = from_title(title, w) {
         return DocKind::NotReport(r);
     }
-    // News: reporter/editor bylines near the top.
-    let head: String = text.chars().take(600).collect();
-    if contains_any(&head, &w.news_bylines) {
+    // News: reporter/editor bylines in the first 600 characters, borrowed (collected char by
+    // char they had been this function's largest cost by callgrind).
+    let head = text
+        .char_indices()
+        .nth(600)
+        .and_then(|(end, _)| text.get(..end))
+        .unwrap_or(text);
+    if contains_any(head, &w.news_bylines) {
         return DocKind::NotReport(NotReportReason::News);
     }
     // A plan without any past-year structure: every top heading is a task, no 成效 anywhere.

@@ -13,7 +13,9 @@ pub(crate) fn measure(v: &View<'_>) -> (wire::Concreteness, f64) {
     let mut c = 0;
     let mut b = 0;
     for s in &v.sents {
-        if s.heading || s.region == Region::Meta || v.slice(&s.span).chars().count() < 8 {
+        // 32 bytes or more are 8 characters or more: only shorter sentences are counted.
+        let short = s.span.len() < 4 * 8 && v.slice(&s.span).chars().count() < 8;
+        if s.heading || s.region == Region::Meta || short {
             continue;
         }
         n += 1;
