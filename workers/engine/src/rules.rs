@@ -183,6 +183,10 @@ impl Rules {
                 return Err(format!("rules: score.{name} must be positive"));
             }
         }
+        // An empty phrase would be found everywhere, and its search would never move on.
+        if self.passages.first_responsible.iter().any(String::is_empty) {
+            return Err("rules: passages.first_responsible holds an empty phrase".into());
+        }
         if self.context.negation.is_empty() || self.context.plan.is_empty() {
             return Err("rules: empty trigger lists".into());
         }
@@ -237,6 +241,21 @@ mod tests {
     #[test]
     fn the_embedded_rules_parse_and_validate() {
         assert!(rules().is_ok(), "{:?}", rules().err());
+    }
+
+    #[test]
+    fn an_empty_first_responsible_phrase_is_refused() {
+        let text = RULES_TOML.replacen(
+            r#"first_responsible = ["第一责任人"]"#,
+            r#"first_responsible = ["第一责任人", ""]"#,
+            1,
+        );
+        assert_ne!(
+            text, RULES_TOML,
+            "the embedded rules name the phrase as the test expects"
+        );
+        let err = parse(FILE_NAME, &text).expect_err("an empty phrase");
+        assert!(err.to_string().contains("first_responsible"), "{err}");
     }
 
     #[test]

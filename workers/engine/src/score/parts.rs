@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::rules::Rules;
 
-use super::text::{Region, View};
+use super::text::{Region, Sent, View};
 use crate::text_pass::Cue;
 
 pub(crate) const MEASURES: u8 = 1;
@@ -181,15 +181,18 @@ pub(crate) fn detect(v: &mut View<'_>, rules: &Rules) -> Parts {
         .map(|s| (s.heading.start, s.heading.end))
         .collect();
     heading_spans.sort_unstable();
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
+    for (start, line) in crate::lines::lines(text) {
         if line_markers.len() >= MAX_LINE_MARKERS {
             break;
         }
-        let start = pos;
-        pos += line.len();
+        // Past the line's end and its '\n'.
+        let pos = (start + line.len() + 1).min(text.len());
         let l = line.trim();
         if l.is_empty() || start < v.body_start {
+            continue;
+        }
+        // Over 160 bytes is over 40 characters: such a line (most of a report) is not counted.
+        if l.len() > 4 * 40 {
             continue;
         }
         let n = l.chars().count();
@@ -375,21 +378,7 @@ pub(crate) fn detect(v: &mut View<'_>, rules: &Rules) -> Parts {
         .position(|(_, f)| *f == FIRST_RESPONSIBLE)
         .unwrap_or(2);
     if !found[fr].present {
-        let hit = v.sents.iter().find(|s| {
-            s.region == Region::Achievements
-                && !s.heading
-                && rules.passages.first_responsible.iter().any(|p| {
-                    let t = v.slice(&s.span);
-                    let mut from = 0;
-                    while let Some(i) = t.get(from..).and_then(|x| x.find(p.as_str())) {
-                        if !v.in_quote(s.span.start + from + i) {
-                            return true;
-                        }
-                        from += i + p.len();
-                    }
-                    false
-                })
-        });
+        let hit = first_responsible_passage(v, &rules.passages.first_responsible);
         if let Some(s) = hit {
             found[fr] = PartFinding {
                 present: true,
@@ -479,6 +468,49 @@ fn admits_problems(t: &str, rules: &Rules) -> bool {
 
 /// Sets each sentence's region from the markers: inside a shortcomings or next-year part → not
 /// achievement (the innermost such part wins; a merged part switches to next-year at its split).
+/// The first achievement sentence naming the first-responsible duty outside 《》. The phrases
+/// are found in the whole text once, overlapping so that none is missed, and only sentences
+/// holding one are read again: a search per sentence and phrase had built a searcher each time
+/// (callgrind).
+fn first_responsible_passage<'v>(v: &'v View<'_>, phrases: &[String]) -> Option<&'v Sent> {
+    let bytes = v.text.as_bytes();
+    let mut holding: Vec<usize> = Vec::new();
+    for p in phrases.iter().filter(|p| !p.is_empty()) {
+        let finder = memchr::memmem::Finder::new(p.as_bytes());
+        let mut from = 0;
+        while let Some(i) = bytes.get(from..).and_then(|t| finder.find(t)) {
+            let at = from + i;
+            if let Some(k) = v
+                .sent_at(at)
+                .filter(|k| v.sents.get(*k).is_some_and(|s| at + p.len() <= s.span.end))
+            {
+                holding.push(k);
+            }
+            from = at + 1;
+        }
+    }
+    holding.sort_unstable();
+    holding.dedup();
+    holding
+        .into_iter()
+        .filter_map(|k| v.sents.get(k))
+        .find(|s| {
+            s.region == Region::Achievements
+                && !s.heading
+                && phrases.iter().any(|p| {
+                    let t = v.slice(&s.span);
+                    let mut from = 0;
+                    while let Some(i) = t.get(from..).and_then(|x| x.find(p.as_str())) {
+                        if !v.in_quote(s.span.start + from + i) {
+                            return true;
+                        }
+                        from += i + p.len();
+                    }
+                    false
+                })
+        })
+}
+
 fn assign_regions(v: &mut View<'_>, markers: &[Marker]) {
     let body_start = v.body_start;
     for s in &mut v.sents {
@@ -532,6 +564,71 @@ mod tests {
         assert_eq!(classify("其他需要报告的情况", y), OTHER);
         assert_eq!(classify("推进示范创建，补齐短板", y), 0);
         assert_eq!(classify("健全突发事件应对体系", y), 0);
+    }
+
+    /// The search per sentence and phrase that the text-wide search replaced.
+    fn first_responsible_each_sentence<'v>(
+        v: &'v View<'_>,
+        phrases: &[String],
+    ) -> Option<&'v Sent> {
+        v.sents.iter().find(|s| {
+            s.region == Region::Achievements
+                && !s.heading
+                && phrases.iter().any(|p| {
+                    let t = v.slice(&s.span);
+                    let mut from = 0;
+                    while let Some(i) = t.get(from..).and_then(|x| x.find(p.as_str())) {
+                        if !v.in_quote(s.span.start + from + i) {
+                            return true;
+                        }
+                        from += i + p.len();
+                    }
+                    false
+                })
+        })
+    }
+
+    proptest::proptest! {
+        /// The passage found through the text-wide search is the one a search of every
+        /// sentence finds: across sentence ends, in and out of 《》, for phrases that overlap
+        /// themselves (任责任 in 任责任责任), each other, a bracket or a sentence end.
+        #[test]
+        fn the_first_responsible_passage_is_the_one_each_sentence_gives(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "第一责任人", "任", "责任", "《", "》", "。", "\n", "履行", "一、", "，",
+                ]),
+                1..40,
+            ),
+            pick in proptest::collection::vec(0usize..5, 1..3),
+        ) {
+            let text: String = pieces.concat();
+            let doc = super::super::testdoc::from_text(&text, Some(2024));
+            let rules = rules::rules().map_err(proptest::test_runner::TestCaseError::fail)?;
+            let cl = crate::checklist::for_year(Some(2024));
+            let v = View::new(&doc, cl, rules, Some(2024));
+            let all = ["第一责任人", "任责任", "责任", "任》任", "任。任"];
+            let phrases: Vec<String> = pick.iter().map(|&i| all[i].to_string()).collect();
+            let want = first_responsible_each_sentence(&v, &phrases).map(|s| s.span.clone());
+            let got = first_responsible_passage(&v, &phrases).map(|s| s.span.clone());
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn a_quoted_first_responsible_names_no_passage() {
+        let text = "一、主要举措\n全面落实《党政主要负责人履行推进法治建设第一责任人职责规定》。\n\
+                    主要负责人切实履行第一责任人职责，带头学法。\n";
+        let doc = super::super::testdoc::from_text(text, Some(2024));
+        let r = rules::rules().expect("rules");
+        let v = View::new(&doc, crate::checklist::for_year(Some(2024)), r, Some(2024));
+        let phrases = vec!["第一责任人".to_string()];
+        let s = first_responsible_passage(&v, &phrases).expect("the second sentence");
+        assert!(
+            v.slice(&s.span).starts_with("主要负责人切实履行"),
+            "{}",
+            v.slice(&s.span)
+        );
     }
 
     #[test]
