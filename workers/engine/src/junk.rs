@@ -21,6 +21,8 @@ struct Searchers {
     /// The first characters of the prefix words, sorted: a line opening with none of them (most
     /// lines) is tried against no prefix list. `None` when a prefix word is empty.
     prefix_firsts: Option<Vec<char>>,
+    /// The same for the widget tokens, which a widget line opens with.
+    widget_firsts: Option<Vec<char>>,
 }
 
 impl Searchers {
@@ -30,17 +32,18 @@ impl Searchers {
             footer: any_of(&w.footer_words)?,
             source_colon: format!("{}:", w.source_label),
             source_space: format!("{} ", w.source_label),
-            prefix_firsts: first_chars(prefix_lists(w)),
+            prefix_firsts: first_chars(prefix_lists(w).into_iter().flatten()),
+            widget_firsts: first_chars(&w.widget_tokens),
         })
     }
+}
 
-    /// Whether `line` may open with a prefix word.
-    fn may_open(&self, line: &str) -> bool {
-        match (&self.prefix_firsts, line.chars().next()) {
-            (None, _) => true,
-            (Some(firsts), Some(c)) => firsts.binary_search(&c).is_ok(),
-            (Some(_), None) => false,
-        }
+/// Whether `line` may open with one of the words whose first characters are `firsts`.
+fn may_open(firsts: Option<&[char]>, line: &str) -> bool {
+    match (firsts, line.chars().next()) {
+        (None, _) => true,
+        (Some(firsts), Some(c)) => firsts.binary_search(&c).is_ok(),
+        (Some(_), None) => false,
     }
 }
 
@@ -56,10 +59,9 @@ fn prefix_lists(w: &JunkWords) -> [&[String]; 6] {
     ]
 }
 
-fn first_chars(lists: [&[String]; 6]) -> Option<Vec<char>> {
-    let mut firsts = lists
-        .iter()
-        .flat_map(|l| l.iter())
+fn first_chars<'w>(words: impl IntoIterator<Item = &'w String>) -> Option<Vec<char>> {
+    let mut firsts = words
+        .into_iter()
         .map(|w| w.chars().next())
         .collect::<Option<Vec<char>>>()?;
     firsts.sort_unstable();
@@ -113,8 +115,8 @@ fn classify_with(line: &str, w: &JunkWords, searchers: Option<&Searchers>) -> Op
     {
         return Some("furniture");
     }
-    let may_open = searchers.is_none_or(|f| f.may_open(l));
-    let opens = |words: &[String]| may_open && starts_any(l, words);
+    let prefix_first = searchers.is_none_or(|f| may_open(f.prefix_firsts.as_deref(), l));
+    let opens = |words: &[String]| prefix_first && starts_any(l, words);
     if n <= 200
         && (opens(&w.breadcrumb_prefixes)
             || (l.starts_with(w.breadcrumb_home.as_str())
@@ -149,7 +151,10 @@ fn classify_with(line: &str, w: &JunkWords, searchers: Option<&Searchers>) -> Op
         return Some("metadata");
     }
     // A line made only of widget tokens (字体:[大 中 小] 打印 关闭).
-    if n <= 60 && is_widget_line(l, &w.widget_tokens) {
+    if n <= 60
+        && searchers.is_none_or(|f| may_open(f.widget_firsts.as_deref(), l))
+        && is_widget_line(l, &w.widget_tokens)
+    {
         return Some("widget");
     }
     // A news/metadata header line: date + source label on one line.
@@ -284,7 +289,11 @@ mod tests {
                 lines.push(format!("{before}{word}{after}{}", "依法行政".repeat(40)));
             }
         }
-        for word in prefix_lists(w).iter().flat_map(|l| l.iter()) {
+        for word in prefix_lists(w)
+            .into_iter()
+            .flatten()
+            .chain(&w.widget_tokens)
+        {
             lines.push(word.clone());
             lines.push(format!("{word}:首页"));
             lines.push(format!(" {word}"));
