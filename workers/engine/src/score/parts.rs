@@ -466,8 +466,6 @@ fn admits_problems(t: &str, rules: &Rules) -> bool {
     false
 }
 
-/// Sets each sentence's region from the markers: inside a shortcomings or next-year part → not
-/// achievement (the innermost such part wins; a merged part switches to next-year at its split).
 /// The first achievement sentence naming the first-responsible duty outside 《》. The phrases
 /// are found in the whole text once, overlapping so that none is missed, and only sentences
 /// holding one are read again: a search per sentence and phrase had built a searcher each time
@@ -494,23 +492,28 @@ fn first_responsible_passage<'v>(v: &'v View<'_>, phrases: &[String]) -> Option<
     holding
         .into_iter()
         .filter_map(|k| v.sents.get(k))
-        .find(|s| {
-            s.region == Region::Achievements
-                && !s.heading
-                && phrases.iter().any(|p| {
-                    let t = v.slice(&s.span);
-                    let mut from = 0;
-                    while let Some(i) = t.get(from..).and_then(|x| x.find(p.as_str())) {
-                        if !v.in_quote(s.span.start + from + i) {
-                            return true;
-                        }
-                        from += i + p.len();
-                    }
-                    false
-                })
+        .find(|s| names_first_responsible(v, s, phrases))
+}
+
+/// An achievement sentence, not a heading, naming one of `phrases` outside 《》.
+fn names_first_responsible(v: &View<'_>, s: &Sent, phrases: &[String]) -> bool {
+    s.region == Region::Achievements
+        && !s.heading
+        && phrases.iter().any(|p| {
+            let t = v.slice(&s.span);
+            let mut from = 0;
+            while let Some(i) = t.get(from..).and_then(|x| x.find(p.as_str())) {
+                if !v.in_quote(s.span.start + from + i) {
+                    return true;
+                }
+                from += i + p.len();
+            }
+            false
         })
 }
 
+/// Sets each sentence's region from the markers: inside a shortcomings or next-year part → not
+/// achievement (the innermost such part wins; a merged part switches to next-year at its split).
 fn assign_regions(v: &mut View<'_>, markers: &[Marker]) {
     let body_start = v.body_start;
     for s in &mut v.sents {
@@ -566,26 +569,14 @@ mod tests {
         assert_eq!(classify("健全突发事件应对体系", y), 0);
     }
 
-    /// The search per sentence and phrase that the text-wide search replaced.
+    /// Every sentence tested, as before the text-wide search chose which.
     fn first_responsible_each_sentence<'v>(
         v: &'v View<'_>,
         phrases: &[String],
     ) -> Option<&'v Sent> {
-        v.sents.iter().find(|s| {
-            s.region == Region::Achievements
-                && !s.heading
-                && phrases.iter().any(|p| {
-                    let t = v.slice(&s.span);
-                    let mut from = 0;
-                    while let Some(i) = t.get(from..).and_then(|x| x.find(p.as_str())) {
-                        if !v.in_quote(s.span.start + from + i) {
-                            return true;
-                        }
-                        from += i + p.len();
-                    }
-                    false
-                })
-        })
+        v.sents
+            .iter()
+            .find(|s| names_first_responsible(v, s, phrases))
     }
 
     proptest::proptest! {
