@@ -34,8 +34,8 @@ pub fn classify(
     if let Some(r) = from_title(title, w) {
         return DocKind::NotReport(r);
     }
-    // News: reporter/editor bylines in the first 600 characters, borrowed (collected char by
-    // char they had been this function's largest cost by callgrind).
+    // News: reporter/editor bylines in the first 600 characters, a borrowed slice (collecting
+    // them into a string had been this function's largest cost, by callgrind).
     let head = text
         .char_indices()
         .nth(600)
