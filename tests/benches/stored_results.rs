@@ -1,10 +1,11 @@
 //! Packing and unpacking stored results (figures go to the README): the engine's assessments of
 //! the example reports and the test sets, packed as a store packs them on success and unpacked as
-//! it reads them, and what each part of a result costs stored (printed first).
+//! it reads them, and what each part of a result costs stored (printed first). Packing is
+//! measured with every text new and with every text packed before (its stored form kept).
 //! `cargo bench -p fazhi-tests --bench stored_results`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use fazhi_jobs::stored_result::{pack, unpack};
+use fazhi_jobs::stored_result::{forget_stored_texts, pack, unpack};
 use fazhi_tests::wire;
 use prost::Message;
 
@@ -82,7 +83,15 @@ fn stored_results(c: &mut Criterion) {
     );
     let mut g = c.benchmark_group("stored_results");
     g.throughput(Throughput::Elements(docs.len() as u64));
+    // Every text new, as when every report differs …
     g.bench_function("pack", |b| {
+        b.iter(|| {
+            forget_stored_texts();
+            docs.iter().filter_map(|d| pack(d).ok()).count()
+        })
+    });
+    // … and every text packed before, as when the same reports come back.
+    g.bench_function("pack_known_texts", |b| {
         b.iter(|| docs.iter().filter_map(|d| pack(d).ok()).count())
     });
     g.bench_function("unpack", |b| {
