@@ -481,8 +481,6 @@ mod tests {
         assert_eq!(unpack(v2, Some(&text_v2)).expect("unpacks"), b);
     }
 
-    /// A text is stored in GB18030; one GB18030 would not give back is kept in UTF-8. Both come
-    /// back byte for byte. (How much smaller: `tests/tests/stored_results.rs`, on real reports.)
     /// Another assessment of a text packed before gets the text's stored form kept from then:
     /// the one compressing it now would give, which its own result reads back with.
     #[test]
@@ -505,6 +503,8 @@ mod tests {
         assert_eq!(unpack(p2.result, Some(&p2.text)).expect("unpacks"), again);
     }
 
+    /// A text is stored in GB18030; one GB18030 would not give back is kept in UTF-8. Both come
+    /// back byte for byte. (How much smaller: `tests/tests/stored_results.rs`, on real reports.)
     #[test]
     fn texts_are_stored_in_gb18030_unless_it_would_change_them() {
         let plain = "一、2024年法治政府建设主要举措和成效：“放管服”改革。".repeat(20);
