@@ -1,15 +1,21 @@
-//! The pass's DFA, laid out to stay in a core's L2 cache, and its search in interleaved
-//! stretches.
+//! The pass's DFA, laid out to stay near the core, and its search in interleaved stretches.
 //!
 //! aho-corasick's own DFA for a checklist with the cues is ≈ 3.3 MB: 32-bit transitions and rows
-//! padded to a power of two. This table is read from that DFA once, which is then dropped: one
-//! class per byte that occurs in a pattern and one for all others, unpadded rows, and 16-bit
-//! state numbers while the states fit, ≈ 1.1 MB. Match states are numbered first, so "is this a
-//! match" is one comparison.
+//! padded to a power of two. This table is read from that DFA once, which is then dropped.
+//!
+//! A text is UTF-8 and every pattern starts on a character, so a state is either between
+//! characters (what it has read ends a character) or inside one. Between characters the next
+//! byte is ASCII or a lead byte; inside one it is a continuation byte. The two kinds of state get
+//! rows of their own columns, about half as wide as rows of every byte a pattern has: one column
+//! per such byte, and one for the bytes no pattern has (by how long a character they begin, so
+//! that the search knows whether it stands inside one). State numbers are 16 bits while the
+//! states fit. Match states are numbered first, so "is this a match" is one comparison. A byte
+//! says which kind of row the current state has, so a step is still one multiply, add and load:
+//! `next[state * width(byte) + offset(byte)]`.
 //!
 //! Each byte's step waits on the load of the previous step, so a text is read as [`LANES`]
-//! stretches stepped in turn, whose loads overlap; each starts the longest pattern's length
-//! early, which gives it the same matches a single pass finds there.
+//! stretches stepped in turn, whose loads overlap; each starts at a character at least the
+//! longest pattern's length early, which gives it the same matches a single pass finds there.
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, MatchKind, StartKind};
@@ -23,7 +29,7 @@ const MIN_LANE_BYTES: usize = 512;
 /// A state number: 16 bits while the states fit, else 32.
 pub(super) trait StateNo: Copy {
     fn new(n: usize) -> Option<Self>;
-    fn get(self) -> usize;
+    fn get(self) -> u32;
 }
 
 impl StateNo for u16 {
@@ -31,8 +37,8 @@ impl StateNo for u16 {
         u16::try_from(n).ok()
     }
     #[inline(always)]
-    fn get(self) -> usize {
-        usize::from(self)
+    fn get(self) -> u32 {
+        u32::from(self)
     }
 }
 
@@ -41,21 +47,27 @@ impl StateNo for u32 {
         u32::try_from(n).ok()
     }
     #[inline(always)]
-    fn get(self) -> usize {
-        self as usize
+    fn get(self) -> u32 {
+        self
     }
+}
+
+/// How a byte steps: to `next[state * width + offset]`, in wrapping 32-bit arithmetic. A
+/// continuation byte's offset takes away where the numbers of the states inside a character
+/// begin, so their rows start where the rows between characters end.
+#[derive(Debug, Clone, Copy, Default)]
+struct Column {
+    width: u32,
+    offset: u32,
 }
 
 #[derive(Debug, Clone)]
 pub(super) struct Dfa<S> {
-    /// Byte → its class (a column of `next`).
-    classes: [u8; 256],
-    columns: usize,
-    /// Row-major: `next[state * columns + class]`.
+    columns: [Column; 256],
     next: Vec<S>,
     start: S,
     /// States below this number are match states.
-    matching: usize,
+    matching: u32,
     /// Match state `s`'s patterns are `patterns[ends[s]..ends[s + 1]]`.
     ends: Vec<usize>,
     patterns: Vec<usize>,
@@ -85,7 +97,7 @@ impl AnyDfa {
 
     /// Calls `found(start, end, pattern)` once for every occurrence of every pattern in `hay`,
     /// in no particular order.
-    pub(super) fn overlapping(&self, hay: &[u8], found: impl FnMut(usize, usize, usize)) {
+    pub(super) fn overlapping(&self, hay: &str, found: impl FnMut(usize, usize, usize)) {
         match self {
             AnyDfa::Narrow(d) => d.overlapping(hay, found),
             AnyDfa::Wide(d) => d.overlapping(hay, found),
@@ -93,14 +105,44 @@ impl AnyDfa {
     }
 }
 
-/// aho-corasick's DFA read breadth-first into rows of this table's columns, before numbering.
+fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
+}
+
+/// Bytes of the current character still to come after reading `b`, with `left` to come before
+/// it: 0 between characters.
+fn still_to_come(left: u8, b: u8) -> u8 {
+    if left > 0 {
+        return left - 1;
+    }
+    match b {
+        0xC0..=0xDF => 1,
+        0xE0..=0xEF => 2,
+        0xF0..=0xFF => 3,
+        _ => 0,
+    }
+}
+
+/// One state of the table: an aho-corasick state and how many bytes of a character are still
+/// to come there. Every state but the start has one such count; the start, where a character
+/// that begins no pattern leaves the search, has up to four.
+struct Node {
+    sid: StateID,
+    left: u8,
+    /// Its row, by the breadth-first indices of the nodes it steps to.
+    row: Vec<u32>,
+}
+
+/// aho-corasick's DFA read breadth-first into the nodes' rows, before numbering.
 struct Layout {
+    /// Byte → its column among the rows of its kind.
     classes: [u8; 256],
-    columns: usize,
-    /// Per state, breadth-first from the start: is it a match state, and its patterns.
+    /// One byte of each column, of the rows between characters and the rows inside one.
+    between: Vec<u8>,
+    inside: Vec<u8>,
+    nodes: Vec<Node>,
+    /// Per node, its patterns if it is a match state.
     matches: Vec<Option<Vec<usize>>>,
-    /// Row-major transitions, by breadth-first index.
-    rows: Vec<u32>,
 }
 
 impl Layout {
@@ -119,59 +161,88 @@ impl Layout {
         for b in patterns.iter().flat_map(|p| p.bytes()) {
             used[usize::from(b)] = true;
         }
-        // Class 0 holds every byte no pattern has (if there is one); the others one byte each.
+        // A byte a pattern has is a column of its own. The others step to the start whatever
+        // the state, so they share a column: continuation bytes one, the rest one per length
+        // of the character they begin.
         let mut classes = [0u8; 256];
-        let mut members = Vec::new();
-        if let Some(other) = (0..=255u8).find(|b| !used[usize::from(*b)]) {
-            members.push(other);
-        }
+        let (mut between, mut inside) = (Vec::new(), Vec::new());
+        let mut shared: [Option<u8>; 5] = [None; 5];
         for b in 0..=255u8 {
-            if used[usize::from(b)] {
-                classes[usize::from(b)] = u8::try_from(members.len()).map_err(|e| e.to_string())?;
-                members.push(b);
-            }
+            let cont = is_continuation(b);
+            let members = if cont { &mut inside } else { &mut between };
+            let kind = (!used[usize::from(b)]).then(|| {
+                if cont {
+                    4
+                } else {
+                    usize::from(still_to_come(0, b))
+                }
+            });
+            classes[usize::from(b)] = match kind.and_then(|k| shared[k]) {
+                Some(c) => c,
+                None => {
+                    let c = u8::try_from(members.len()).map_err(|e| e.to_string())?;
+                    members.push(b);
+                    if let Some(k) = kind {
+                        shared[k] = Some(c);
+                    }
+                    c
+                }
+            };
         }
         let start = dfa.start_state(Anchored::No).map_err(|e| e.to_string())?;
-        // aho-corasick's state id → breadth-first index. Its ids are row offsets, dense enough
-        // for a vector (3.3 MB at most for a 3.3 MB DFA, dropped with it).
-        let mut index: Vec<u32> = Vec::new();
-        let mut number = |sid: StateID, states: &mut Vec<StateID>| -> Result<u32, String> {
+        // (aho-corasick's state id, bytes to come) → breadth-first index. Its ids are row
+        // offsets, dense enough for a vector (3.3 MB × 4 at most, dropped with it).
+        let mut index: Vec<[u32; 4]> = Vec::new();
+        let mut number = |sid: StateID, left: u8, nodes: &mut Vec<Node>| -> Result<u32, String> {
             let at = sid.as_usize();
             if index.len() <= at {
-                index.resize(at + 1, u32::MAX);
+                index.resize(at + 1, [u32::MAX; 4]);
             }
-            if index[at] == u32::MAX {
-                index[at] = u32::try_from(states.len()).map_err(|e| e.to_string())?;
-                states.push(sid);
+            let slot = &mut index[at][usize::from(left.min(3))];
+            if *slot == u32::MAX {
+                *slot = u32::try_from(nodes.len()).map_err(|e| e.to_string())?;
+                nodes.push(Node {
+                    sid,
+                    left,
+                    row: Vec::new(),
+                });
             }
-            Ok(index[at])
+            Ok(*slot)
         };
-        let mut states = Vec::new();
-        number(start, &mut states)?;
-        let mut rows = Vec::new();
+        let mut nodes = Vec::new();
+        number(start, 0, &mut nodes)?;
         let mut i = 0;
-        while let Some(&s) = states.get(i) {
-            for &b in &members {
-                let t = dfa.next_state(Anchored::No, s, b);
-                rows.push(number(t, &mut states)?);
+        while let Some(&Node { sid, left, .. }) = nodes.get(i) {
+            let members = if left == 0 { &between } else { &inside };
+            let mut row = Vec::with_capacity(members.len());
+            for &b in members {
+                let t = dfa.next_state(Anchored::No, sid, b);
+                row.push(number(t, still_to_come(left, b), &mut nodes)?);
             }
+            nodes[i].row = row;
             i += 1;
         }
-        let matches = states
-            .iter()
-            .map(|&s| {
-                dfa.is_match(s).then(|| {
-                    (0..dfa.match_len(s))
-                        .map(|i| dfa.match_pattern(s, i).as_usize())
-                        .collect()
-                })
-            })
-            .collect();
+        let mut matches = Vec::with_capacity(nodes.len());
+        for n in &nodes {
+            if !dfa.is_match(n.sid) {
+                matches.push(None);
+            } else if n.left > 0 {
+                // A pattern is UTF-8, so it ends at the end of a character.
+                return Err("a phrase ends inside a character".to_string());
+            } else {
+                matches.push(Some(
+                    (0..dfa.match_len(n.sid))
+                        .map(|i| dfa.match_pattern(n.sid, i).as_usize())
+                        .collect(),
+                ));
+            }
+        }
         Ok(Layout {
             classes,
-            columns: members.len(),
+            between,
+            inside,
+            nodes,
             matches,
-            rows,
         })
     }
 }
@@ -179,22 +250,55 @@ impl Layout {
 impl<S: StateNo> Dfa<S> {
     /// `None` when the states do not fit in `S`.
     fn from_layout(l: &Layout, patterns: &[String]) -> Option<Dfa<S>> {
-        // Match states first, each group in breadth-first order (shallow states, the ones a text
-        // visits most, stay close together).
-        let (matching, rest): (Vec<usize>, Vec<usize>) =
-            (0..l.matches.len()).partition(|&k| l.matches[k].is_some());
-        let order: Vec<usize> = matching.iter().chain(&rest).copied().collect();
+        // Match states first, then the other states between characters, then those inside one;
+        // each group in breadth-first order (shallow states, the ones a text visits most, stay
+        // close together).
+        let all = 0..l.nodes.len();
+        let matching: Vec<usize> = all.clone().filter(|&k| l.matches[k].is_some()).collect();
+        let between: Vec<usize> = all
+            .clone()
+            .filter(|&k| l.matches[k].is_none() && l.nodes[k].left == 0)
+            .collect();
+        let inside: Vec<usize> = all.filter(|&k| l.nodes[k].left > 0).collect();
+        let order: Vec<usize> = matching
+            .iter()
+            .chain(&between)
+            .chain(&inside)
+            .copied()
+            .collect();
         let mut renumber = vec![0usize; order.len()];
         for (new, &old) in order.iter().enumerate() {
             renumber[old] = new;
         }
         S::new(order.len().checked_sub(1)?)?;
-        let mut next = Vec::with_capacity(l.rows.len());
+        let mut next = Vec::new();
         for &old in &order {
-            let row = l.rows.get(old * l.columns..(old + 1) * l.columns)?;
-            for &t in row {
+            for &t in &l.nodes[old].row {
                 next.push(S::new(*renumber.get(usize::try_from(t).ok()?)?)?);
             }
+        }
+        u32::try_from(next.len()).ok()?;
+        let first_inside = u32::try_from(matching.len() + between.len()).ok()?;
+        let (wide_between, wide_inside) = (
+            u32::try_from(l.between.len()).ok()?,
+            u32::try_from(l.inside.len()).ok()?,
+        );
+        let rows_between = first_inside.checked_mul(wide_between)?;
+        let mut columns = [Column::default(); 256];
+        for b in 0..=255u8 {
+            let class = u32::from(l.classes[usize::from(b)]);
+            columns[usize::from(b)] = if is_continuation(b) {
+                Column {
+                    width: wide_inside,
+                    offset: (rows_between + class)
+                        .wrapping_sub(first_inside.wrapping_mul(wide_inside)),
+                }
+            } else {
+                Column {
+                    width: wide_between,
+                    offset: class,
+                }
+            };
         }
         let mut ends = vec![0];
         let mut found = Vec::new();
@@ -204,11 +308,10 @@ impl<S: StateNo> Dfa<S> {
         }
         let lens: Vec<usize> = patterns.iter().map(|p| p.len()).collect();
         Some(Dfa {
-            classes: l.classes,
-            columns: l.columns,
+            columns,
             next,
             start: S::new(renumber[0])?,
-            matching: matching.len(),
+            matching: u32::try_from(matching.len()).ok()?,
             ends,
             patterns: found,
             longest: lens.iter().copied().max().unwrap_or(0),
@@ -216,7 +319,7 @@ impl<S: StateNo> Dfa<S> {
         })
     }
 
-    fn overlapping(&self, hay: &[u8], found: impl FnMut(usize, usize, usize)) {
+    fn overlapping(&self, hay: &str, found: impl FnMut(usize, usize, usize)) {
         if hay.len() >= LANES * MIN_LANE_BYTES {
             self.stretches::<LANES>(hay, found)
         } else {
@@ -226,17 +329,19 @@ impl<S: StateNo> Dfa<S> {
 
     #[inline(always)]
     fn step(&self, s: S, b: u8) -> S {
-        let at = s.get() * self.columns + usize::from(self.classes[usize::from(b)]);
-        // In range by construction: every state has a full row.
-        self.next.get(at).copied().unwrap_or(self.start)
+        let c = self.columns[usize::from(b)];
+        let at = s.get().wrapping_mul(c.width).wrapping_add(c.offset);
+        // In range by construction for UTF-8: every state has a full row of its kind.
+        self.next.get(at as usize).copied().unwrap_or(self.start)
     }
 
     /// Out of line: a match is rare next to a step, and inlined into the steps it made the
     /// loop over the stretches longer (criterion `corpus_mix` −0.9 %).
     #[inline(never)]
     fn emit(&self, s: S, end: usize, found: &mut impl FnMut(usize, usize, usize)) {
+        let s = s.get() as usize;
         // In range by construction: a match state has its two ends.
-        let (Some(&from), Some(&to)) = (self.ends.get(s.get()), self.ends.get(s.get() + 1)) else {
+        let (Some(&from), Some(&to)) = (self.ends.get(s), self.ends.get(s + 1)) else {
             return;
         };
         for &p in self.patterns.get(from..to).unwrap_or_default() {
@@ -246,22 +351,29 @@ impl<S: StateNo> Dfa<S> {
     }
 
     /// Stretch `k` of `N` reports the matches that end after `after[k]` and at or before
-    /// `stop[k]`. It starts stepping `longest` bytes before `after[k]`, from the start state: a
-    /// match ending in its part is at most that long, so the stretch has read all of it, and the
-    /// DFA's state after any read is the longest suffix of it that begins a pattern, so every
-    /// pattern ending there that fits in what the stretch read is among the state's matches.
-    /// `N` is a constant, so the turn over the stretches is unrolled.
-    fn stretches<const N: usize>(&self, hay: &[u8], mut found: impl FnMut(usize, usize, usize)) {
+    /// `stop[k]`. It starts stepping from the start state at a character at least `longest`
+    /// bytes before `after[k]`: a match ending in its part is at most that long, so the stretch
+    /// has read all of it, and the DFA's state after any read is the longest suffix of it that
+    /// begins a pattern, so every pattern ending there that fits in what the stretch read is
+    /// among the state's matches. `N` is a constant, so the turn over the stretches is unrolled.
+    fn stretches<const N: usize>(&self, hay: &str, mut found: impl FnMut(usize, usize, usize)) {
+        let bytes = hay.as_bytes();
         let mut sid = [self.start; N];
         let after: [usize; N] = std::array::from_fn(|k| hay.len() * k / N);
         let stop: [usize; N] = std::array::from_fn(|k| hay.len() * (k + 1) / N);
-        let at: [usize; N] = std::array::from_fn(|k| after[k].saturating_sub(self.longest));
+        let at: [usize; N] = std::array::from_fn(|k| {
+            let mut i = after[k].saturating_sub(self.longest);
+            while !hay.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        });
         // Stepped in turn while every stretch has bytes left; then each finishes alone.
         let common = (0..N).map(|k| stop[k] - at[k]).min().unwrap_or(0);
         for step in 0..common {
             for k in 0..N {
                 let i = at[k] + step;
-                let Some(&b) = hay.get(i) else { continue };
+                let Some(&b) = bytes.get(i) else { continue };
                 let s = self.step(sid[k], b);
                 sid[k] = s;
                 if s.get() < self.matching && i >= after[k] {
@@ -271,7 +383,7 @@ impl<S: StateNo> Dfa<S> {
         }
         for k in 0..N {
             let mut s = sid[k];
-            for (i, &b) in hay.iter().enumerate().take(stop[k]).skip(at[k] + common) {
+            for (i, &b) in bytes.iter().enumerate().take(stop[k]).skip(at[k] + common) {
                 s = self.step(s, b);
                 if s.get() < self.matching && i >= after[k] {
                     self.emit(s, i + 1, &mut found);
@@ -291,24 +403,28 @@ mod tests {
     /// (start, end, pattern) of every match, sorted.
     fn by_stretches<S: StateNo, const N: usize>(dfa: &Dfa<S>, text: &str) -> Vec<[usize; 3]> {
         let mut out = Vec::new();
-        dfa.stretches::<N>(text.as_bytes(), |start, end, p| out.push([start, end, p]));
+        dfa.stretches::<N>(text, |start, end, p| out.push([start, end, p]));
         out.sort_unstable();
         out
     }
 
     fn word() -> impl Strategy<Value = String> {
-        proptest::collection::vec(select(vec!['法', '治', '政', '府', 'a', '1', '。']), 1..6)
-            .prop_map(|cs| cs.into_iter().collect())
+        proptest::collection::vec(
+            select(vec!['法', '治', '政', '府', 'a', '1', '。', 'é', '𠮷']),
+            1..6,
+        )
+        .prop_map(|cs| cs.into_iter().collect())
     }
 
     proptest! {
         /// Either width of state number, with any number of stretches, finds exactly what the
         /// crate's own overlapping search finds: matches on both sides of every stretch's start,
-        /// nested and repeated ones, bytes no pattern has.
+        /// nested and repeated ones, bytes no pattern has, characters of one to four bytes and
+        /// ones that share a pattern's first bytes (河 and 治).
         #[test]
         fn stretches_find_what_one_pass_finds(
             patterns in proptest::collection::vec(word(), 1..12),
-            text in proptest::collection::vec(select(vec!['法', '治', '政', '府', 'a', '1', '。', '的', 'z']), 0..400)
+            text in proptest::collection::vec(select(vec!['法', '治', '政', '府', 'a', '1', '。', 'é', '𠮷', '的', '河', 'z', 'ü', '😀']), 0..400)
                 .prop_map(|cs| cs.into_iter().collect::<String>()),
         ) {
             let ac = AhoCorasick::builder()
@@ -338,7 +454,7 @@ mod tests {
         let dfa = AnyDfa::build(&patterns).expect("builds");
         assert!(matches!(dfa, AnyDfa::Wide(_)));
         let mut hits = Vec::new();
-        dfa.overlapping(b"..012345x..", |start, end, p| hits.push((start, end, p)));
+        dfa.overlapping("..012345x..", |start, end, p| hits.push((start, end, p)));
         assert_eq!(hits, vec![(2, 9, 12345)]);
     }
 }

@@ -118,7 +118,7 @@ impl Matcher {
             exclusions: Vec::new(),
             cues: Vec::with_capacity(text.len() / 128),
         };
-        dfa.overlapping(text.as_bytes(), |start, end, pattern| {
+        dfa.overlapping(text, |start, end, pattern| {
             for t in self.targets.get(pattern).into_iter().flatten() {
                 match *t {
                     Target::Phrase { area, item, phrase } => {
