@@ -351,41 +351,53 @@ impl<S: StateNo> Dfa<S> {
     }
 
     /// Stretch `k` of `N` reports the matches that end after `after[k]` and at or before
-    /// `stop[k]`. It starts stepping from the start state at a character at least `longest`
-    /// bytes before `after[k]`: a match ending in its part is at most that long, so the stretch
-    /// has read all of it, and the DFA's state after any read is the longest suffix of it that
-    /// begins a pattern, so every pattern ending there that fits in what the stretch read is
-    /// among the state's matches. `N` is a constant, so the turn over the stretches is unrolled.
+    /// `stop[k]`. It first reads, from the start state and without reporting, from a character
+    /// at least `longest` bytes before `after[k]`: a match ending in its part is at most that
+    /// long, so the stretch has read all of it, and the DFA's state after any read is the
+    /// longest suffix of it that begins a pattern, so every pattern ending there that fits in
+    /// what the stretch read is among the state's matches. Then the stretches are stepped in
+    /// turn over the length they all have, with no check of where a byte is (the parts are cut
+    /// to that length first), and each finishes alone. `N` is a constant, so the turn over the
+    /// stretches is unrolled.
     fn stretches<const N: usize>(&self, hay: &str, mut found: impl FnMut(usize, usize, usize)) {
         let bytes = hay.as_bytes();
-        let mut sid = [self.start; N];
         let after: [usize; N] = std::array::from_fn(|k| hay.len() * k / N);
         let stop: [usize; N] = std::array::from_fn(|k| hay.len() * (k + 1) / N);
-        let at: [usize; N] = std::array::from_fn(|k| {
-            let mut i = after[k].saturating_sub(self.longest);
-            while !hay.is_char_boundary(i) {
-                i -= 1;
+        let mut sid = [self.start; N];
+        for k in 0..N {
+            let mut from = after[k].saturating_sub(self.longest);
+            while !hay.is_char_boundary(from) {
+                from -= 1;
             }
-            i
-        });
-        // Stepped in turn while every stretch has bytes left; then each finishes alone.
-        let common = (0..N).map(|k| stop[k] - at[k]).min().unwrap_or(0);
+            for &b in bytes.get(from..after[k]).unwrap_or_default() {
+                sid[k] = self.step(sid[k], b);
+            }
+        }
+        let common = (0..N).map(|k| stop[k] - after[k]).min().unwrap_or(0);
+        let parts: [&[u8]; N] =
+            std::array::from_fn(|k| bytes.get(after[k]..after[k] + common).unwrap_or_default());
         for step in 0..common {
             for k in 0..N {
-                let i = at[k] + step;
-                let Some(&b) = bytes.get(i) else { continue };
+                let Some(&b) = parts[k].get(step) else {
+                    continue;
+                };
                 let s = self.step(sid[k], b);
                 sid[k] = s;
-                if s.get() < self.matching && i >= after[k] {
-                    self.emit(s, i + 1, &mut found);
+                if s.get() < self.matching {
+                    self.emit(s, after[k] + step + 1, &mut found);
                 }
             }
         }
         for k in 0..N {
             let mut s = sid[k];
-            for (i, &b) in bytes.iter().enumerate().take(stop[k]).skip(at[k] + common) {
+            for (i, &b) in bytes
+                .iter()
+                .enumerate()
+                .take(stop[k])
+                .skip(after[k] + common)
+            {
                 s = self.step(s, b);
-                if s.get() < self.matching && i >= after[k] {
+                if s.get() < self.matching {
                     self.emit(s, i + 1, &mut found);
                 }
             }
