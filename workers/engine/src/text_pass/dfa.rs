@@ -129,8 +129,8 @@ fn still_to_come(left: u8, b: u8) -> u8 {
 struct Node {
     sid: StateID,
     left: u8,
-    /// Its row, by the breadth-first indices of the nodes it steps to.
-    row: Vec<u32>,
+    /// Where its row starts in [`Layout::rows`].
+    row_at: usize,
 }
 
 /// aho-corasick's DFA read breadth-first into the nodes' rows, before numbering.
@@ -141,6 +141,10 @@ struct Layout {
     between: Vec<u8>,
     inside: Vec<u8>,
     nodes: Vec<Node>,
+    /// The nodes' rows one after another, by the breadth-first indices of the nodes they step
+    /// to: a row between characters has a column per byte of `between`, one inside a character
+    /// a column per byte of `inside`.
+    rows: Vec<u32>,
     /// Per node, its patterns if it is a match state.
     matches: Vec<Option<Vec<usize>>>,
 }
@@ -190,36 +194,53 @@ impl Layout {
             };
         }
         let start = dfa.start_state(Anchored::No).map_err(|e| e.to_string())?;
-        // (aho-corasick's state id, bytes to come) → breadth-first index. Its ids are row
-        // offsets, dense enough for a vector (3.3 MB × 4 at most, dropped with it).
-        let mut index: Vec<[u32; 4]> = Vec::new();
+        // aho-corasick's state id → the breadth-first index of its first node; its ids are row
+        // offsets, dense enough for a vector (3.3 MB at most for a 3.3 MB DFA, dropped with it).
+        // A state with a second count of bytes to come has the others in a list: only the start
+        // has any (three at most), and it is most steps' target, so the list is short and hot.
+        let mut first: Vec<u32> = Vec::new();
+        let mut others: Vec<(usize, u8, u32)> = Vec::new();
         let mut number = |sid: StateID, left: u8, nodes: &mut Vec<Node>| -> Result<u32, String> {
             let at = sid.as_usize();
-            if index.len() <= at {
-                index.resize(at + 1, [u32::MAX; 4]);
+            if first.len() <= at {
+                first.resize(at + 1, u32::MAX);
             }
-            let slot = &mut index[at][usize::from(left.min(3))];
-            if *slot == u32::MAX {
-                *slot = u32::try_from(nodes.len()).map_err(|e| e.to_string())?;
-                nodes.push(Node {
-                    sid,
-                    left,
-                    row: Vec::new(),
-                });
+            let seen = first[at];
+            let known = match usize::try_from(seen).ok().and_then(|n| nodes.get(n)) {
+                None => None,
+                Some(n) if n.left == left => Some(seen),
+                Some(_) => others
+                    .iter()
+                    .find(|&&(s, l, _)| s == at && l == left)
+                    .map(|&(_, _, n)| n),
+            };
+            if let Some(n) = known {
+                return Ok(n);
             }
-            Ok(*slot)
+            let n = u32::try_from(nodes.len()).map_err(|e| e.to_string())?;
+            if seen == u32::MAX {
+                first[at] = n;
+            } else {
+                others.push((at, left, n));
+            }
+            nodes.push(Node {
+                sid,
+                left,
+                row_at: 0,
+            });
+            Ok(n)
         };
         let mut nodes = Vec::new();
+        let mut rows = Vec::new();
         number(start, 0, &mut nodes)?;
         let mut i = 0;
         while let Some(&Node { sid, left, .. }) = nodes.get(i) {
+            nodes[i].row_at = rows.len();
             let members = if left == 0 { &between } else { &inside };
-            let mut row = Vec::with_capacity(members.len());
             for &b in members {
                 let t = dfa.next_state(Anchored::No, sid, b);
-                row.push(number(t, still_to_come(left, b), &mut nodes)?);
+                rows.push(number(t, still_to_come(left, b), &mut nodes)?);
             }
-            nodes[i].row = row;
             i += 1;
         }
         let mut matches = Vec::with_capacity(nodes.len());
@@ -242,6 +263,7 @@ impl Layout {
             between,
             inside,
             nodes,
+            rows,
             matches,
         })
     }
@@ -271,9 +293,15 @@ impl<S: StateNo> Dfa<S> {
             renumber[old] = new;
         }
         S::new(order.len().checked_sub(1)?)?;
-        let mut next = Vec::new();
+        let mut next = Vec::with_capacity(l.rows.len());
         for &old in &order {
-            for &t in &l.nodes[old].row {
+            let node = &l.nodes[old];
+            let width = if node.left == 0 {
+                l.between.len()
+            } else {
+                l.inside.len()
+            };
+            for &t in l.rows.get(node.row_at..node.row_at + width)? {
                 next.push(S::new(*renumber.get(usize::try_from(t).ok()?)?)?);
             }
         }
