@@ -305,6 +305,7 @@ impl<S: StateNo> Dfa<S> {
                 next.push(S::new(*renumber.get(usize::try_from(t).ok()?)?)?);
             }
         }
+        // A step's arithmetic is 32-bit.
         u32::try_from(next.len()).ok()?;
         let first_inside = u32::try_from(matching.len() + between.len()).ok()?;
         let (wide_between, wide_inside) = (
@@ -318,7 +319,8 @@ impl<S: StateNo> Dfa<S> {
             columns[usize::from(b)] = if is_continuation(b) {
                 Column {
                     width: wide_inside,
-                    offset: (rows_between + class)
+                    offset: rows_between
+                        .checked_add(class)?
                         .wrapping_sub(first_inside.wrapping_mul(wide_inside)),
                 }
             } else {
