@@ -386,8 +386,8 @@ impl<S: StateNo> Dfa<S> {
     /// long, so the stretch has read all of it, and the DFA's state after any read is the
     /// longest suffix of it that begins a pattern, so every pattern ending there that fits in
     /// what the stretch read is among the state's matches. Then the stretches are stepped in
-    /// turn over the length they all have, with no check of where a byte is (the parts are cut
-    /// to that length first), and each finishes alone. `N` is a constant, so the turn over the
+    /// turn over the length they all have, where a step need not ask whether its stretch may
+    /// report yet, and each finishes alone. `N` is a constant, so the turn over the
     /// stretches is unrolled.
     fn stretches<const N: usize>(&self, hay: &str, mut found: impl FnMut(usize, usize, usize)) {
         let bytes = hay.as_bytes();
