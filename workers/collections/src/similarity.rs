@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, MatchKind};
 
 use fazhi_proto::v1 as wire;
 use serde::Deserialize;
@@ -32,8 +32,13 @@ pub struct Rules {
 static RULES: LazyLock<Result<Rules, String>> = LazyLock::new(|| {
     let mut r: Rules = toml::from_str(include_str!("../../engine/checklists/copying.toml"))
         .map_err(|e| format!("checklists/copying.toml: {e}"))?;
+    // Asked only whether a sentence holds any cue, which every match kind answers alike.
+    // Leftmost-first lets aho-corasick add its SIMD prefilter (Teddy), which it builds for no
+    // standard-semantics searcher; without it every byte of every sentence took a step.
     r.boilerplate = Some(
-        AhoCorasick::new(&r.boilerplate_cues)
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&r.boilerplate_cues)
             .map_err(|e| format!("checklists/copying.toml: boilerplate_cues: {e}"))?,
     );
     Ok(r)
@@ -385,6 +390,43 @@ mod tests {
             let r = rules().expect("rules");
             let text = parts.concat();
             proptest::prop_assert_eq!(sentences(&text, r), sentences_by_strings(&text, r));
+        }
+    }
+
+    /// A piece of a sentence for the boilerplate test: ideographs, other characters, a whole
+    /// cue, or a run of a cue's characters (heads and tails that almost match).
+    fn sentence_piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        let cues = rules().expect("rules").boilerplate_cues.clone();
+        let part = (
+            proptest::sample::select(cues.clone()),
+            0..20usize,
+            0..20usize,
+        )
+            .prop_map(|(cue, from, len)| {
+                let chars: Vec<char> = cue.chars().collect();
+                let from = from.min(chars.len());
+                let to = (from + len).min(chars.len());
+                chars[from..to].iter().collect::<String>()
+            });
+        proptest::prop_oneof![
+            "[一-龥]{1,6}",
+            "[a-z，、（）0-9]{1,3}",
+            proptest::sample::select(cues),
+            part,
+        ]
+    }
+
+    proptest::proptest! {
+        /// The automaton calls a sentence boilerplate exactly when a cue is a substring of it.
+        #[test]
+        fn boilerplate_is_a_cue_anywhere_in_the_sentence(
+            parts in proptest::collection::vec(sentence_piece(), 0..12)
+        ) {
+            let r = rules().expect("rules");
+            let text = parts.concat();
+            let want = r.boilerplate_cues.iter().any(|c| text.contains(c.as_str()));
+            proptest::prop_assert_eq!(is_boilerplate(&text, r), want);
         }
     }
 
